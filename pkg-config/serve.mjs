@@ -1,0 +1,110 @@
+// Static file server for www/: used by serve.sh for people and by the page tests
+// (tests/page/server.mjs re-exports startServer). Node built-ins only, so it runs
+// before `npm ci`.
+//
+//   node pkg-config/serve.mjs [ROOT=www] [PORT=8080]
+import { createServer } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Browsers refuse to compile wasm streamingly without application/wasm and refuse
+// module scripts and workers served with a non-JavaScript type.
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  // Served as opaque bytes: the page inflates the IDX files itself, so no
+  // Content-Encoding header may make the browser do it first.
+  '.gz': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream',
+};
+
+function send(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+async function handle(root, req, res) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+  let path;
+  try {
+    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  } catch {
+    return send(res, 400, 'bad request');
+  }
+  // No favicon ships; answer quietly so browsers and tests log no 404 for it.
+  if (path === '/favicon.ico') {
+    res.writeHead(204);
+    return res.end();
+  }
+  if (path.endsWith('/')) path += 'index.html';
+  const file = normalize(join(root, path));
+  if (file !== root && !file.startsWith(root + sep)) return send(res, 403, 'forbidden');
+
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    return send(res, 404, `not found: ${path}`);
+  }
+  if (info.isDirectory()) {
+    res.writeHead(301, { Location: `${path}/` });
+    return res.end();
+  }
+  res.writeHead(200, {
+    'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': info.size,
+    // A rebuilt www/pkg must be picked up on reload.
+    'Cache-Control': 'no-cache',
+  });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+/**
+ * Serves `root` over http on 127.0.0.1. `port` 0 (the default) takes a free port.
+ * Resolves to `{ url, close }`; `url` ends in '/', `close()` resolves once stopped.
+ */
+export async function startServer(root, { port = 0, host = '127.0.0.1' } = {}) {
+  const dir = resolve(root);
+  const server = createServer((req, res) => {
+    handle(dir, req, res).catch((err) => {
+      if (!res.headersSent) send(res, 500, String(err));
+      else res.destroy();
+    });
+  });
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, ok);
+  });
+  const { port: actual } = server.address();
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}/`,
+    close: () =>
+      new Promise((ok) => {
+        // Browsers keep connections alive; without this close() waits for them.
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = process.argv[2] ?? 'www';
+  const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const { url, close } = await startServer(root, { port, host });
+  console.log(`serving ${resolve(root)} at ${url.replace('127.0.0.1', 'localhost')}  (Ctrl-C stops)`);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => close().then(() => process.exit(0)));
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the tests need on top of setup.sh: headless Chromium and Firefox
+# with their WebDriver servers (chromedriver from Debian, geckodriver from crates.io).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Matches the default of wasm-pack 0.15.1, which is what it was tested with.
+GECKODRIVER_VERSION="0.37.1"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '[test-setup] %s\n' "$*"; }
+
+"$HERE/setup.sh"
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+if ((${#missing[@]})); then
+  [[ "$(id -u)" == 0 ]] || { echo "[test-setup] error: need root to apt-get install ${missing[*]}" >&2; exit 1; }
+  log "apt-get install ${missing[*]}"
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  log "chromium, chromium-driver, firefox-esr: present"
+fi
+
+if [[ "$(geckodriver --version 2>/dev/null | head -n1)" == "geckodriver $GECKODRIVER_VERSION"* ]]; then
+  log "geckodriver $GECKODRIVER_VERSION: present"
+else
+  log "installing geckodriver $GECKODRIVER_VERSION (cargo install, a few minutes)"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked
+fi
+
+# chromedriver only drives the Chromium of the same major version; Debian ships
+# them as a pair, so a mismatch means a half-upgraded system.
+chromium_major="$(chromium --version 2>/dev/null | grep -oE '[0-9]+\.' | head -n1)"
+driver_major="$(chromedriver --version | grep -oE '[0-9]+\.' | head -n1)"
+if [[ "$chromium_major" != "$driver_major" ]]; then
+  echo "[test-setup] error: chromium ${chromium_major%.} but chromedriver ${driver_major%.}; apt-get install chromium chromium-driver" >&2
+  exit 1
+fi
+log "$(chromium --version 2>/dev/null); $(chromedriver --version | cut -d' ' -f1-2); $(firefox-esr --version 2>/dev/null); $(geckodriver --version | head -n1)"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Command (b): install, build, then run every test suite, stopping at the first
+# failure: native Rust tests, the wasm tests in headless Chromium and Firefox, and
+# the page tests (Playwright driving Chromium against www/).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CFG="$ROOT/pkg-config"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+banner() {
+  local t=$SECONDS
+  printf '\n==== [%s] %s (%dm%02ds elapsed) ====\n' "$1" "$2" $((t / 60)) $((t % 60))
+}
+
+banner 1/5 "test-setup: toolchain, npm packages, data, browsers"
+"$CFG/test-setup.sh"
+
+banner 2/5 "build: wasm-pack -> www/pkg"
+"$CFG/build.sh"
+
+banner 3/5 "native tests: cargo test --release"
+# --locked: a dependency change must come with its Cargo.lock change.
+cargo test --release --locked
+
+banner 4/5 "wasm tests in headless Chromium and Firefox: wasm-pack test"
+# The runner reads browser flags from this file (it would otherwise look for
+# ./webdriver.json); the default 20 s budget per test binary is far too short
+# for training steps.
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$CFG/webdriver.json"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+chromedriver="$(command -v chromedriver)"
+geckodriver="$(command -v geckodriver)"
+wasm-pack test --release --headless --mode no-install \
+  --chrome --chromedriver "$chromedriver" \
+  --firefox --geckodriver "$geckodriver" \
+  "$ROOT"
+
+banner 5/5 "page tests: node --test tests/page/*.test.mjs"
+shopt -s nullglob
+page_tests=("$ROOT"/tests/page/*.test.mjs)
+shopt -u nullglob
+if ((${#page_tests[@]} == 0)); then
+  echo "no page tests under tests/page/ yet"
+else
+  mkdir -p "$ROOT/tests/artifacts"
+  # Explicit file list rather than a directory: node >= 21 reads arguments as globs.
+  node --test "${page_tests[@]}"
+fi

@@ -1,0 +1,152 @@
+//! Native trainer: trains any configuration on IDX files, prints metrics per epoch and writes
+//! a checkpoint the page can load.
+//!
+//! ```text
+//! cargo run --release --bin train -- --kind vae --latent-dim 20 --epochs 20 --out vae20.safetensors
+//! ```
+//! Every `--kebab-case value` flag sets the camelCase field of the model or training config of
+//! the same name (see `ModelConfig` and `TrainConfig`), so the CLI and the page share one
+//! vocabulary. Values are read as JSON where they parse (numbers), otherwise as strings.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use candle_core::Device;
+use latent_lab::data::Dataset;
+use latent_lab::model::{Model, ModelConfig};
+use latent_lab::train::{TrainConfig, Trainer};
+use serde_json::{Map, Value};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const USAGE: &str = "usage: train [--data DIR] [--epochs N] [--eval-limit N] [--out FILE] [--<setting> VALUE]...
+  --data DIR        folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (default www/data/mnist)
+  --epochs N        epochs to train (default 10)
+  --eval-limit N    test images to evaluate on after each epoch (default all)
+  --out FILE        write a checkpoint (safetensors) at the end
+  model settings:   --kind ae|vae|vqvae --arch mlp|conv --hidden 512 --latent-dim 2 --beta 1
+                    --likelihood bernoulli|gaussian --codebook-size 16 --code-dim 2
+                    --codes-per-image 1 --commitment 0.25 --codebook-update loss|ema|emaRestart
+                    --ema-decay 0.99 --codebook-init normal|smallUniform
+  training:         --learning-rate 0.001 --batch-size 128 --seed 0 --weight-decay 0 --train-subset 0";
+
+struct Args {
+    data: PathBuf,
+    epochs: usize,
+    eval_limit: usize,
+    out: Option<PathBuf>,
+    model: ModelConfig,
+    train: TrainConfig,
+}
+
+fn camel_case(flag: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in flag.chars() {
+        if c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let (mut data, mut epochs, mut eval_limit, mut out) = (PathBuf::from("www/data/mnist"), 10, 0, None);
+    let (mut model, mut train) = (Map::new(), Map::new());
+    let model_keys = serde_json::to_value(ModelConfig::default()).unwrap();
+    let train_keys = serde_json::to_value(TrainConfig::default()).unwrap();
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_string());
+        }
+        let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected argument {flag}\n{USAGE}"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |v: &str| v.parse::<usize>().map_err(|_| format!("{flag} needs a whole number, got {v}"));
+        match name {
+            "data" => data = PathBuf::from(value),
+            "epochs" => epochs = number(&value)?,
+            "eval-limit" => eval_limit = number(&value)?,
+            "out" => out = Some(PathBuf::from(value)),
+            _ => {
+                let key = camel_case(name);
+                let parsed = serde_json::from_str(&value).unwrap_or(Value::String(value));
+                if model_keys.get(&key).is_some() {
+                    model.insert(key, parsed);
+                } else if train_keys.get(&key).is_some() {
+                    train.insert(key, parsed);
+                } else {
+                    return Err(format!("unknown setting {flag}\n{USAGE}"));
+                }
+            }
+        }
+    }
+    let model: ModelConfig = serde_json::from_value(Value::Object(model)).map_err(|e| format!("model settings: {e}"))?;
+    let train: TrainConfig = serde_json::from_value(Value::Object(train)).map_err(|e| format!("training settings: {e}"))?;
+    Ok(Args { data, epochs, eval_limit, out, model, train })
+}
+
+fn read_split(dir: &std::path::Path, split: &str) -> Result<Dataset, String> {
+    let read = |kind: &str| {
+        let base = dir.join(format!("{split}-{kind}-ubyte"));
+        let gz = PathBuf::from(format!("{}.gz", base.display()));
+        std::fs::read(&gz).or_else(|_| std::fs::read(&base)).map_err(|e| format!("can't read {} (or .gz): {e}", base.display()))
+    };
+    Dataset::from_idx(&read("images-idx3")?, &read("labels-idx1")?).map_err(|e| format!("{split} set: {e}"))
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let device = Device::Cpu;
+    let train_set = read_split(&args.data, "train")?;
+    let test_set = read_split(&args.data, "t10k")?;
+    println!("model {}", serde_json::to_string(&args.model)?);
+    println!("train {}", serde_json::to_string(&args.train)?);
+    println!("data  {} training images, {} test images from {}", train_set.len(), test_set.len(), args.data.display());
+    let model = Model::new(&args.model, args.train.seed, &device)?;
+    let mut trainer = Trainer::new(model, args.train.clone(), train_set.len())?;
+    let steps_per_epoch = (if args.train.train_subset == 0 { train_set.len() } else { args.train.train_subset.min(train_set.len()) }) / args.train.batch_size.max(1);
+    for epoch in 1..=args.epochs {
+        let report = trainer.train_steps(&train_set, steps_per_epoch.max(1))?;
+        let eval = trainer.evaluate(&test_set, args.eval_limit)?;
+        let mut line = format!(
+            "epoch {epoch:3}  train loss {:8.3}  {:7.0} img/s | test loss {:8.3}  recon {:8.3}",
+            report.loss, report.images_per_sec, eval.loss, eval.recon
+        );
+        if let (Some(kl), Some(elbo), Some(au)) = (eval.kl, eval.neg_elbo, eval.active_units) {
+            line += &format!("  KL {kl:7.3}  -ELBO {elbo:8.3}  active {au}/{}", args.model.latent_dim);
+        }
+        if let (Some(cb), Some(cm), Some(used), Some(ppl)) = (eval.codebook_loss, eval.commitment_loss, eval.codes_used, eval.perplexity) {
+            line += &format!("  codebook {cb:7.4}  commit {cm:7.4}  codes used {used}/{}  perplexity {ppl:6.2}", args.model.codebook_size);
+        }
+        println!("{line}");
+    }
+    if let Some(out) = &args.out {
+        let bytes = latent_lab::checkpoint::save(trainer.model(), trainer.config(), trainer.step())?;
+        std::fs::write(out, bytes)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

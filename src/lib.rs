@@ -1,0 +1,22 @@
+//! # Latent Lab
+//!
+//! Small autoencoders, VAEs (β-VAE) and VQ-VAEs on 28×28 digit images, written once with
+//! Candle and used both natively (tests, benchmarks, the `train` CLI) and in the browser
+//! (compiled to wasm32, driven from a Web Worker).
+//!
+//! Module map:
+//! - [`data`]: IDX parsing from bytes (optionally gzipped), datasets kept as `u8`, seeded batches.
+//! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
+//! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
+//! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, code maps.
+//! - [`checkpoint`]: model, config and step to and from safetensors bytes.
+//! - `wasm` (wasm32 only): the single `#[wasm_bindgen]` facade.
+
+pub mod checkpoint;
+pub mod data;
+pub mod latent;
+pub mod model;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

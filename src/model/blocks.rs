@@ -1,0 +1,237 @@
+//! Shared building blocks: seeded parameters, the encoder and the decoder.
+//!
+//! Every model is `encoder: R^784 → R^m` and `decoder: R^n → R^784` (logits), where `m` and `n`
+//! depend on the family (VAE: m = 2d for μ and log σ²; VQ-VAE: m = n = l·D).
+//!
+//! - **MLP**: `784 → h → ReLU → m` and `n → h → ReLU → 784`.
+//! - **Conv**: `1×28×28 → conv3×3/2 (16) → 14×14 → conv3×3/2 (32) → 7×7 → h → m`, and the mirror
+//!   image with 4×4 stride-2 transposed convolutions (7 → 14 → 28).
+//!
+//! Parameters are drawn from a seeded [`StdRng`] rather than candle's unseedable CPU RNG, so the
+//! same seed gives the same network everywhere (native, wasm, tests). The initialisation follows
+//! candle-nn's defaults (Kaiming-normal weights, std √(2/fan_in), and uniform ±1/√fan_in biases)
+//! so the encoder's output scale matches what the VQ codebook init assumes.
+
+use candle_core::{DType, Device, Module, Result, Tensor, Var};
+use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarMap};
+use rand::rngs::StdRng;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::data::IMAGE_PIXELS;
+
+/// Creates named parameters in a [`VarMap`] from a seeded RNG; names nest with [`Params::pp`]
+/// like candle's `VarBuilder::pp` ("encoder.fc1.weight").
+pub struct Params<'a> {
+    varmap: &'a VarMap,
+    rng: &'a mut StdRng,
+    prefix: String,
+    device: Device,
+}
+
+impl<'a> Params<'a> {
+    pub fn new(varmap: &'a VarMap, rng: &'a mut StdRng, device: &Device) -> Self {
+        Self { varmap, rng, prefix: String::new(), device: device.clone() }
+    }
+
+    /// Runs `f` with names prefixed by `name.`.
+    pub fn pp<T>(&mut self, name: &str, f: impl FnOnce(&mut Params) -> Result<T>) -> Result<T> {
+        let saved = self.prefix.clone();
+        self.prefix = self.path(name);
+        let out = f(self);
+        self.prefix = saved;
+        out
+    }
+
+    fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    /// Registers a parameter with the given values and returns its tensor (which tracks gradients).
+    pub fn var_from(&mut self, name: &str, shape: &[usize], values: Vec<f32>) -> Result<Tensor> {
+        let var = Var::from_vec(values, shape, &self.device)?;
+        let tensor = var.as_tensor().clone();
+        self.varmap.data().lock().unwrap().insert(self.path(name), var);
+        Ok(tensor)
+    }
+
+    pub fn normal(&mut self, name: &str, shape: &[usize], std: f32) -> Result<Tensor> {
+        let n = shape.iter().product();
+        let values = (0..n).map(|_| { let s: f32 = StandardNormal.sample(&mut *self.rng); std * s }).collect::<Vec<f32>>();
+        self.var_from(name, shape, values)
+    }
+
+    pub fn uniform(&mut self, name: &str, shape: &[usize], bound: f32) -> Result<Tensor> {
+        let n = shape.iter().product();
+        let values = (0..n).map(|_| self.rng.random_range(-bound..=bound)).collect::<Vec<f32>>();
+        self.var_from(name, shape, values)
+    }
+
+    pub fn linear(&mut self, name: &str, fan_in: usize, fan_out: usize) -> Result<Linear> {
+        self.pp(name, |p| {
+            let w = p.normal("weight", &[fan_out, fan_in], (2.0 / fan_in as f32).sqrt())?;
+            let b = p.uniform("bias", &[fan_out], 1.0 / (fan_in as f32).sqrt())?;
+            Ok(Linear::new(w, Some(b)))
+        })
+    }
+
+    pub fn conv2d(&mut self, name: &str, c_in: usize, c_out: usize, k: usize, stride: usize) -> Result<Conv2d> {
+        self.pp(name, |p| {
+            let fan_in = c_in * k * k;
+            let w = p.normal("weight", &[c_out, c_in, k, k], (2.0 / fan_in as f32).sqrt())?;
+            let b = p.uniform("bias", &[c_out], 1.0 / (fan_in as f32).sqrt())?;
+            let cfg = Conv2dConfig { padding: k / 2, stride, ..Default::default() };
+            Ok(Conv2d::new(w, Some(b), cfg))
+        })
+    }
+
+    /// 4×4 stride-2 transposed convolution that doubles the side (padding 1).
+    pub fn upsample(&mut self, name: &str, c_in: usize, c_out: usize) -> Result<ConvTranspose2d> {
+        self.pp(name, |p| {
+            let fan_in = c_in * 4; // each output pixel sees 2×2 taps of every input channel
+            let w = p.normal("weight", &[c_in, c_out, 4, 4], (2.0 / fan_in as f32).sqrt())?;
+            let b = p.uniform("bias", &[c_out], 1.0 / (fan_in as f32).sqrt())?;
+            let cfg = ConvTranspose2dConfig { padding: 1, stride: 2, ..Default::default() };
+            Ok(ConvTranspose2d::new(w, Some(b), cfg))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Arch {
+    #[default]
+    Mlp,
+    Conv,
+}
+
+const CONV_C1: usize = 16;
+const CONV_C2: usize = 32;
+const CONV_FLAT: usize = CONV_C2 * 7 * 7;
+
+/// `x (B, 784) in [0, 1] → (B, out)`.
+pub enum Encoder {
+    Mlp { fc1: Linear, fc2: Linear },
+    Conv { c1: Conv2d, c2: Conv2d, fc1: Linear, fc2: Linear },
+}
+
+impl Encoder {
+    pub fn new(p: &mut Params, arch: Arch, hidden: usize, out: usize) -> Result<Self> {
+        p.pp("encoder", |p| match arch {
+            Arch::Mlp => Ok(Encoder::Mlp { fc1: p.linear("fc1", IMAGE_PIXELS, hidden)?, fc2: p.linear("fc2", hidden, out)? }),
+            Arch::Conv => Ok(Encoder::Conv {
+                c1: p.conv2d("conv1", 1, CONV_C1, 3, 2)?,
+                c2: p.conv2d("conv2", CONV_C1, CONV_C2, 3, 2)?,
+                fc1: p.linear("fc1", CONV_FLAT, hidden)?,
+                fc2: p.linear("fc2", hidden, out)?,
+            }),
+        })
+    }
+}
+
+impl Module for Encoder {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Encoder::Mlp { fc1, fc2 } => x.apply(fc1)?.relu()?.apply(fc2),
+            Encoder::Conv { c1, c2, fc1, fc2 } => {
+                let b = x.dim(0)?;
+                x.reshape((b, 1, 28, 28))?
+                    .apply(c1)?
+                    .relu()?
+                    .apply(c2)?
+                    .relu()?
+                    .flatten_from(1)?
+                    .apply(fc1)?
+                    .relu()?
+                    .apply(fc2)
+            }
+        }
+    }
+}
+
+/// `z (B, n) → logits (B, 784)`.
+pub enum Decoder {
+    Mlp { fc1: Linear, fc2: Linear },
+    Conv { fc1: Linear, fc2: Linear, up1: ConvTranspose2d, up2: ConvTranspose2d },
+}
+
+impl Decoder {
+    pub fn new(p: &mut Params, arch: Arch, input: usize, hidden: usize) -> Result<Self> {
+        p.pp("decoder", |p| match arch {
+            Arch::Mlp => Ok(Decoder::Mlp { fc1: p.linear("fc1", input, hidden)?, fc2: p.linear("fc2", hidden, IMAGE_PIXELS)? }),
+            Arch::Conv => Ok(Decoder::Conv {
+                fc1: p.linear("fc1", input, hidden)?,
+                fc2: p.linear("fc2", hidden, CONV_FLAT)?,
+                up1: p.upsample("up1", CONV_C2, CONV_C1)?,
+                up2: p.upsample("up2", CONV_C1, 1)?,
+            }),
+        })
+    }
+}
+
+impl Module for Decoder {
+    fn forward(&self, z: &Tensor) -> Result<Tensor> {
+        match self {
+            Decoder::Mlp { fc1, fc2 } => z.apply(fc1)?.relu()?.apply(fc2),
+            Decoder::Conv { fc1, fc2, up1, up2 } => {
+                let b = z.dim(0)?;
+                z.apply(fc1)?
+                    .relu()?
+                    .apply(fc2)?
+                    .relu()?
+                    .reshape((b, CONV_C2, 7, 7))?
+                    .apply(up1)?
+                    .relu()?
+                    .apply(up2)?
+                    .reshape((b, IMAGE_PIXELS))
+            }
+        }
+    }
+}
+
+/// How the decoder's output is scored against the image, per image in nats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Likelihood {
+    /// `p(x|z) = Π Bernoulli(x_i; sigmoid(logit_i))` with grey values as soft targets:
+    /// the binary cross-entropy summed over the 784 pixels.
+    #[default]
+    Bernoulli,
+    /// `p(x|z) = N(x; sigmoid(logit), ½ I)`: the squared error summed over the pixels
+    /// (the constant ½·784·log π is dropped).
+    Gaussian,
+}
+
+impl Likelihood {
+    /// Negative log-likelihood per image, `(B, 784) → (B,)`.
+    ///
+    /// The Bernoulli form `relu(l) − l·x + log(1 + e^{−|l|})` is the stable rewrite of
+    /// `−x log σ(l) − (1−x) log(1−σ(l))`: candle's built-in BCE averages and overflows to NaN
+    /// for large logits.
+    pub fn nll_per_image(self, logits: &Tensor, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Likelihood::Bernoulli => {
+                let softplus_neg_abs = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
+                (logits.relu()? - (logits * x)?)?.add(&softplus_neg_abs)?.sum(1)
+            }
+            Likelihood::Gaussian => (candle_nn::ops::sigmoid(logits)? - x)?.sqr()?.sum(1),
+        }
+    }
+}
+
+/// Standard-normal noise of the given shape from the seeded RNG (ε of the reparameterization).
+pub fn standard_normal(rng: &mut StdRng, shape: (usize, usize), device: &Device) -> Result<Tensor> {
+    let values: Vec<f32> = (0..shape.0 * shape.1).map(|_| StandardNormal.sample(&mut *rng)).collect();
+    Tensor::from_vec(values, shape, device)
+}
+
+/// All values finite? Used to refuse a step that blew up instead of keeping NaN weights.
+pub fn all_finite(t: &Tensor) -> Result<bool> {
+    let v = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    Ok(v.iter().all(|x| x.is_finite()))
+}

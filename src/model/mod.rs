@@ -1,0 +1,294 @@
+//! The three model families behind one [`Model`] type.
+//!
+//! | family | encoder output | decoder input | loss per image (nats) |
+//! | --- | --- | --- | --- |
+//! | [`autoencoder`] | `z` (d) | `z` | `−log p(x|z)` |
+//! | [`vae`] | `μ, log σ²` (2d) | `z = μ + σ ⊙ ε` | `−log p(x|z) + β·KL(q(z|x) ‖ N(0, I))` |
+//! | [`vqvae`] | `z_e` (l·D) | `z_q` (nearest codes) | `−log p(x|z_q) + ‖sg[z_e] − e‖² + β_c‖z_e − sg[e]‖²` |
+//!
+//! Images are `(B, 784)` tensors in `[0, 1]`; decoded images come back in the same form.
+
+pub mod autoencoder;
+pub mod blocks;
+pub mod vae;
+pub mod vqvae;
+
+use candle_core::{Device, Module, Result, Tensor, Var};
+use candle_nn::VarMap;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+pub use blocks::{Arch, Likelihood};
+pub use vqvae::{CodebookInit, CodebookUpdate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ModelKind {
+    Ae,
+    #[default]
+    Vae,
+    Vqvae,
+}
+
+/// Everything that fixes a model's shape and loss. Deserialised from the page's settings
+/// (camelCase JSON, missing fields take the defaults) and stored in checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    pub arch: Arch,
+    /// Width of the hidden layer of encoder and decoder.
+    pub hidden: usize,
+    /// d: latent dimension of the AE and the VAE (2 to 32).
+    pub latent_dim: usize,
+    /// β: weight of the KL term (1 is the plain VAE).
+    pub beta: f64,
+    pub likelihood: Likelihood,
+    /// K: number of codebook vectors.
+    pub codebook_size: usize,
+    /// D: dimension of each codebook vector.
+    pub code_dim: usize,
+    /// l: vectors per image, each quantized separately.
+    pub codes_per_image: usize,
+    /// β_c: weight of the commitment loss.
+    pub commitment: f64,
+    pub codebook_update: CodebookUpdate,
+    /// γ of the EMA codebook update.
+    pub ema_decay: f64,
+    pub codebook_init: CodebookInit,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Vae,
+            arch: Arch::Mlp,
+            hidden: 512,
+            latent_dim: 2,
+            beta: 1.0,
+            likelihood: Likelihood::Bernoulli,
+            codebook_size: 16,
+            code_dim: 2,
+            codes_per_image: 1,
+            commitment: 0.25,
+            codebook_update: CodebookUpdate::Loss,
+            ema_decay: 0.99,
+            codebook_init: CodebookInit::Normal,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Checks ranges; the message names the setting and the allowed range.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let check = |ok: bool, msg: String| if ok { Ok(()) } else { Err(msg) };
+        check((8..=2048).contains(&self.hidden), format!("hidden size must be 8 to 2048, got {}", self.hidden))?;
+        match self.kind {
+            ModelKind::Ae | ModelKind::Vae => {
+                check((2..=32).contains(&self.latent_dim), format!("latent dimension must be 2 to 32, got {}", self.latent_dim))?;
+                check(self.beta.is_finite() && self.beta >= 0.0 && self.beta <= 100.0, format!("β must be 0 to 100, got {}", self.beta))
+            }
+            ModelKind::Vqvae => {
+                check((2..=1024).contains(&self.codebook_size), format!("codebook size K must be 2 to 1024, got {}", self.codebook_size))?;
+                check((1..=64).contains(&self.code_dim), format!("code dimension D must be 1 to 64, got {}", self.code_dim))?;
+                check((1..=64).contains(&self.codes_per_image), format!("codes per image l must be 1 to 64, got {}", self.codes_per_image))?;
+                check(self.code_dim * self.codes_per_image <= 256, "l·D must be at most 256".to_string())?;
+                check(self.commitment.is_finite() && (0.0..=10.0).contains(&self.commitment), format!("commitment β must be 0 to 10, got {}", self.commitment))?;
+                check(self.ema_decay > 0.0 && self.ema_decay < 1.0, format!("EMA decay must be between 0 and 1, got {}", self.ema_decay))
+            }
+        }
+    }
+
+    /// Size of the decoder's input: d for AE/VAE, l·D for the VQ-VAE.
+    pub fn decoder_input(&self) -> usize {
+        match self.kind {
+            ModelKind::Ae | ModelKind::Vae => self.latent_dim,
+            ModelKind::Vqvae => self.codes_per_image * self.code_dim,
+        }
+    }
+}
+
+/// What the encoder says about a batch.
+pub struct Encoding {
+    /// `(B, n)`: z for the AE, μ for the VAE, z_e for the VQ-VAE (l vectors of D, flattened).
+    pub mean: Tensor,
+    /// `(B, d)`: log σ² (VAE only).
+    pub logvar: Option<Tensor>,
+    /// `(B, l)` u32: index of the nearest code of each of the l vectors (VQ-VAE only).
+    pub codes: Option<Tensor>,
+}
+
+/// The loss of one batch: `total` is differentiable, the rest are batch means per image.
+pub struct Loss {
+    pub total: Tensor,
+    pub recon: Tensor,
+    /// `(d,)`: KL per latent dimension (VAE only).
+    pub kl_per_dim: Option<Tensor>,
+    pub codebook: Option<Tensor>,
+    pub commitment: Option<Tensor>,
+    /// Detached encoder outputs `(B·l, D)` and their code indices, for the EMA update.
+    pub assignments: Option<(Tensor, Vec<u32>)>,
+}
+
+pub(crate) enum Family {
+    Ae(autoencoder::Autoencoder),
+    Vae(vae::Vae),
+    VqVae(vqvae::VqVae),
+}
+
+/// A model of any family with its parameters. The [`VarMap`] holds every tensor that a
+/// checkpoint stores, including the EMA statistics of a VQ-VAE.
+pub struct Model {
+    config: ModelConfig,
+    varmap: VarMap,
+    device: Device,
+    pub(crate) family: Family,
+}
+
+impl Model {
+    /// A freshly initialised model; the same `(config, seed)` gives the same weights.
+    pub fn new(config: &ModelConfig, seed: u64, device: &Device) -> std::result::Result<Self, ModelError> {
+        config.validate().map_err(ModelError::Config)?;
+        let varmap = VarMap::new();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut params = blocks::Params::new(&varmap, &mut rng, device);
+        let family = match config.kind {
+            ModelKind::Ae => Family::Ae(autoencoder::Autoencoder::new(&mut params, config)?),
+            ModelKind::Vae => Family::Vae(vae::Vae::new(&mut params, config)?),
+            ModelKind::Vqvae => Family::VqVae(vqvae::VqVae::new(&mut params, config)?),
+        };
+        Ok(Self { config: config.clone(), varmap, device: device.clone(), family })
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    /// Parameters the optimizer updates: everything except an EMA-updated codebook and the EMA
+    /// statistics, which [`Model::after_step`] sets directly.
+    pub fn trainable_vars(&self) -> Vec<Var> {
+        let frozen = match &self.family {
+            Family::VqVae(vq) => vq.frozen_names(),
+            _ => Vec::new(),
+        };
+        let data = self.varmap.data().lock().unwrap();
+        let mut named: Vec<_> = data.iter().filter(|(name, _)| !frozen.contains(&name.as_str())).collect();
+        named.sort_by(|a, b| a.0.cmp(b.0)); // a fixed order keeps runs reproducible
+        named.into_iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    /// The loss of a batch `x (B, 784)`; `rng` draws ε for the VAE.
+    pub fn loss(&self, x: &Tensor, rng: &mut StdRng) -> Result<Loss> {
+        match &self.family {
+            Family::Ae(ae) => ae.loss(x, self.config.likelihood),
+            Family::Vae(vae) => vae.loss(x, rng, &self.config),
+            Family::VqVae(vq) => vq.loss(x, &self.config),
+        }
+    }
+
+    /// Non-gradient updates after an optimizer step (the EMA codebook and dead-code restarts).
+    pub fn after_step(&mut self, loss: &Loss, rng: &mut StdRng) -> Result<()> {
+        if let (Family::VqVae(vq), Some((z_e, codes))) = (&mut self.family, &loss.assignments) {
+            vq.after_step(z_e, codes, &self.config, rng)?;
+        }
+        Ok(())
+    }
+
+    pub fn encode(&self, x: &Tensor) -> Result<Encoding> {
+        match &self.family {
+            Family::Ae(ae) => Ok(Encoding { mean: ae.encoder.forward(x)?, logvar: None, codes: None }),
+            Family::Vae(vae) => {
+                let (mu, logvar) = vae.encode(x)?;
+                Ok(Encoding { mean: mu, logvar: Some(logvar), codes: None })
+            }
+            Family::VqVae(vq) => {
+                let z_e = vq.encoder.forward(x)?;
+                let codes = vq.nearest_codes(&z_e, &self.config)?;
+                let b = x.dim(0)?;
+                Ok(Encoding { mean: z_e, logvar: None, codes: Some(Tensor::from_vec(codes, (b, self.config.codes_per_image), &self.device)?) })
+            }
+        }
+    }
+
+    /// Decoded images `(B, 784)` in `[0, 1]` (Bernoulli means, or Gaussian means) for `z (B, n)`.
+    pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
+        let logits = match &self.family {
+            Family::Ae(ae) => ae.decoder.forward(z)?,
+            Family::Vae(vae) => vae.decoder.forward(z)?,
+            Family::VqVae(vq) => vq.decoder.forward(z)?,
+        };
+        candle_nn::ops::sigmoid(&logits)
+    }
+
+    /// The codebook `(K, D)` of a VQ-VAE.
+    pub fn codebook(&self) -> Option<Tensor> {
+        match &self.family {
+            Family::VqVae(vq) => Some(vq.codebook.as_tensor().detach()),
+            _ => None,
+        }
+    }
+
+    /// Code indices `(N,)` of the nearest code for each row of `z (N, D)` (VQ-VAE only).
+    pub fn quantize(&self, z: &Tensor) -> Result<Option<Vec<u32>>> {
+        match &self.family {
+            Family::VqVae(vq) => Ok(Some(vqvae::nearest_code_indices(z, vq.codebook.as_tensor())?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sets parameters by name from `weights` (as returned by [`Model::weights`]): used to
+    /// restore the last good weights after a step that produced NaN.
+    pub fn copy_weights_from(&mut self, weights: &[(String, Tensor)]) -> Result<()> {
+        let data = self.varmap.data().lock().unwrap();
+        for (name, value) in weights {
+            match data.get(name) {
+                Some(var) => var.set(value)?,
+                None => candle_core::bail!("no parameter named {name}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// A copy of every parameter, sorted by name.
+    pub fn weights(&self) -> Result<Vec<(String, Tensor)>> {
+        let data = self.varmap.data().lock().unwrap();
+        let mut out = data
+            .iter()
+            .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
+            .collect::<Result<Vec<_>>>()?;
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
+pub enum ModelError {
+    Config(String),
+    Candle(candle_core::Error),
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelError::Config(msg) => write!(f, "invalid model settings: {msg}"),
+            ModelError::Candle(e) => write!(f, "model error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+impl From<candle_core::Error> for ModelError {
+    fn from(e: candle_core::Error) -> Self {
+        ModelError::Candle(e)
+    }
+}

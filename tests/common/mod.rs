@@ -1,0 +1,41 @@
+//! Shared helpers for the integration tests: the bundled datasets under `www/data/`.
+//!
+//! Each test binary includes this with `mod common;` and uses only some of it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use latent_lab::data::Dataset;
+
+/// MNIST digits; `split` is `"train"` (60000) or `"t10k"` (10000).
+pub fn mnist(split: &str) -> Dataset {
+    load("mnist", split)
+}
+
+/// Fashion-MNIST; `split` is `"train"` or `"t10k"`.
+pub fn fashion(split: &str) -> Dataset {
+    load("fashion", split)
+}
+
+/// Missing files fail the test rather than skip it: a skipped data test would hide a broken
+/// setup.
+fn load(set: &str, split: &str) -> Dataset {
+    assert!(
+        split == "train" || split == "t10k",
+        "split must be \"train\" or \"t10k\", not {split:?}"
+    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("www/data")
+        .join(set);
+    let read = |kind: &str| {
+        let path = dir.join(format!("{split}-{kind}-ubyte.gz"));
+        std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}. Run pkg-config/setup.sh to fetch the datasets.",
+                path.display()
+            )
+        })
+    };
+    Dataset::from_idx(&read("images-idx3"), &read("labels-idx1"))
+        .unwrap_or_else(|e| panic!("{set} {split} does not parse: {e}"))
+}
