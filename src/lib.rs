@@ -9,6 +9,7 @@
 //! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
 //! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, code maps.
+//! - [`session`]: one model, its data and every latent-space query the page makes.
 //! - [`checkpoint`]: model, config and step to and from safetensors bytes.
 //! - `wasm` (wasm32 only): the single `#[wasm_bindgen]` facade.
 
@@ -16,6 +17,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod latent;
 pub mod model;
+pub mod session;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

@@ -17,6 +17,8 @@ use latent_lab::model::{Model, ModelConfig};
 use latent_lab::train::{TrainConfig, Trainer};
 use serde_json::{Map, Value};
 
+// The crate's bins are also compiled for wasm32 when browser tests build; mimalloc is native-only.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
