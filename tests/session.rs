@@ -1,0 +1,131 @@
+//! The session the page talks to: bad input leaves model and data alone, and the
+//! latent-space queries agree with direct computations.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use latent_lab::data::{Dataset, IMAGE_PIXELS};
+use latent_lab::latent::{grid, Plane, Rect};
+use latent_lab::model::{CodebookUpdate, ModelConfig, ModelKind};
+use latent_lab::session::Session;
+use latent_lab::train::TrainConfig;
+
+fn small_session(model: ModelConfig) -> Session {
+    let mut s = Session::new(&model, &TrainConfig { seed: 5, ..Default::default() }).unwrap();
+    let test = common::mnist("t10k");
+    s.set_datasets(test.take(3000), test.take(1000));
+    s
+}
+
+fn vae(latent_dim: usize) -> ModelConfig {
+    ModelConfig { hidden: 64, latent_dim, ..Default::default() }
+}
+
+fn vq() -> ModelConfig {
+    ModelConfig { kind: ModelKind::Vqvae, hidden: 64, codebook_size: 12, code_dim: 2, codebook_update: CodebookUpdate::Ema, ..Default::default() }
+}
+
+#[test]
+fn malformed_data_is_refused_and_training_goes_on() {
+    let mut s = small_session(vae(2));
+    s.train_steps(3).unwrap();
+    let broken = [0u8, 0, 8, 3, 0, 0, 0, 1];
+    let err = s.set_data(&broken, &broken, &broken, &broken).unwrap_err();
+    assert!(err.to_string().contains("training set"), "{err}");
+    assert_eq!(s.test_len(), 1000);
+    assert_eq!(s.train_steps(2).unwrap().step, 5);
+}
+
+#[test]
+fn queries_without_data_say_so() {
+    let mut s = Session::new(&vae(2), &TrainConfig::default()).unwrap();
+    for err in [s.train_steps(1).err().map(|e| e.to_string()), s.encode_test(10).err().map(|e| e.to_string())] {
+        assert!(err.unwrap().contains("no "), "a clear 'no data' message");
+    }
+}
+
+#[test]
+fn decode_grid_of_a_2d_model_decodes_the_grid_points() {
+    let s = small_session(vae(2));
+    let rect = Rect { x0: -2.0, x1: 2.0, y0: -1.0, y1: 3.0 };
+    assert_eq!(s.decode_grid(rect, 5, 3).unwrap(), s.decode(&grid(rect, 5, 3)).unwrap());
+}
+
+#[test]
+fn high_dimensional_codes_are_shown_in_their_pca_plane() {
+    let mut s = small_session(vae(6));
+    s.train_steps(30).unwrap();
+    let enc = s.encode_test(0).unwrap();
+    assert_eq!(enc.dim, 6);
+    assert_eq!(enc.plane.len(), 2000);
+    let plane = Plane::fit(&enc.mean, 6);
+    assert_eq!(s.plane(), &plane, "fitted on the first 2000 codes = all 1000 here");
+    assert_eq!(enc.plane, plane.project(&enc.mean));
+    assert!(plane.explained > 0.0 && plane.explained <= 1.0);
+    // A grid over the plane decodes the lifted points.
+    let rect = Rect { x0: -1.0, x1: 1.0, y0: -1.0, y1: 1.0 };
+    assert_eq!(s.decode_grid(rect, 4, 4).unwrap(), s.decode(&plane.lift(&grid(rect, 4, 4))).unwrap());
+}
+
+#[test]
+fn code_map_is_the_nearest_code_of_every_cell() {
+    let mut s = small_session(vq());
+    s.train_steps(20).unwrap();
+    let codebook = s.codebook().unwrap();
+    let rect = Rect { x0: -3.0, x1: 3.0, y0: -3.0, y1: 3.0 };
+    let map = s.code_map(rect, 40, 30).unwrap();
+    for (cell, p) in grid(rect, 40, 30).chunks_exact(2).enumerate() {
+        let dist = |k: usize| (p[0] - codebook[2 * k]).powi(2) + (p[1] - codebook[2 * k + 1]).powi(2);
+        let best = (0..12).min_by(|&a, &b| dist(a).total_cmp(&dist(b))).unwrap();
+        assert!(map[cell] as usize == best || (dist(map[cell] as usize) - dist(best)).abs() < 1e-5, "cell {cell}");
+    }
+    assert!(s.code_map(rect, 0, 3).is_err());
+}
+
+#[test]
+fn vq_samples_decode_codebook_vectors() {
+    let s = small_session(vq());
+    let (z, images) = s.sample_prior(8, 1).unwrap();
+    let codebook = s.codebook().unwrap();
+    for code in z.chunks_exact(2) {
+        assert!(codebook.chunks_exact(2).any(|e| e == code), "{code:?} is a codebook vector");
+    }
+    assert_eq!(images, s.decode(&z).unwrap());
+    assert_eq!(s.decode_codebook().unwrap(), s.decode(&codebook).unwrap());
+}
+
+#[test]
+fn vae_prior_samples_have_unit_spread() {
+    let s = small_session(vae(4));
+    let (z, images) = s.sample_prior(2000, 9).unwrap();
+    let mean = z.iter().sum::<f32>() / z.len() as f32;
+    let var = z.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / z.len() as f32;
+    assert!(mean.abs() < 0.05 && (var - 1.0).abs() < 0.05, "mean {mean}, var {var}");
+    assert_eq!(images.len(), 2000 * IMAGE_PIXELS);
+}
+
+#[test]
+fn loading_a_checkpoint_keeps_the_data_and_a_bad_one_changes_nothing() {
+    let mut a = small_session(vae(2));
+    a.train_steps(5).unwrap();
+    let bytes = a.save().unwrap();
+    let mut b = small_session(vae(3));
+    let probe = [0.1f32, 0.2, 0.3];
+    let before = b.decode(&probe).unwrap();
+    assert!(b.load(&bytes[..bytes.len() - 10]).is_err());
+    assert_eq!(b.decode(&probe).unwrap(), before);
+    b.load(&bytes).unwrap();
+    assert_eq!(b.latent_dim(), 2);
+    assert_eq!(b.trainer().step(), 5);
+    assert_eq!(b.decode(&[0.5, -0.5]).unwrap(), a.decode(&[0.5, -0.5]).unwrap());
+    assert_eq!(b.test_len(), 1000, "the data survived the model swap");
+    b.train_steps(1).unwrap();
+}
+
+#[test]
+fn test_images_and_labels_are_the_dataset_s() {
+    let s = small_session(vae(2));
+    let test: Dataset = common::mnist("t10k");
+    assert_eq!(s.test_images(2, 3).unwrap(), test.pixels()[2 * IMAGE_PIXELS..5 * IMAGE_PIXELS]);
+    assert_eq!(s.test_labels(4).unwrap(), test.labels()[..4]);
+}
