@@ -1,0 +1,204 @@
+// The first page as a student meets it: the data downloads, Train starts, and within seconds
+// the scatter shows the ten digit classes pulling apart while the loss falls. Run from the
+// repository root with `node --test tests/page/`.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { startServer } from './server.mjs';
+import { launchChromium } from './browser.mjs';
+import { IDX_FILES, PALETTE } from '../../www/config.js';
+
+const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+// "The 2-D scatter separates digits within about 10 seconds": the test allows 15 s for a
+// busy machine. Measured here with two cores shared with compile jobs, the 5-NN accuracy of
+// the 3,000 codes was 0.40–0.46 at 10 s (about 200 steps of 64 images) and climbs slowly
+// after; the bar sits below that, four times chance (0.1).
+const GOAL_MS = 10_000;
+const SEPARATION_BUDGET_MS = 15_000;
+const KNN_K = 5;
+const KNN_MIN_ACCURACY = 0.4;
+// A colour counts as drawn when this many canvas pixels have it exactly (points are ~3 px wide).
+const MIN_PIXELS_PER_COLOUR = 20;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer(WWW);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh page at 1280×800 with the data loaded; `problems` collects console errors. */
+async function openLoadedPage() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  // Console messages of the page's workers arrive here too.
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(server.url);
+  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  return { page, problems };
+}
+
+const trainLossCell = '#metrics td[data-source="train"][data-metric="loss"]';
+
+async function displayedTrainLoss(page) {
+  return Number(await page.locator(trainLossCell).textContent());
+}
+
+/** Fraction of points whose k nearest neighbours (Euclidean, itself excluded) vote for its own label. */
+function knnAccuracy(plane, labels, k = KNN_K) {
+  const n = labels.length;
+  let correct = 0;
+  // The k best so far, sorted by distance; a linear insert beats sorting all n per point.
+  const bestDist = new Float64Array(k);
+  const bestLabel = new Uint8Array(k);
+  const votes = new Uint32Array(10);
+  for (let i = 0; i < n; i++) {
+    bestDist.fill(Infinity);
+    const xi = plane[2 * i];
+    const yi = plane[2 * i + 1];
+    for (let j = 0; j < n; j++) {
+      const dx = xi - plane[2 * j];
+      const dy = yi - plane[2 * j + 1];
+      const d = dx * dx + dy * dy;
+      if (j === i || d >= bestDist[k - 1]) continue;
+      let at = k - 1;
+      for (; at > 0 && bestDist[at - 1] > d; at--) {
+        bestDist[at] = bestDist[at - 1];
+        bestLabel[at] = bestLabel[at - 1];
+      }
+      bestDist[at] = d;
+      bestLabel[at] = labels[j];
+    }
+    votes.fill(0);
+    for (const l of bestLabel) votes[l]++;
+    if (votes.indexOf(Math.max(...votes)) === labels[i]) correct++;
+  }
+  return correct / n;
+}
+
+/** The scatter's points as the page holds them, as plain arrays. */
+async function scatterPoints(page) {
+  return page.evaluate(() => {
+    const { plane, labels } = window.latentLab.scatter();
+    return { plane: Array.from(plane), labels: Array.from(labels) };
+  });
+}
+
+/** How many pixels of the scatter canvas have each palette colour, in palette order. */
+async function paletteCounts(page) {
+  return page.evaluate((palette) => {
+    const canvas = document.getElementById('scatter');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const index = new Map(palette.map((hex, i) => [parseInt(hex.slice(1), 16), i]));
+    const counts = new Array(palette.length).fill(0);
+    for (let p = 0; p < data.length; p += 4) {
+      const i = index.get((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]);
+      if (i !== undefined) counts[i]++;
+    }
+    return counts;
+  }, PALETTE);
+}
+
+test('training separates the digits in the scatter within seconds', async () => {
+  const { page, problems } = await openLoadedPage();
+  const initial = await page.evaluate(() => window.latentLab.state());
+  assert.equal(initial.phase, 'ready');
+  // The download bar counted every byte of the four files against the announced total.
+  const sizes = await Promise.all(IDX_FILES.map((name) => stat(`${WWW}data/mnist/${name}`)));
+  const bytes = sizes.reduce((sum, s) => sum + s.size, 0);
+  const bar = await page.locator('#progress progress').evaluate((p) => ({ value: p.value, max: p.max }));
+  assert.deepEqual(bar, { value: bytes, max: bytes });
+
+  await page.click('#train');
+  const started = Date.now();
+  await page.waitForFunction((sel) => Number(document.querySelector(sel).textContent) > 0, trainLossCell);
+  const firstLoss = await displayedTrainLoss(page);
+
+  let separatedAt = null;
+  let accuracy = 0;
+  const trace = [];
+  while (Date.now() - started < SEPARATION_BUDGET_MS) {
+    await page.waitForTimeout(1000);
+    const { plane, labels } = await scatterPoints(page);
+    accuracy = knnAccuracy(plane, labels);
+    const { step } = await page.evaluate(() => window.latentLab.state());
+    trace.push(`${((Date.now() - started) / 1000).toFixed(1)}s step ${step}: ${accuracy.toFixed(3)}`);
+    if (accuracy >= KNN_MIN_ACCURACY && separatedAt === null) separatedAt = Date.now() - started;
+    // Past separation, go on to the 10 s mark so the printout shows what a student sees then.
+    if (separatedAt !== null && Date.now() - started >= GOAL_MS) break;
+  }
+  const elapsed = Date.now() - started;
+  const state = await page.evaluate(() => window.latentLab.state());
+  const counts = await paletteCounts(page);
+  const lastLoss = await displayedTrainLoss(page);
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}first-page.png` });
+
+  console.log(`kNN accuracy by time: ${trace.join(', ')}`);
+  console.log(
+    `${KNN_K}-NN accuracy ≥ ${KNN_MIN_ACCURACY} after ` +
+      `${separatedAt === null ? 'never' : `${(separatedAt / 1000).toFixed(1)} s`}; at the end ` +
+      `${accuracy.toFixed(3)} after ${(elapsed / 1000).toFixed(1)} s, step ${state.step}, ` +
+      `${Math.round(state.lastReport.imagesPerSec)} images/s in the page; ` +
+      `displayed train loss ${firstLoss} → ${lastLoss} nats`,
+  );
+
+  assert.ok(separatedAt !== null, `no separation within ${SEPARATION_BUDGET_MS / 1000} s: ${trace.join(', ')}`);
+  assert.ok(lastLoss < firstLoss, `displayed loss did not fall: ${firstLoss} → ${lastLoss}`);
+  counts.forEach((count, digit) =>
+    assert.ok(count >= MIN_PIXELS_PER_COLOUR, `digit ${digit}'s colour ${PALETTE[digit]} has ${count} pixels on the scatter`),
+  );
+  assert.equal(await page.locator('#error').isVisible(), false);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a learning rate that blows up training shows the error and the page carries on', async () => {
+  const { page, problems } = await openLoadedPage();
+  const testLossCell = '#metrics td[data-source="test"][data-metric="loss"]';
+  await page.waitForFunction((sel) => Number(document.querySelector(sel).textContent) > 0, testLossCell);
+  const untrainedLoss = Number(await page.locator(testLossCell).textContent());
+  const lr = page.getByLabel('Learning rate');
+  await lr.fill('10');
+  await lr.press('Tab'); // commits the value (change event), as a keyboard user would
+
+  await page.click('#train');
+  const error = page.locator('#error');
+  await error.waitFor({ state: 'visible', timeout: 20_000 });
+  assert.match(await error.textContent(), /NaN or infinite.*learning rate 10/s);
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}first-page-error.png` });
+  await page.locator('#train', { hasText: 'Train' }).waitFor();
+  const stopped = await page.evaluate(() => window.latentLab.state());
+  assert.equal(stopped.phase, 'paused');
+  // What was on screen stays: the scatter still holds every point.
+  assert.equal((await scatterPoints(page)).labels.length > 0, true);
+
+  await lr.fill('0.001');
+  await lr.press('Tab');
+  await page.click('#train');
+  await page.waitForFunction((from) => window.latentLab.state().step >= from + 20, stopped.step, { timeout: 20_000 });
+  await page.click('#train'); // Pause
+  await page.locator('#train', { hasText: 'Train' }).waitFor();
+  assert.equal(await error.isVisible(), false, 'the error should clear once training goes on');
+  const loss = await displayedTrainLoss(page);
+  assert.ok(loss < untrainedLoss, `training after the error reached loss ${loss}, untrained ${untrainedLoss}`);
+  const counts = await paletteCounts(page);
+  assert.ok(
+    counts.every((c) => c >= MIN_PIXELS_PER_COLOUR),
+    `the scatter should still draw every class after lowering the rate: ${counts}`,
+  );
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -1,0 +1,164 @@
+// Browser side of the benchmark: Latent Lab's wasm Session and its TF.js twin
+// (bench-tfjs.js), both trained in this page on the bundled MNIST training images.
+//
+// pkg-config/bench.mjs opens bench.html?driven and calls `window.bench.*` between its native
+// runs. Opened by hand, the page offers a button that runs a few in-page rounds instead.
+// Training runs on the page's main thread on purpose: one thread for each implementation,
+// no worker messaging in the measurement, and nothing else competing in the page.
+
+import init, { Session, defaultConfig } from './pkg/latent_lab.js';
+import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
+
+const DATA_DIR = 'data/mnist/';
+const DATA_FILES = [
+  'train-images-idx3-ubyte.gz',
+  'train-labels-idx1-ubyte.gz',
+  't10k-images-idx3-ubyte.gz',
+  't10k-labels-idx1-ubyte.gz',
+];
+const IDX_IMAGES_MAGIC = 0x803;
+const IDX_IMAGES_HEADER = 16;
+
+async function fetchBytes(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function gunzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The pixels of an IDX image file (TF.js needs them in JS; Candle parses its own copy). */
+function parseImages(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [magic, count, rows, cols] = [0, 4, 8, 12].map((o) => view.getUint32(o));
+  if (magic !== IDX_IMAGES_MAGIC || rows !== 28 || cols !== 28) throw new Error('not a 28×28 IDX image file');
+  return { count, pixels: bytes.subarray(IDX_IMAGES_HEADER, IDX_IMAGES_HEADER + count * 784) };
+}
+
+let state; // { wasm, session, tfjs, batchSize }
+
+async function setup() {
+  const wasm = await init();
+  const config = JSON.parse(defaultConfig());
+  // The TF.js twin has no weight decay; a changed default would make the comparison unfair.
+  if (config.train.weightDecay !== 0) throw new Error(`default weight decay is ${config.train.weightDecay}, TF.js twin assumes 0`);
+  const session = new Session(JSON.stringify(config.model), JSON.stringify(config.train));
+  const files = await Promise.all(DATA_FILES.map((f) => fetchBytes(DATA_DIR + f)));
+  session.setData(...files);
+  const { count, pixels } = parseImages(await gunzip(files[0]));
+  const tfjsInfo = await useWasmBackend(globalThis.tf, 'vendor/tfjs/');
+  const tfjs = new TfjsVae(globalThis.tf, pixels, count, {
+    hidden: config.model.hidden,
+    latentDim: config.model.latentDim,
+    batchSize: config.train.batchSize,
+    learningRate: config.train.learningRate,
+  });
+  state = { wasm, session, tfjs, batchSize: config.train.batchSize };
+  return {
+    model: config.model,
+    train: config.train,
+    trainImages: count,
+    tfjs: tfjsInfo,
+    wasmMemoryAfterData: wasm.memory.buffer.byteLength,
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+  };
+}
+
+/**
+ * Calls `trainChunk(chunk)` until `seconds` have passed. `trainChunk` returns
+ * `{ step, loss }` only after its steps have fully finished. A warm-up is simply an earlier
+ * call whose result is ignored.
+ */
+function timeTraining(trainChunk, { seconds, chunk }) {
+  const history = [];
+  const start = performance.now();
+  let steps = 0;
+  while (performance.now() - start < seconds * 1000) {
+    const { step, loss } = trainChunk(chunk);
+    steps += chunk;
+    history.push([step, loss]);
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  return {
+    imagesPerSec: (steps * state.batchSize) / elapsed,
+    steps,
+    seconds: elapsed,
+    loss: history.at(-1)[1],
+    history,
+    visibility: document.visibilityState,
+  };
+}
+
+function trainCandle(opts) {
+  return timeTraining((n) => {
+    const report = JSON.parse(state.session.trainSteps(n));
+    return { step: report.step, loss: report.loss };
+  }, opts);
+}
+
+function trainTfjs(opts) {
+  const tf = globalThis.tf;
+  const result = timeTraining((n) => state.tfjs.trainSteps(n), opts);
+  // A leak would show here as a growing count between rounds.
+  return { ...result, tensors: tf.memory().numTensors };
+}
+
+/** Milliseconds per `decodeGrid(-3, 3, -3, 3, 20, 20)`, after three untimed calls. */
+function decodeLatency(calls) {
+  const grid = () => state.session.decodeGrid(-3, 3, -3, 3, 20, 20);
+  for (let i = 0; i < 3; i++) grid();
+  const times = [];
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    grid();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const quantile = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  return { calls, medianMs: quantile(0.5), p95Ms: quantile(0.95), minMs: times[0], maxMs: times.at(-1) };
+}
+
+/** The wasm module's linear memory; it only grows, so this is the peak so far. */
+function wasmMemory() {
+  return state.wasm.memory.buffer.byteLength;
+}
+
+const ready = setup();
+window.bench = { ready, trainCandle, trainTfjs, decodeLatency, wasmMemory };
+
+// --- by hand: a few rounds in this page, printed below the button -------------------------
+
+const out = document.getElementById('out');
+const button = document.getElementById('run');
+const print = (line) => { out.textContent += `${line}\n`; };
+
+ready.then(
+  (info) => {
+    print(`ready: ${info.trainImages} training images; TF.js ${info.tfjs.version} wasm, SIMD ${info.tfjs.simd}, threads ${info.tfjs.threads}`);
+    button.disabled = new URLSearchParams(location.search).has('driven');
+  },
+  (err) => print(`setup failed: ${err.message}`),
+);
+
+button.addEventListener('click', async () => {
+  button.disabled = true;
+  const warmup = { seconds: 1, chunk: 10 };
+  const opts = { seconds: 5, chunk: 10 };
+  const pause = () => new Promise((r) => setTimeout(r, 50)); // lets the page repaint
+  for (let round = 1; round <= 3; round++) {
+    await pause();
+    trainCandle(warmup);
+    const candle = trainCandle(opts);
+    await pause();
+    trainTfjs(warmup);
+    const tfjs = trainTfjs(opts);
+    print(`round ${round}: Candle ${candle.imagesPerSec.toFixed(0)} img/s, TF.js ${tfjs.imagesPerSec.toFixed(0)} img/s, ratio ${(candle.imagesPerSec / tfjs.imagesPerSec).toFixed(2)}`);
+  }
+  const d = decodeLatency(50);
+  print(`decodeGrid 20×20: median ${d.medianMs.toFixed(1)} ms, p95 ${d.p95Ms.toFixed(1)} ms; wasm memory ${(wasmMemory() / 2 ** 20).toFixed(0)} MiB`);
+  button.disabled = false;
+});

@@ -1,0 +1,54 @@
+// Where the lab is: the download bar while a dataset arrives, then the training status
+// (phase message, epoch, step, throughput).
+
+const MB = 1024 * 1024;
+
+export class ProgressView {
+  /** @param {HTMLElement} root holds the elements marked with data-role below */
+  constructor(root) {
+    const find = (role) => root.querySelector(`[data-role="${role}"]`);
+    this.status = find('status');
+    this.download = find('download');
+    this.bar = find('download-bar');
+    this.bytes = find('download-bytes');
+    this.epoch = find('epoch');
+    this.step = find('step');
+    this.speed = find('speed');
+  }
+
+  /** @param {string} message what is happening, for people */
+  showStatus(message) {
+    this.status.textContent = message;
+  }
+
+  /** Bytes downloaded so far; `total` null draws an indeterminate bar. */
+  showDownload(loaded, total) {
+    this.download.hidden = false;
+    if (total) {
+      this.bar.max = total;
+      this.bar.value = Math.min(loaded, total);
+      this.bytes.textContent = `${(loaded / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MB`;
+    } else {
+      this.bar.removeAttribute('value');
+      this.bytes.textContent = `${(loaded / MB).toFixed(1)} MB`;
+    }
+  }
+
+  hideDownload() {
+    this.download.hidden = true;
+  }
+
+  /** @param {object|null} report StepReport; null for a model not trained yet */
+  showTraining(report) {
+    if (!report) {
+      this.epoch.textContent = '1 (0 %)';
+      this.step.textContent = '0';
+      this.speed.textContent = '–';
+      return;
+    }
+    // `epoch` counts finished epochs; people count the one in progress from 1.
+    this.epoch.textContent = `${report.epoch + 1} (${Math.floor(report.epochProgress * 100)} %)`;
+    this.step.textContent = report.step.toLocaleString('en-US');
+    this.speed.textContent = Math.round(report.imagesPerSec).toLocaleString('en-US');
+  }
+}

@@ -1,0 +1,188 @@
+// The latent-space scatter: test-set codes as points coloured by class, with axes, a legend,
+// and a view that follows the data smoothly as the codes move during training.
+
+import { PALETTE, SCATTER } from '../config.js';
+import { fitCanvas, formatTick, niceTicks } from './axes.js';
+
+const PAD = { left: 44, right: 12, top: 12, bottom: 36 };
+
+export class ScatterView {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {HTMLElement} legend a list element; the view fills it with one item per class
+   */
+  constructor(canvas, legend) {
+    this.canvas = canvas;
+    this.legend = legend;
+    this.plane = new Float32Array(0);
+    this.labels = new Uint8Array(0);
+    this.axisNames = ['z₁', 'z₂'];
+    this.view = null; // bounds drawn now {x0, x1, y0, y1}
+    this.target = null; // bounds the view eases towards
+    this.frame = 0;
+    this.ctx = fitCanvas(canvas, () => this.requestDraw(true));
+  }
+
+  /** Class names for the legend, one per palette colour in order. */
+  setClasses(names) {
+    if (names.length > PALETTE.length) throw new RangeError(`${names.length} classes but only ${PALETTE.length} colours`);
+    this.legend.replaceChildren(
+      ...names.map((name, i) => {
+        const item = document.createElement('li');
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        swatch.style.background = PALETTE[i];
+        item.append(swatch, name);
+        return item;
+      }),
+    );
+  }
+
+  /**
+   * @param {Float32Array} plane (N·2) codes as x, y pairs
+   * @param {Uint8Array} labels (N) class of each code, below the palette's length
+   */
+  setData(plane, labels) {
+    if (!(plane instanceof Float32Array)) throw new TypeError('scatter: plane must be a Float32Array');
+    if (!(labels instanceof Uint8Array)) throw new TypeError('scatter: labels must be a Uint8Array');
+    if (plane.length !== labels.length * 2) {
+      throw new RangeError(`scatter: plane has ${plane.length} numbers for ${labels.length} labels; expected ${labels.length * 2}`);
+    }
+    const bad = labels.findIndex((l) => l >= PALETTE.length);
+    if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
+    this.plane = plane;
+    this.labels = labels;
+    this.target = fitBounds(plane);
+    this.requestDraw(this.view === null);
+  }
+
+  /** A copy of the points shown, for tests and future views. */
+  snapshot() {
+    return { plane: this.plane.slice(), labels: this.labels.slice() };
+  }
+
+  /** Schedules a redraw; `snap` jumps to the target bounds instead of easing. */
+  requestDraw(snap = false) {
+    if (snap && this.target) this.view = { ...this.target };
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
+  }
+
+  draw() {
+    this.frame = 0;
+    if (this.target) {
+      this.view = this.view ? ease(this.view, this.target) : { ...this.target };
+      if (!sameBounds(this.view, this.target)) this.requestDraw();
+    }
+    const { ctx, canvas } = this;
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    ctx.fillStyle = SCATTER.background;
+    ctx.fillRect(0, 0, width, height);
+    if (!this.view) return;
+
+    // Equal units on both axes, so distances and the prior's round shape are not distorted.
+    const plotW = width - PAD.left - PAD.right;
+    const plotH = height - PAD.top - PAD.bottom;
+    const b = equalAspect(this.view, plotW / plotH);
+    const sx = plotW / (b.x1 - b.x0);
+    const sy = plotH / (b.y1 - b.y0);
+    const px = (x) => PAD.left + (x - b.x0) * sx;
+    const py = (y) => PAD.top + (b.y1 - y) * sy;
+
+    const xTicks = niceTicks(b.x0, b.x1, Math.max(2, Math.round(plotW / 80)));
+    const yTicks = niceTicks(b.y0, b.y1, Math.max(2, Math.round(plotH / 80)));
+    ctx.strokeStyle = SCATTER.gridColor;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (const t of xTicks) {
+      ctx.moveTo(Math.round(px(t)) + 0.5, PAD.top);
+      ctx.lineTo(Math.round(px(t)) + 0.5, PAD.top + plotH);
+    }
+    for (const t of yTicks) {
+      ctx.moveTo(PAD.left, Math.round(py(t)) + 0.5);
+      ctx.lineTo(PAD.left + plotW, Math.round(py(t)) + 0.5);
+    }
+    ctx.stroke();
+
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(PAD.left, PAD.top, plotW, plotH);
+    ctx.clip();
+    // In test-set order, which mixes the classes, so no class is always drawn on top.
+    const { plane, labels } = this;
+    const r = SCATTER.pointRadius;
+    for (let i = 0; i < labels.length; i++) {
+      ctx.fillStyle = PALETTE[labels[i]];
+      ctx.beginPath();
+      ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.restore();
+
+    ctx.strokeStyle = SCATTER.axisColor;
+    ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, plotW - 1, plotH - 1);
+    ctx.fillStyle = SCATTER.axisColor;
+    ctx.font = SCATTER.font;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (const t of xTicks) ctx.fillText(formatTick(t, xTicks), px(t), PAD.top + plotH + 4);
+    ctx.fillText(this.axisNames[0], PAD.left + plotW / 2, PAD.top + plotH + 19);
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const t of yTicks) ctx.fillText(formatTick(t, yTicks), PAD.left - 5, py(t));
+    ctx.save();
+    ctx.translate(11, PAD.top + plotH / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = 'center';
+    ctx.fillText(this.axisNames[1], 0, 0);
+    ctx.restore();
+  }
+}
+
+/** Bounds holding all but the outermost 0.5 % of points per axis, plus a margin. */
+function fitBounds(plane) {
+  const n = plane.length / 2;
+  if (n === 0) return { x0: -3, x1: 3, y0: -3, y1: 3 };
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = plane[2 * i];
+    ys[i] = plane[2 * i + 1];
+  }
+  xs.sort();
+  ys.sort();
+  // A few stray codes would otherwise squeeze the clusters into a corner.
+  const lo = Math.floor(n * 0.005);
+  const hi = n - 1 - lo;
+  const pad = (a, b) => Math.max((b - a) * SCATTER.margin, 1e-3);
+  const [x0, x1, y0, y1] = [xs[lo], xs[hi], ys[lo], ys[hi]];
+  return { x0: x0 - pad(x0, x1), x1: x1 + pad(x0, x1), y0: y0 - pad(y0, y1), y1: y1 + pad(y0, y1) };
+}
+
+/** Widens the narrower side of `b` so that width / height equals `aspect`. */
+function equalAspect(b, aspect) {
+  const w = b.x1 - b.x0;
+  const h = b.y1 - b.y0;
+  if (w / h < aspect) {
+    const extra = (h * aspect - w) / 2;
+    return { ...b, x0: b.x0 - extra, x1: b.x1 + extra };
+  }
+  const extra = (w / aspect - h) / 2;
+  return { ...b, y0: b.y0 - extra, y1: b.y1 + extra };
+}
+
+function ease(from, to) {
+  const k = SCATTER.easing;
+  return {
+    x0: from.x0 + (to.x0 - from.x0) * k,
+    x1: from.x1 + (to.x1 - from.x1) * k,
+    y0: from.y0 + (to.y0 - from.y0) * k,
+    y1: from.y1 + (to.y1 - from.y1) * k,
+  };
+}
+
+/** Close enough that further easing would move nothing by a visible amount. */
+function sameBounds(a, b) {
+  const tol = 1e-3 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
+  return ['x0', 'x1', 'y0', 'y1'].every((k) => Math.abs(a[k] - b[k]) < tol);
+}
