@@ -191,6 +191,7 @@ impl Trainer {
         if !last_good.iter().all(|(_, t)| all_finite(t).unwrap_or(false)) {
             return Err(TrainError::NonFinite { step: self.step, learning_rate: self.config.learning_rate });
         }
+        let first_step = self.step;
         let start = Instant::now();
         let mut sums = MetricSums::default();
         for _ in 0..n {
@@ -199,9 +200,11 @@ impl Trainer {
             let loss = self.model.loss(&x, &mut self.rng)?;
             let total = loss.total.to_scalar::<f32>()?;
             if !total.is_finite() {
+                let failed_at = self.step + 1;
                 self.model.copy_weights_from(&last_good)?;
                 self.optimizer = AdamW::new(self.model.trainable_vars(), self.config.adamw())?;
-                return Err(TrainError::NonFinite { step: self.step, learning_rate: self.config.learning_rate });
+                self.step = first_step;
+                return Err(TrainError::NonFinite { step: failed_at, learning_rate: self.config.learning_rate });
             }
             self.optimizer.backward_step(&loss.total)?;
             self.model.after_step(&loss, &mut self.rng)?;

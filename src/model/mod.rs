@@ -4,7 +4,7 @@
 //! | --- | --- | --- | --- |
 //! | [`autoencoder`] | `z` (d) | `z` | `−log p(x|z)` |
 //! | [`vae`] | `μ, log σ²` (2d) | `z = μ + σ ⊙ ε` | `−log p(x|z) + β·KL(q(z|x) ‖ N(0, I))` |
-//! | [`vqvae`] | `z_e` (l·D) | `z_q` (nearest codes) | `−log p(x|z_q) + ‖sg[z_e] − e‖² + β_c‖z_e − sg[e]‖²` |
+//! | [`vqvae`] | `z_e` (l·D) | `z_q` (nearest codes) | `−log p(x|z_q) + w(‖sg[z_e] − e‖² + β_c‖z_e − sg[e]‖²)` |
 //!
 //! Images are `(B, 784)` tensors in `[0, 1]`; decoded images come back in the same form.
 
@@ -72,7 +72,7 @@ impl Default for ModelConfig {
             code_dim: 2,
             codes_per_image: 1,
             commitment: 0.25,
-            codebook_update: CodebookUpdate::Loss,
+            codebook_update: CodebookUpdate::Ema,
             ema_decay: 0.99,
             codebook_init: CodebookInit::Normal,
         }

@@ -1,0 +1,146 @@
+//! Native side of the throughput benchmark: trains the default model (2-D MLP VAE, hidden
+//! 512, batch 128, AdamW 1e-3 without decay) on the MNIST training images for a fixed time on
+//! ONE thread and prints one JSON line. `pkg-config/bench.sh` runs it between the browser runs.
+//!
+//! ```text
+//! cargo run --release --bin bench -- --seconds 6 --warmup 1 --chunk 10 --data www/data/mnist
+//! ```
+//! The browser has one thread, so the native baseline gets one too: candle's matmuls (gemm on
+//! rayon) and its large element-wise ops (a barrier pool) would otherwise use every core.
+//! Training goes through [`Session`], the same path as the page, in `train_steps(chunk)` calls.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use latent_lab::model::ModelConfig;
+use latent_lab::session::Session;
+use latent_lab::train::TrainConfig;
+use serde_json::json;
+use web_time::Instant;
+
+// The crate's bins are also compiled for wasm32 when browser tests build; mimalloc is native-only.
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const USAGE: &str = "usage: bench [--seconds S] [--warmup S] [--chunk N] [--data DIR]
+  --seconds S   measured training time (default 6)
+  --warmup S    untimed training before it (default 1)
+  --chunk N     steps per train_steps call, as the page's worker makes them (default 10)
+  --data DIR    folder with train-{images-idx3,labels-idx1}-ubyte.gz (default www/data/mnist)";
+
+struct Args {
+    seconds: f64,
+    warmup: f64,
+    chunk: usize,
+    data: PathBuf,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { seconds: 6.0, warmup: 1.0, chunk: 10, data: PathBuf::from("www/data/mnist") };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_string());
+        }
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let bad = format!("{flag}: not a number: {value}");
+        match flag.as_str() {
+            "--seconds" => args.seconds = value.parse().map_err(|_| bad)?,
+            "--warmup" => args.warmup = value.parse().map_err(|_| bad)?,
+            "--chunk" => args.chunk = value.parse().map_err(|_| bad)?,
+            "--data" => args.data = PathBuf::from(&value),
+            _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
+        }
+    }
+    if args.seconds <= 0.0 || args.warmup < 0.0 || args.chunk == 0 {
+        return Err(format!("--seconds must be > 0, --warmup >= 0, --chunk >= 1\n{USAGE}"));
+    }
+    Ok(args)
+}
+
+fn read(dir: &std::path::Path, name: &str) -> Result<Vec<u8>, String> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|e| format!("can't read {}: {e}", path.display()))
+}
+
+/// Trains in `chunk`-step calls until `seconds` have passed; returns (steps, elapsed seconds,
+/// `(step, mean loss of the chunk)` after every call).
+fn train_for(session: &mut Session, seconds: f64, chunk: usize) -> Result<(usize, f64, Vec<(u64, f32)>), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let (mut steps, mut history) = (0, Vec::new());
+    while start.elapsed().as_secs_f64() < seconds {
+        let report = session.train_steps(chunk)?;
+        steps += chunk;
+        history.push((report.step, report.loss));
+    }
+    Ok((steps, start.elapsed().as_secs_f64(), history))
+}
+
+/// This thread's time on a CPU and waiting for one so far, in seconds (Linux only): on a busy
+/// machine the wait shows how much of the wall-clock time the measurement did not get a core.
+fn schedstat() -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut ns = text.split_whitespace().map(|v| v.parse::<f64>().ok().map(|v| v / 1e9));
+    Some((ns.next()??, ns.next()??))
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let threads = candle_core::utils::get_num_threads();
+    if threads != 1 {
+        return Err(format!("candle would use {threads} threads; the baseline must be single-threaded").into());
+    }
+    let model = ModelConfig::default();
+    let train = TrainConfig::default();
+    let mut session = Session::new(&model, &train)?;
+    // The same gzipped IDX bytes the page fetches; setData parses and inflates them alike.
+    // The test split is required by set_data but unused: a copy of the training files does.
+    let images = read(&args.data, "train-images-idx3-ubyte.gz")?;
+    let labels = read(&args.data, "train-labels-idx1-ubyte.gz")?;
+    session.set_data(&images, &labels, &images, &labels)?;
+
+    // The loss history spans warm-up and measurement, from step 1: the driver compares it at
+    // equal step counts with the page's implementations.
+    let (_, _, mut history) = train_for(&mut session, args.warmup, args.chunk)?;
+    let sched_before = schedstat();
+    let (steps, seconds, measured) = train_for(&mut session, args.seconds, args.chunk)?;
+    let sched = sched_before.zip(schedstat()).map(|(a, b)| (b.0 - a.0, b.1 - a.1));
+    history.extend(measured);
+    let images_per_sec = (steps * train.batch_size) as f64 / seconds;
+    println!(
+        "{}",
+        json!({
+            "impl": "native",
+            "threads": threads,
+            "imagesPerSec": images_per_sec,
+            "steps": steps,
+            "seconds": seconds,
+            "cpuSeconds": sched.map(|s| s.0),
+            "waitSeconds": sched.map(|s| s.1),
+            "loss": history.last().map(|h| h.1),
+            "history": history,
+        })
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    // Before anything reads them: candle sizes its rayon pool from RAYON_NUM_THREADS and its
+    // barrier pool from CANDLE_NUM_THREADS (falling back to the former), once, on first use.
+    std::env::set_var("RAYON_NUM_THREADS", "1");
+    std::env::set_var("CANDLE_NUM_THREADS", "1");
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
