@@ -50,6 +50,9 @@ export const SETTINGS = {
   train: { learningRate: 0.003, batchSize: 64 },
 };
 
+/** Training images used in quick mode (the first N of the training set), for slow machines. */
+export const QUICK_SUBSET = 10000;
+
 /** How the worker paces training against the cost of the pictures it sends. */
 export const TRAINING = {
   // One trainSteps call should take about this long: short enough that Pause feels

@@ -2,7 +2,7 @@
 // this thread keeps only what the views need and never computes on the model itself.
 
 import { Msg, Phase, cmd } from './protocol.js';
-import { CURVE, DATASETS, SETTINGS, TRAINING } from './config.js';
+import { CURVE, DATASETS, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
 import { ScatterView } from './views/scatter.js';
 import { ProgressView } from './views/progress.js';
 import { MetricsView } from './views/metrics.js';
@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 const controls = {
   dataset: $('dataset'),
   learningRate: $('learning-rate'),
+  quick: $('quick'),
   train: $('train'),
   step: $('step'),
   reset: $('reset'),
@@ -120,6 +121,7 @@ function updateControls() {
   const hasModel = phase === Phase.READY || phase === Phase.TRAINING || phase === Phase.PAUSED;
   const training = phase === Phase.TRAINING;
   controls.dataset.disabled = phase === Phase.STARTING || phase === Phase.LOADING;
+  controls.quick.disabled = phase === Phase.STARTING || phase === Phase.LOADING;
   controls.learningRate.disabled = phase === Phase.STARTING;
   controls.train.disabled = !hasModel;
   controls.train.textContent = training ? 'Pause' : 'Train';
@@ -161,6 +163,13 @@ controls.dataset.addEventListener('change', () => {
   clearError();
   send(cmd.loadData(controls.dataset.value));
 });
+controls.quick.addEventListener('change', () => {
+  clearError();
+  setUrlParam('quick', controls.quick.checked ? '1' : '0');
+  // The subset is part of the training settings, so it takes a new model on the same data.
+  send(cmd.init(initialSettings()));
+  send(cmd.reset());
+});
 controls.learningRate.addEventListener('change', () => {
   const lr = Number(controls.learningRate.value);
   if (controls.learningRate.value.trim() === '' || !Number.isFinite(lr)) {
@@ -180,9 +189,14 @@ function setUrlParam(key, value) {
 
 // The worker fills in every setting not given here from the model's defaults and answers
 // with the settings in use, which fill the learning-rate field. A rate in the URL wins.
-const lrParam = Number(params.get('lr'));
-const learningRate = lrParam > 0 ? { learningRate: lrParam } : {};
-send(cmd.init({ model: SETTINGS.model, train: { ...SETTINGS.train, ...learningRate } }));
+function initialSettings() {
+  const lrParam = Number(params.get('lr'));
+  const learningRate = lrParam > 0 ? { learningRate: lrParam } : {};
+  const trainSubset = controls.quick.checked ? QUICK_SUBSET : 0;
+  return { model: SETTINGS.model, train: { ...SETTINGS.train, ...learningRate, trainSubset } };
+}
+controls.quick.checked = params.get('quick') === '1';
+send(cmd.init(initialSettings()));
 send(cmd.loadData(initialDataset));
 
 /** Read-only handle for tests and the console. */

@@ -31,6 +31,8 @@ function setPhase(p, message) {
 const handlers = {
   async [Cmd.INIT]({ settings: requested }) {
     await init();
+    stopTraining();
+    session?.free();
     const defaults = JSON.parse(defaultConfig());
     settings = {
       model: { ...defaults.model, ...requested.model },
