@@ -1,4 +1,5 @@
 //! IDX parsing, its refusals of malformed input, batching, and the bundled datasets.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
