@@ -7,6 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CFG="$ROOT/pkg-config"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
+# Candle on one thread: two threads were slower for these small matmuls on 2 cores.
+export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}"
 
 banner() {
   local t=$SECONDS

@@ -137,6 +137,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
+    // One thread unless asked otherwise: for these small matmuls candle's second thread made
+    // training slower on 2 cores, and several times slower when the machine was busy.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", "1");
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {
