@@ -74,6 +74,8 @@ export const TRAINING = {
 
 export const SCATTER = {
   pointRadius: 1.6,
+  // A click selects the nearest point within this many pixels.
+  pickRadius: 8,
   // Empty space around the fitted data, as a fraction of the data's extent.
   margin: 0.08,
   // Share of the remaining distance the view bounds move per animation frame.
@@ -92,4 +94,52 @@ export const CURVE = {
   gridColor: '#e6e6e6',
   // Points kept per series; older ones are thinned so long runs stay cheap to draw.
   maxPoints: 600,
+};
+
+/** The decoded manifold under the map: tiles per side, and the least time between refreshes. */
+export const MANIFOLD = {
+  tiles: 20,
+  minMs: 400,
+};
+
+export const CODEBOOK = {
+  // Share of white mixed into a cell's digit colour: light enough for the points to show.
+  fillMix: 0.72,
+  deadFill: '#e4e4e4',
+  deadMarker: '#9a9a9a',
+  edge: '#ffffff',
+  markerRadius: 6,
+  stripColumns: 16,
+  stripZoom: 1.5,
+  font: '10px system-ui, sans-serif',
+};
+
+export const REPARAM = {
+  color: '#000000',
+  zoom: 2.5,
+  sampleZoom: 1.5,
+  stripColumns: 10,
+  // Decoded samples shown (newest first); older draws stay on the map.
+  maxShown: 20,
+  manyDraws: 10,
+  // Latent components written out in the formula before "… n more".
+  maxComponents: 4,
+};
+
+/**
+ * The model settings on the page, with the URL parameter of each and its range; the Rust
+ * model validates them again. Fields not listed take the model's defaults.
+ */
+export const MODEL_FIELDS = {
+  kind: { param: 'model', options: { ae: 'Autoencoder', vae: 'VAE', vqvae: 'VQ-VAE' } },
+  latentDim: { param: 'd', min: 2, max: 32, kinds: ['ae', 'vae'] },
+  beta: { param: 'beta', min: 0, max: 100, kinds: ['vae'] },
+  codebookSize: { param: 'K', min: 2, max: 1024, kinds: ['vqvae'] },
+  codeDim: { param: 'D', min: 1, max: 64, kinds: ['vqvae'] },
+  codebookUpdate: {
+    param: 'update',
+    options: { loss: 'codebook loss', ema: 'EMA', emaRestart: 'EMA + restart' },
+    kinds: ['vqvae'],
+  },
+  hidden: { param: 'hidden', min: 8, max: 2048 },
 };

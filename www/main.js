@@ -2,10 +2,13 @@
 // this thread keeps only what the views need and never computes on the model itself.
 
 import { Msg, Phase, cmd } from './protocol.js';
-import { CURVE, DATASETS, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
+import { CURVE, DATASETS, MANIFOLD, MODEL_FIELDS, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
 import { ScatterView } from './views/scatter.js';
 import { ProgressView } from './views/progress.js';
 import { MetricsView } from './views/metrics.js';
+import { ManifoldLayer } from './views/manifold.js';
+import { CodebookView } from './views/codebook.js';
+import { ReparamView } from './views/reparam.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -15,12 +18,24 @@ const controls = {
   train: $('train'),
   step: $('step'),
   reset: $('reset'),
+  showManifold: $('show-manifold'),
 };
+const modelForm = $('model');
+const modelInputs = [...modelForm.querySelectorAll('[data-field]')];
 const errorBox = $('error');
 
 const scatter = new ScatterView($('scatter'), $('legend'));
 const progress = new ProgressView($('progress'));
 const metrics = new MetricsView($('metrics'), $('loss-curve'));
+const redrawMap = () => scatter.requestDraw();
+const codebook = new CodebookView($('codebook'), redrawMap);
+const manifold = new ManifoldLayer(redrawMap);
+const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
+// Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
+// points, then the selected digit's μ, ellipses and samples.
+scatter.addLayer(codebook);
+scatter.addLayer(manifold);
+scatter.addLayer(reparam);
 
 const state = {
   phase: Phase.STARTING,
@@ -28,6 +43,8 @@ const state = {
   epoch: 0,
   lastReport: null,
   lastEval: null,
+  /** `{model, train}` of the model that exists, as the worker reported it. */
+  settings: null,
 };
 
 // Settings that a link should reproduce live in the URL: ?dataset=fashion&lr=0.002
@@ -35,6 +52,9 @@ const params = new URLSearchParams(location.search);
 const initialDataset = Object.hasOwn(DATASETS, params.get('dataset') ?? '') ? params.get('dataset') : 'mnist';
 
 for (const [key, { label }] of Object.entries(DATASETS)) controls.dataset.add(new Option(label, key));
+for (const input of modelInputs) {
+  for (const [value, label] of Object.entries(MODEL_FIELDS[input.dataset.field].options ?? {})) input.add(new Option(label, value));
+}
 controls.dataset.value = initialDataset;
 scatter.setClasses(DATASETS[initialDataset].classNames);
 document.documentElement.style.setProperty('--train', CURVE.trainColor);
@@ -62,6 +82,16 @@ worker.onmessage = ({ data: m }) => {
     case Msg.SCATTER:
       scatter.setData(m.plane, m.labels);
       break;
+    case Msg.MANIFOLD:
+      // A tile set still in flight when the toggle went off is dropped.
+      if (controls.showManifold.checked) manifold.setImages(m.rect, m.n, m.pixels);
+      break;
+    case Msg.CODEBOOK:
+      codebook.setData(m);
+      break;
+    case Msg.SELECTION:
+      reparam.setSelection(m);
+      break;
     case Msg.ERROR:
       showError(m.message);
       break;
@@ -78,8 +108,28 @@ worker.onerror = (event) => {
 
 /** The controls and the legend show the model that exists, not the last request. */
 function onSettings(settings, dataset) {
+  state.settings = settings;
   controls.learningRate.value = settings.train.learningRate;
   setUrlParam('lr', String(settings.train.learningRate));
+  const { model } = settings;
+  for (const input of modelInputs) {
+    const field = input.dataset.field;
+    input.value = model[field];
+    const { param, kinds } = MODEL_FIELDS[field];
+    // A link names only the settings that matter for its kind of model.
+    if (!kinds || kinds.includes(model.kind)) setUrlParam(param, String(model[field]));
+    else deleteUrlParam(param);
+  }
+  showModelFields();
+  metrics.setKind(model.kind);
+  codebook.setVisible(model.kind === 'vqvae');
+  reparam.setKind(model.kind);
+  const dim = model.kind === 'vqvae' ? model.codeDim * model.codesPerImage : model.latentDim;
+  const code = { ae: 'code z', vae: 'mean μ', vqvae: 'encoder output z_e' }[model.kind];
+  $('scatter-caption').textContent =
+    dim === 2
+      ? `Latent space: the ${code} of each test image, coloured by class`
+      : `PCA of the ${dim}-D latent space: the ${code} of each test image on its first two principal components`;
   if (dataset) {
     controls.dataset.value = dataset;
     scatter.setClasses(DATASETS[dataset].classNames);
@@ -116,9 +166,45 @@ function onReport(report, evaluation) {
   metrics.show(report, evaluation, state.step);
 }
 
+/** Shows the fields of the model kind chosen in the form, and whether Apply has work to do. */
+function showModelFields() {
+  const kind = $('kind').value;
+  for (const label of modelForm.querySelectorAll('[data-kinds]')) label.hidden = !label.dataset.kinds.split(' ').includes(kind);
+  updateControls();
+}
+
+/** The model settings in the form, or a message naming the first one out of range. */
+function formModel() {
+  const model = {};
+  for (const input of modelInputs) {
+    const field = input.dataset.field;
+    const spec = MODEL_FIELDS[field];
+    if (spec.options) {
+      model[field] = input.value;
+      continue;
+    }
+    const value = Number(input.value);
+    const applies = !spec.kinds || spec.kinds.includes(model.kind);
+    if (applies && (input.value.trim() === '' || !(value >= spec.min && value <= spec.max))) {
+      return { error: `${input.labels[0].textContent.trim()} must be ${spec.min} to ${spec.max}.` };
+    }
+    // An out-of-range field of another model kind is never used; keep the model's own value.
+    model[field] = applies ? value : state.settings.model[field];
+  }
+  return { model };
+}
+
+/** Whether the form asks for a model different from the one that exists. */
+function modelChanged() {
+  if (!state.settings) return false;
+  return modelInputs.some((input) => String(state.settings.model[input.dataset.field]) !== input.value);
+}
+
 function updateControls() {
   const { phase } = state;
   const hasModel = phase === Phase.READY || phase === Phase.TRAINING || phase === Phase.PAUSED;
+  for (const input of modelInputs) input.disabled = !hasModel;
+  $('apply').disabled = !hasModel || !modelChanged();
   const training = phase === Phase.TRAINING;
   controls.dataset.disabled = phase === Phase.STARTING || phase === Phase.LOADING;
   controls.quick.disabled = phase === Phase.STARTING || phase === Phase.LOADING;
@@ -167,9 +253,55 @@ controls.quick.addEventListener('change', () => {
   clearError();
   setUrlParam('quick', controls.quick.checked ? '1' : '0');
   // The subset is part of the training settings, so it takes a new model on the same data.
-  send(cmd.init(initialSettings()));
-  send(cmd.reset());
+  const trainSubset = controls.quick.checked ? QUICK_SUBSET : 0;
+  newModel(state.settings.model, { ...state.settings.train, trainSubset });
 });
+modelForm.addEventListener('input', showModelFields);
+modelForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const { model, error } = formModel();
+  if (error) {
+    showError(error);
+    return;
+  }
+  clearError();
+  newModel({ ...state.settings.model, ...model }, state.settings.train);
+});
+
+/** A new untrained model on the data already loaded: the worker frees the old one. */
+function newModel(model, train) {
+  send(cmd.init({ model, train }));
+  send(cmd.reset());
+}
+
+controls.showManifold.addEventListener('change', () => {
+  setUrlParam('manifold', controls.showManifold.checked ? '1' : '0');
+  if (controls.showManifold.checked) requestManifold();
+  else {
+    send(cmd.manifold(null, 0));
+    manifold.clear();
+  }
+});
+scatter.onTarget = () => {
+  if (controls.showManifold.checked) requestManifold();
+};
+scatter.onSelect = (index) => send(cmd.select(index));
+
+// The view's rectangle changes with every scatter while training; asking at most every
+// MANIFOLD.minMs (and once more at the end) keeps the worker's decoding in proportion.
+let manifoldSentAt = -Infinity;
+let manifoldTimer = 0;
+function requestManifold() {
+  if (manifoldTimer) return;
+  const wait = Math.max(0, manifoldSentAt + MANIFOLD.minMs - performance.now());
+  manifoldTimer = setTimeout(() => {
+    manifoldTimer = 0;
+    const rect = scatter.targetRect();
+    if (!rect || !controls.showManifold.checked) return;
+    manifoldSentAt = performance.now();
+    send(cmd.manifold(rect, MANIFOLD.tiles));
+  }, wait);
+}
 controls.learningRate.addEventListener('change', () => {
   const lr = Number(controls.learningRate.value);
   if (controls.learningRate.value.trim() === '' || !Number.isFinite(lr)) {
@@ -187,15 +319,32 @@ function setUrlParam(key, value) {
   history.replaceState(null, '', `?${params}`);
 }
 
+function deleteUrlParam(key) {
+  params.delete(key);
+  history.replaceState(null, '', `?${params}`);
+}
+
 // The worker fills in every setting not given here from the model's defaults and answers
-// with the settings in use, which fill the learning-rate field. A rate in the URL wins.
+// with the settings in use, which fill the form. Settings in the URL win; the model checks
+// their ranges and falls back to its defaults, with a message, on a bad one.
 function initialSettings() {
   const lrParam = Number(params.get('lr'));
   const learningRate = lrParam > 0 ? { learningRate: lrParam } : {};
   const trainSubset = controls.quick.checked ? QUICK_SUBSET : 0;
-  return { model: SETTINGS.model, train: { ...SETTINGS.train, ...learningRate, trainSubset } };
+  const model = { ...SETTINGS.model };
+  for (const [field, { param, options }] of Object.entries(MODEL_FIELDS)) {
+    const value = params.get(param);
+    if (value === null) continue;
+    if (options) {
+      if (Object.hasOwn(options, value)) model[field] = value;
+    } else if (value.trim() !== '' && Number.isFinite(Number(value))) {
+      model[field] = Number(value);
+    }
+  }
+  return { model, train: { ...SETTINGS.train, ...learningRate, trainSubset } };
 }
 controls.quick.checked = params.get('quick') === '1';
+controls.showManifold.checked = params.get('manifold') === '1';
 send(cmd.init(initialSettings()));
 send(cmd.loadData(initialDataset));
 
@@ -203,4 +352,14 @@ send(cmd.loadData(initialDataset));
 window.latentLab = Object.freeze({
   state: () => structuredClone(state),
   scatter: () => scatter.snapshot(),
+  manifold: () => manifold.snapshot(),
+  codebook: () => codebook.snapshot(),
+  reparam: () => reparam.snapshot(),
+  /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
+  pointOnScreen: (index) => {
+    const { transform, plane } = scatter;
+    if (!transform) return null;
+    const box = scatter.canvas.getBoundingClientRect();
+    return { x: box.left + transform.px(plane[2 * index]), y: box.top + transform.py(plane[2 * index + 1]) };
+  },
 });

@@ -11,6 +11,9 @@ export const Cmd = Object.freeze({
   STEP: 'step',
   RESET: 'reset',
   SET_LEARNING_RATE: 'setLearningRate',
+  MANIFOLD: 'manifold',
+  SELECT: 'select',
+  ADD_EPSILON: 'addEpsilon',
 });
 
 /** Messages from the worker to the page. */
@@ -20,6 +23,9 @@ export const Msg = Object.freeze({
   PROGRESS: 'progress',
   REPORT: 'report',
   SCATTER: 'scatter',
+  MANIFOLD: 'manifold',
+  CODEBOOK: 'codebook',
+  SELECTION: 'selection',
   ERROR: 'error',
 });
 
@@ -44,6 +50,15 @@ export const cmd = {
   /** A fresh model with the current settings and data. */
   reset: () => ({ type: Cmd.RESET }),
   setLearningRate: (learningRate) => ({ type: Cmd.SET_LEARNING_RATE, learningRate }),
+  /**
+   * The decoded manifold over `rect` `{x0, x1, y0, y1}` of the view plane on an `n × n` grid,
+   * kept up to date while training; `rect` null turns it off.
+   */
+  manifold: (rect, n) => ({ type: Cmd.MANIFOLD, rect, n }),
+  /** Follows test image `index` (null: none) in the reparameterization view; clears its ε draws. */
+  select: (index) => ({ type: Cmd.SELECT, index }),
+  /** Adds one draw ε ~ N(0, I) (Float64Array or array of d numbers) to the selected digit. */
+  addEpsilon: (epsilon) => ({ type: Cmd.ADD_EPSILON, epsilon: Array.from(epsilon) }),
 };
 
 export const msg = {
@@ -64,8 +79,27 @@ export const msg = {
   report: (step, evaluation = null) => ({ type: Msg.REPORT, step, evaluation }),
   /** `plane`: Float32Array (N·2) of test codes; `labels`: Uint8Array (N). Send with scatterTransfer. */
   scatter: (plane, labels) => ({ type: Msg.SCATTER, plane, labels }),
+  /** `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first. */
+  manifold: (rect, n, pixels) => ({ type: Msg.MANIFOLD, rect, n, pixels }),
+  /**
+   * The VQ-VAE codebook over the whole test set: `codebook` Float32Array (K·D), `images`
+   * Float32Array (K·784) of every code decoded, `usage` Uint32Array (K) test codes assigned to
+   * each code, `majority` Int16Array (K) the most common class among them (−1 for a dead code),
+   * `codeDim` D and `perCode` l.
+   */
+  codebook: (c) => ({ type: Msg.CODEBOOK, ...c }),
+  /**
+   * The followed test image and its posterior: `index`, `label`, `image` Uint8Array (784),
+   * `mu` and `logvar` (d numbers each, logvar null except for the VAE), `muPlane` μ in the
+   * view plane, `epsilons` and `zs` (arrays of d-number arrays), `decoded` Float32Array
+   * ((1 + zs.length)·784): μ decoded, then each z.
+   */
+  selection: (s) => ({ type: Msg.SELECTION, ...s }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
+
+/** The buffers to transfer with a manifold message. */
+export const manifoldTransfer = (m) => [m.pixels.buffer];
 
 /** The buffers to transfer (not copy) with a scatter message. */
 export const scatterTransfer = (m) => [m.plane.buffer, m.labels.buffer];

@@ -4,7 +4,7 @@
 // through within one chunk.
 
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
-import { Cmd, Phase, msg, scatterTransfer } from './protocol.js';
+import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
 import { DATASETS, IDX_FILES, TRAINING } from './config.js';
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
@@ -19,6 +19,10 @@ let chunkSteps = 4;
 let lastScatterAt = -Infinity;
 let scatterCostMs = 0;
 let lastEvalAt = -Infinity;
+/** `{rect, n}` of the decoded manifold the page shows, or null when it is off. */
+let manifold = null;
+/** `{index, epsilons}`: the test image the page follows and its ε draws, or null. */
+let selection = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -46,8 +50,11 @@ const handlers = {
       settings = defaults;
       session = newSession();
     }
+    // ε draws have the old model's latent dimension; the followed digit itself stays.
+    if (selection) selection.epsilons = [];
     postSettings();
-    setPhase(Phase.STARTING, 'Model ready; loading data…');
+    // With data already loaded (a settings change), RESET follows and builds on it.
+    setPhase(Phase.STARTING, data ? 'New settings; starting a new model…' : 'Model ready; loading data…');
   },
 
   async [Cmd.LOAD_DATA]({ dataset }) {
@@ -116,6 +123,7 @@ const handlers = {
     }
     session.free();
     session = fresh;
+    if (selection) selection.epsilons = [];
     setPhase(Phase.READY, `New untrained model on ${data.label}. Press Train.`);
     sendPictures(null);
   },
@@ -129,6 +137,26 @@ const handlers = {
       // On a rejected value this puts the rate still in use back into the page's field.
       postSettings();
     }
+  },
+
+  [Cmd.MANIFOLD]({ rect, n }) {
+    manifold = rect ? { rect, n } : null;
+    // While training, the next scatter refresh brings it, at the pace its cost allows.
+    if (manifold && data && phase !== Phase.TRAINING) sendManifold();
+  },
+
+  [Cmd.SELECT]({ index }) {
+    selection = index === null ? null : { index, epsilons: [] };
+    if (data) sendSelection();
+  },
+
+  [Cmd.ADD_EPSILON]({ epsilon }) {
+    if (!selection) throw new Error('select a digit on the map before drawing ε');
+    if (epsilon.length !== session.latentDim) {
+      throw new Error(`ε has ${epsilon.length} numbers; the latent space has ${session.latentDim}`);
+    }
+    selection.epsilons.push(epsilon);
+    sendSelection();
   },
 };
 
@@ -215,15 +243,78 @@ function sendPictures(report) {
   sendScatter();
 }
 
+/**
+ * The scatter and every picture that moves with the model (codebook, manifold, selection);
+ * their combined cost paces the next refresh.
+ */
 function sendScatter() {
   const started = performance.now();
-  const encoding = session.encodeTest(TRAINING.scatterPoints);
+  const vq = settings.model.kind === 'vqvae';
+  // The codebook view counts assignments over the whole test set, so VQ encodes all of it
+  // once and the scatter takes its first points from the same pass.
+  const encoding = session.encodeTest(vq ? 0 : TRAINING.scatterPoints);
   const plane = encoding.plane;
+  const codes = encoding.codes;
   encoding.free();
-  const m = msg.scatter(plane, session.testLabels(TRAINING.scatterPoints));
+  const labels = session.testLabels(vq ? 0 : TRAINING.scatterPoints);
+  const points = Math.min(TRAINING.scatterPoints, labels.length);
+  const m = msg.scatter(plane.slice(0, 2 * points), labels.slice(0, points));
   post(m, scatterTransfer(m));
+  if (vq) sendCodebook(codes, labels);
+  if (manifold) sendManifold();
+  if (selection) sendSelection();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
+}
+
+/** `codes` (N·l) nearest-code indices of all test images, `labels` (N) their classes. */
+function sendCodebook(codes, labels) {
+  const { codebookSize: k, codeDim, codesPerImage: perCode } = settings.model;
+  const usage = new Uint32Array(k);
+  const votes = new Uint32Array(k * 10);
+  for (let i = 0; i < codes.length; i++) {
+    usage[codes[i]]++;
+    votes[codes[i] * 10 + labels[Math.floor(i / perCode)]]++;
+  }
+  const majority = new Int16Array(k);
+  for (let c = 0; c < k; c++) {
+    const row = votes.subarray(c * 10, c * 10 + 10);
+    majority[c] = usage[c] === 0 ? -1 : row.indexOf(Math.max(...row));
+  }
+  const m = msg.codebook({
+    codebook: new Float32Array(session.codebook()),
+    images: new Float32Array(session.decodeCodebook()),
+    usage,
+    majority,
+    codeDim,
+    perCode,
+  });
+  post(m, [m.codebook.buffer, m.images.buffer, m.usage.buffer, m.majority.buffer]);
+}
+
+function sendManifold() {
+  const { rect, n } = manifold;
+  const pixels = new Float32Array(session.decodeGrid(rect.x0, rect.x1, rect.y0, rect.y1, n, n));
+  const m = msg.manifold(rect, n, pixels);
+  post(m, manifoldTransfer(m));
+}
+
+/** The followed digit under the current weights: μ, log σ², and z = μ + σ ⊙ ε for each draw. */
+function sendSelection() {
+  const { index, epsilons } = selection;
+  if (index >= session.testLength) throw new Error(`test image ${index} does not exist`);
+  const image = session.testImages(index, 1);
+  const encoding = session.encode(Float32Array.from(image, (v) => v / 255));
+  const mu = Array.from(encoding.mean);
+  const logvar = encoding.logvar ? Array.from(encoding.logvar) : null;
+  const muPlane = Array.from(encoding.plane);
+  encoding.free();
+  // Only the VAE has a σ to sample with; other models show the digit and its reconstruction.
+  const zs = logvar ? epsilons.map((eps) => mu.map((m, j) => m + Math.exp(0.5 * logvar[j]) * eps[j])) : [];
+  const decoded = new Float32Array(session.decode(Float32Array.from([mu, ...zs].flat())));
+  const label = session.testLabels(index + 1)[index];
+  const m = msg.selection({ index, label, image, mu, logvar, muPlane, epsilons, zs, decoded });
+  post(m, [m.image.buffer, m.decoded.buffer]);
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.

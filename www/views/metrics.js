@@ -1,17 +1,24 @@
-// Live numbers of the objective, in nats per image: the negative ELBO and its two terms for
-// the last training chunk and for held-out test images, plus a loss curve over steps.
+// Live numbers of the objective, in nats per image, for the last training chunk and for
+// held-out test images, plus a loss curve over steps. The rows follow the model: the negative
+// ELBO and its two terms for a VAE; reconstruction, codebook and commitment losses, codes
+// used and perplexity for a VQ-VAE; reconstruction alone for an autoencoder.
 
 import { CURVE } from '../config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
 
 const PAD = { left: 40, right: 8, top: 8, bottom: 20 };
+const METRICS = ['loss', 'recon', 'kl', 'codebookLoss', 'commitmentLoss', 'codesUsed', 'perplexity'];
+const LOSS_NAMES = { ae: 'reconstruction', vae: 'loss (−ELBO)', vqvae: 'loss' };
 
 export class MetricsView {
   /**
-   * @param {HTMLElement} table holds cells with data-metric="loss|recon|kl" and data-source="train|test"
+   * @param {HTMLElement} table holds cells with data-metric (one of METRICS) and
+   *   data-source="train|test", in rows marked with the model kinds they apply to (data-kinds)
    * @param {HTMLCanvasElement} canvas for the loss curve
    */
   constructor(table, canvas) {
+    this.rows = [...table.querySelectorAll('tr[data-kinds]')];
+    this.names = [...table.querySelectorAll('[data-role="loss-name"], [data-role="curve-name"]')];
     this.cells = new Map(
       [...table.querySelectorAll('[data-metric]')].map((cell) => [`${cell.dataset.source}.${cell.dataset.metric}`, cell]),
     );
@@ -19,6 +26,12 @@ export class MetricsView {
     this.frame = 0;
     this.clear();
     this.ctx = fitCanvas(canvas, () => this.requestDraw());
+  }
+
+  /** Shows the rows that apply to `kind` (ae, vae or vqvae). */
+  setKind(kind) {
+    for (const row of this.rows) row.hidden = !row.dataset.kinds.split(' ').includes(kind);
+    for (const name of this.names) name.textContent = LOSS_NAMES[kind];
   }
 
   /** Forgets the history, for a new model. */
@@ -36,23 +49,24 @@ export class MetricsView {
    */
   show(report, evaluation, step) {
     if (report) {
-      this.set('train', report.loss, report.recon, report.kl);
+      this.set('train', report);
       push(this.train, [step, report.loss]);
     }
     if (evaluation) {
       // For a VAE the loss is the negative ELBO; negElbo is absent only for other model kinds.
       const loss = evaluation.negElbo ?? evaluation.loss;
-      this.set('test', loss, evaluation.recon, evaluation.kl);
+      this.set('test', { ...evaluation, loss });
       push(this.test, [step, loss]);
     }
     this.requestDraw();
   }
 
-  set(source, loss, recon, kl) {
-    const fmt = (v) => (v == null ? '–' : v.toFixed(1));
-    this.cells.get(`${source}.loss`).textContent = fmt(loss);
-    this.cells.get(`${source}.recon`).textContent = fmt(recon);
-    this.cells.get(`${source}.kl`).textContent = fmt(kl);
+  /** Fills the `source` column from a report; a field the report lacks shows as –. */
+  set(source, values) {
+    for (const metric of METRICS) {
+      const v = values[metric];
+      this.cells.get(`${source}.${metric}`).textContent = v == null ? '–' : format(metric, v);
+    }
   }
 
   requestDraw() {
@@ -130,6 +144,13 @@ export class MetricsView {
       ctx.fill();
     }
   }
+}
+
+function format(metric, v) {
+  if (metric === 'codesUsed') return String(v);
+  // The VQ terms sit on a smaller scale than the reconstruction; keep three digits of them.
+  if (metric === 'codebookLoss' || metric === 'commitmentLoss') return v.toPrecision(3);
+  return v.toFixed(1);
 }
 
 /** Appends, halving the history (every other point) when it grows past CURVE.maxPoints. */

@@ -1,5 +1,6 @@
 // The latent-space scatter: test-set codes as points coloured by class, with axes, a legend,
-// and a view that follows the data smoothly as the codes move during training.
+// and a view that follows the data smoothly as the codes move during training. Other views
+// draw on the same plane as layers (under or over the points), through the same transform.
 
 import { PALETTE, SCATTER } from '../config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
@@ -20,7 +21,70 @@ export class ScatterView {
     this.view = null; // bounds drawn now {x0, x1, y0, y1}
     this.target = null; // bounds the view eases towards
     this.frame = 0;
-    this.ctx = fitCanvas(canvas, () => this.requestDraw(true));
+    this.layers = [];
+    /** Called with the test index of a clicked point. */
+    this.onSelect = null;
+    /** Called with the plane rectangle the view settles on, each time it changes. */
+    this.onTarget = null;
+    this.transform = null;
+    this.ctx = fitCanvas(canvas, () => {
+      this.requestDraw(true);
+      this.announceTarget();
+    });
+    canvas.addEventListener('click', (event) => this.click(event));
+  }
+
+  /**
+   * Adds a layer: an object with `under(ctx, t)` and/or `over(ctx, t)`, called on each draw
+   * with `t = {px, py, sx, sy, bounds}` (plane → canvas pixels), clipped to the plot.
+   */
+  addLayer(layer) {
+    this.layers.push(layer);
+    this.requestDraw();
+  }
+
+  /** The plane rectangle shown once the view has settled (equal units on both axes). */
+  targetRect() {
+    if (!this.target) return null;
+    const { plotW, plotH } = this.plotSize();
+    return equalAspect(this.target, plotW / plotH);
+  }
+
+  plotSize() {
+    return {
+      plotW: this.canvas.clientWidth - PAD.left - PAD.right,
+      plotH: this.canvas.clientHeight - PAD.top - PAD.bottom,
+    };
+  }
+
+  announceTarget() {
+    const rect = this.targetRect();
+    if (rect && this.onTarget) this.onTarget(rect);
+  }
+
+  /** Selects the point nearest the click, if one is within a few pixels. */
+  click(event) {
+    if (!this.transform || !this.onSelect) return;
+    const box = this.canvas.getBoundingClientRect();
+    const index = this.nearest(event.clientX - box.left, event.clientY - box.top, SCATTER.pickRadius);
+    if (index >= 0) this.onSelect(index);
+  }
+
+  /** Index of the point nearest canvas position (x, y) within `radius` pixels, else −1. */
+  nearest(x, y, radius) {
+    const { px, py } = this.transform;
+    let best = -1;
+    let bestD = radius * radius;
+    for (let i = 0; i < this.labels.length; i++) {
+      const dx = px(this.plane[2 * i]) - x;
+      const dy = py(this.plane[2 * i + 1]) - y;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best;
   }
 
   /** Class names for the legend, one per palette colour in order. */
@@ -52,8 +116,10 @@ export class ScatterView {
     if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
     this.plane = plane;
     this.labels = labels;
+    const before = this.target;
     this.target = fitBounds(plane);
     this.requestDraw(this.view === null);
+    if (!before || !sameBounds(before, this.target)) this.announceTarget();
   }
 
   /** A copy of the points shown, for tests and future views. */
@@ -88,6 +154,7 @@ export class ScatterView {
     const sy = plotH / (b.y1 - b.y0);
     const px = (x) => PAD.left + (x - b.x0) * sx;
     const py = (y) => PAD.top + (b.y1 - y) * sy;
+    this.transform = { px, py, sx, sy, bounds: b };
 
     const xTicks = niceTicks(b.x0, b.x1, Math.max(2, Math.round(plotW / 80)));
     const yTicks = niceTicks(b.y0, b.y1, Math.max(2, Math.round(plotH / 80)));
@@ -108,6 +175,7 @@ export class ScatterView {
     ctx.beginPath();
     ctx.rect(PAD.left, PAD.top, plotW, plotH);
     ctx.clip();
+    for (const layer of this.layers) layer.under?.(ctx, this.transform);
     // In test-set order, which mixes the classes, so no class is always drawn on top.
     const { plane, labels } = this;
     const r = SCATTER.pointRadius;
@@ -117,6 +185,7 @@ export class ScatterView {
       ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
       ctx.fill();
     }
+    for (const layer of this.layers) layer.over?.(ctx, this.transform);
     ctx.restore();
 
     ctx.strokeStyle = SCATTER.axisColor;

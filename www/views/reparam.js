@@ -1,0 +1,174 @@
+// The reparameterization trick for the digit picked on the map: its μ, the 1σ and 2σ ellipses
+// of q(z|x) = N(μ, diag σ²), and each z = μ + σ ⊙ ε for ε ~ N(0, I) drawn here, with the
+// decoder's image of every z. The randomness is an input (ε); μ and σ stay differentiable.
+
+import { REPARAM } from '../config.js';
+import { PIXELS, showDigits } from './digits.js';
+
+export class ReparamView {
+  /**
+   * @param {HTMLElement} panel holds data-role="hint", "input", "recon", "draw", "draw-many",
+   *   "formula", "samples"
+   * @param {(epsilon: Float64Array) => void} onDraw sends one ε to the worker
+   * @param {() => void} redrawMap asks the map to draw again
+   */
+  constructor(panel, onDraw, redrawMap) {
+    const find = (role) => panel.querySelector(`[data-role="${role}"]`);
+    this.hint = find('hint');
+    this.input = find('input');
+    this.recon = find('recon');
+    this.formula = find('formula');
+    this.samples = find('samples');
+    this.drawButtons = [find('draw'), find('draw-many')];
+    this.redrawMap = redrawMap;
+    this.selection = null;
+    this.isVae = true;
+    find('draw').addEventListener('click', () => onDraw(this.gaussian()));
+    find('draw-many').addEventListener('click', () => {
+      for (let i = 0; i < REPARAM.manyDraws; i++) onDraw(this.gaussian());
+    });
+    this.clear();
+  }
+
+  /** The model kind decides whether there is a σ to sample with. */
+  setKind(kind) {
+    this.isVae = kind === 'vae';
+    this.update();
+  }
+
+  clear() {
+    this.selection = null;
+    this.update();
+  }
+
+  /** @param {object} s a protocol SELECTION message */
+  setSelection(s) {
+    this.selection = s;
+    this.update();
+  }
+
+  update() {
+    const s = this.selection;
+    for (const b of this.drawButtons) b.disabled = !s || !this.isVae;
+    this.input.hidden = this.recon.hidden = !s;
+    if (!s) {
+      this.hint.textContent = 'Click a point on the map to pick a test image.';
+      this.formula.replaceChildren();
+      this.samples.hidden = true;
+      this.redrawMap();
+      return;
+    }
+    const d = s.mu.length;
+    this.hint.textContent =
+      `Test image #${s.index} (class ${s.label}): the input, and the decoder's image of ${this.isVae ? 'μ' : 'its code'}.` +
+      (this.isVae && d > 2 ? ` The map is a PCA projection; the σ ellipses are drawn for d = 2 only.` : '');
+    showDigits(this.input, s.image, 1, 1, REPARAM.zoom);
+    showDigits(this.recon, s.decoded.subarray(0, PIXELS), 1, 1, REPARAM.zoom);
+    this.showFormula();
+    const n = s.zs.length;
+    this.samples.hidden = n === 0;
+    if (n > 0) {
+      // The newest draws first, so the one the formula describes leads the strip.
+      const shown = Math.min(n, REPARAM.maxShown);
+      const newest = new Float32Array(shown * PIXELS);
+      for (let i = 0; i < shown; i++) newest.set(s.decoded.subarray((n - i) * PIXELS, (n - i + 1) * PIXELS), i * PIXELS);
+      showDigits(this.samples, newest, shown, REPARAM.stripColumns, REPARAM.sampleZoom);
+    }
+    this.redrawMap();
+  }
+
+  showFormula() {
+    const s = this.selection;
+    if (!this.isVae || !s.logvar) {
+      this.formula.textContent = 'Only the VAE samples z: switch the model to VAE to draw ε.';
+      return;
+    }
+    const sigma = s.logvar.map((lv) => Math.exp(0.5 * lv));
+    const last = s.zs.length - 1;
+    const rows = [
+      ['z', last >= 0 ? s.zs[last] : null],
+      ['μ', s.mu],
+      ['σ = exp(½ log σ²)', sigma],
+      ['ε ~ N(0, I)', last >= 0 ? s.epsilons[last] : null],
+    ];
+    const lines = rows.map(([name, values]) => {
+      const line = document.createElement('div');
+      line.textContent = `${name} = ${values ? vector(values) : '(press Draw ε)'}`;
+      return line;
+    });
+    const heading = document.createElement('div');
+    heading.className = 'formula-main';
+    heading.textContent = `z = μ + σ ⊙ ε${last >= 0 ? `   (draw ${last + 1})` : ''}`;
+    this.formula.replaceChildren(heading, ...lines);
+  }
+
+  /** ε ~ N(0, I) of the latent dimension, by the Box–Muller transform. */
+  gaussian() {
+    const d = this.selection.mu.length;
+    const eps = new Float64Array(d);
+    for (let j = 0; j < d; j += 2) {
+      // 1 − random() is in (0, 1], so the logarithm is finite.
+      const r = Math.sqrt(-2 * Math.log(1 - Math.random()));
+      const angle = 2 * Math.PI * Math.random();
+      eps[j] = r * Math.cos(angle);
+      if (j + 1 < d) eps[j + 1] = r * Math.sin(angle);
+    }
+    return eps;
+  }
+
+  over(ctx, t) {
+    const s = this.selection;
+    if (!s) return;
+    const [mx, my] = s.muPlane;
+    // In 2-D the plane is the latent space itself, so σ's axes are the plane's axes.
+    if (this.isVae && s.logvar && s.mu.length === 2) {
+      const [sx, sy] = s.logvar.map((lv) => Math.exp(0.5 * lv));
+      ctx.strokeStyle = REPARAM.color;
+      for (const [k, dash] of [[1, []], [2, [5, 4]]]) {
+        ctx.setLineDash(dash);
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.ellipse(t.px(mx), t.py(my), k * sx * t.sx, k * sy * t.sy, 0, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+      ctx.setLineDash([]);
+      ctx.lineWidth = 2;
+      for (const [zx, zy] of s.zs) {
+        const x = t.px(zx);
+        const y = t.py(zy);
+        ctx.beginPath();
+        ctx.moveTo(x - 4, y - 4);
+        ctx.lineTo(x + 4, y + 4);
+        ctx.moveTo(x - 4, y + 4);
+        ctx.lineTo(x + 4, y - 4);
+        ctx.stroke();
+      }
+    }
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = '#000000';
+    ctx.fillStyle = '#ffffff';
+    ctx.beginPath();
+    ctx.arc(t.px(mx), t.py(my), 5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+  }
+
+  /** What the view shows, for tests. */
+  snapshot() {
+    const s = this.selection;
+    if (!s) return null;
+    return {
+      index: s.index,
+      label: s.label,
+      mu: s.mu,
+      sigma: s.logvar ? s.logvar.map((lv) => Math.exp(0.5 * lv)) : null,
+      zs: s.zs,
+      samplesShown: this.samples.hidden ? 0 : Math.min(s.zs.length, REPARAM.maxShown),
+    };
+  }
+}
+
+function vector(values) {
+  const shown = values.slice(0, REPARAM.maxComponents).map((v) => v.toFixed(2));
+  return `(${shown.join(', ')}${values.length > shown.length ? `, … ${values.length - shown.length} more` : ''})`;
+}
