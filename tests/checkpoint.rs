@@ -1,5 +1,6 @@
 //! Checkpoints: an exact round trip (EMA state included), and every kind of wrong or damaged
 //! input refused with the right error.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Training on real digits: every model family learns, a β-VAE with a strong prior pull
 //! collapses, a blow-up is caught and undone, and a seed reproduces a run.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The VAE's math: the closed-form KL against Monte Carlo, gradients through the
 //! reparameterized sample, the per-image likelihoods against naive formulas, seeded init.
+#![cfg(not(target_arch = "wasm32"))]
 
 use candle_core::{Device, Tensor, Var};
 use latent_lab::model::vae::{kl_per_dimension, reparameterize};

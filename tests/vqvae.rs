@@ -1,5 +1,6 @@
 //! The VQ-VAE's machinery: nearest-code search against brute force, the straight-through
 //! gradient, which loss term moves which parameters, the EMA update by hand, dead-code restarts.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
