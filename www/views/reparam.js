@@ -20,6 +20,8 @@ export class ReparamView {
     this.formula = find('formula');
     this.samples = find('samples');
     this.drawButtons = [find('draw'), find('draw-many')];
+    this.title = panel.querySelector('h2');
+    this.formulaTitle = this.title.innerHTML;
     this.redrawMap = redrawMap;
     this.selection = null;
     this.isVae = true;
@@ -33,6 +35,10 @@ export class ReparamView {
   /** The model kind decides whether there is a σ to sample with. */
   setKind(kind) {
     this.isVae = kind === 'vae';
+    // Without a σ there is nothing to reparameterize: the panel just shows the picked digit.
+    if (this.isVae) this.title.innerHTML = this.formulaTitle;
+    else this.title.textContent = 'Selected digit';
+    for (const b of this.drawButtons) b.hidden = !this.isVae;
     this.update();
   }
 
