@@ -126,6 +126,24 @@ export const REPARAM = {
   maxComponents: 4,
 };
 
+/** Samples from the prior: a side × side grid, redrawn at most every refreshMs while training. */
+export const GENERATION = {
+  side: 6,
+  zoom: 1.5,
+  refreshMs: 2000,
+};
+
+/**
+ * One slider per latent dimension, for the first maxSliders; ±range covers nearly all of
+ * N(0, 1), where a VAE's codes live.
+ */
+export const TRAVERSAL = {
+  maxSliders: 10,
+  range: 3,
+  step: 0.05,
+  zoom: 5,
+};
+
 /**
  * The model settings on the page, with the URL parameter of each and its range; the Rust
  * model validates them again. Fields not listed take the model's defaults.

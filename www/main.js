@@ -9,6 +9,8 @@ import { MetricsView } from './views/metrics.js';
 import { ManifoldLayer } from './views/manifold.js';
 import { CodebookView } from './views/codebook.js';
 import { ReparamView } from './views/reparam.js';
+import { GenerationView } from './views/generation.js';
+import { TraversalView } from './views/traversal.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -31,6 +33,8 @@ const redrawMap = () => scatter.requestDraw();
 const codebook = new CodebookView($('codebook'), redrawMap);
 const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
+const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
+const traversal = new TraversalView($('traversal'), (z, id) => send(cmd.decode(z, id)));
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
@@ -92,6 +96,12 @@ worker.onmessage = ({ data: m }) => {
     case Msg.SELECTION:
       reparam.setSelection(m);
       break;
+    case Msg.SAMPLES:
+      generation.setSamples(m);
+      break;
+    case Msg.DECODED:
+      traversal.setDecoded(m);
+      break;
     case Msg.ERROR:
       showError(m.message);
       break;
@@ -124,6 +134,8 @@ function onSettings(settings, dataset) {
   metrics.setKind(model.kind);
   codebook.setVisible(model.kind === 'vqvae');
   reparam.setKind(model.kind);
+  generation.setKind(model.kind);
+  traversal.setModel(model.kind, model.latentDim);
   const dim = model.kind === 'vqvae' ? model.codeDim * model.codesPerImage : model.latentDim;
   const code = { ae: 'code z', vae: 'mean μ', vqvae: 'encoder output z_e' }[model.kind];
   $('scatter-caption').textContent =
@@ -347,6 +359,8 @@ controls.quick.checked = params.get('quick') === '1';
 controls.showManifold.checked = params.get('manifold') === '1';
 send(cmd.init(initialSettings()));
 send(cmd.loadData(initialDataset));
+// The worker keeps the seed and draws the samples as soon as the data (and so a model) is in.
+generation.resample();
 
 /** Read-only handle for tests and the console. */
 window.latentLab = Object.freeze({
@@ -355,6 +369,8 @@ window.latentLab = Object.freeze({
   manifold: () => manifold.snapshot(),
   codebook: () => codebook.snapshot(),
   reparam: () => reparam.snapshot(),
+  generation: () => generation.snapshot(),
+  traversal: () => traversal.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { transform, plane } = scatter;

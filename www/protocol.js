@@ -14,6 +14,8 @@ export const Cmd = Object.freeze({
   MANIFOLD: 'manifold',
   SELECT: 'select',
   ADD_EPSILON: 'addEpsilon',
+  SAMPLE: 'sample',
+  DECODE: 'decode',
 });
 
 /** Messages from the worker to the page. */
@@ -26,6 +28,8 @@ export const Msg = Object.freeze({
   MANIFOLD: 'manifold',
   CODEBOOK: 'codebook',
   SELECTION: 'selection',
+  SAMPLES: 'samples',
+  DECODED: 'decoded',
   ERROR: 'error',
 });
 
@@ -59,6 +63,13 @@ export const cmd = {
   select: (index) => ({ type: Cmd.SELECT, index }),
   /** Adds one draw ε ~ N(0, I) (Float64Array or array of d numbers) to the selected digit. */
   addEpsilon: (epsilon) => ({ type: Cmd.ADD_EPSILON, epsilon: Array.from(epsilon) }),
+  /**
+   * `count` images decoded from the prior with `seed` (an integer below 2³²), kept up to date
+   * with the same seed while training, so the samples change only as the decoder learns.
+   */
+  sample: (count, seed) => ({ type: Cmd.SAMPLE, count, seed }),
+  /** The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it. */
+  decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
 };
 
 export const msg = {
@@ -95,6 +106,10 @@ export const msg = {
    * ((1 + zs.length)·784): μ decoded, then each z.
    */
   selection: (s) => ({ type: Msg.SELECTION, ...s }),
+  /** `pixels`: Float32Array (count·784) sampled with `seed` by a model of `kind`. */
+  samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
+  /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
+  decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

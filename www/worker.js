@@ -5,7 +5,7 @@
 
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
-import { DATASETS, IDX_FILES, TRAINING } from './config.js';
+import { DATASETS, GENERATION, IDX_FILES, TRAINING } from './config.js';
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
 let settings = null;
@@ -23,6 +23,11 @@ let lastEvalAt = -Infinity;
 let manifold = null;
 /** `{index, epsilons}`: the test image the page follows and its ε draws, or null. */
 let selection = null;
+/** `{count, seed}` of the prior samples the page shows, or null before it asked. */
+let generation = null;
+/** `{z, id}`: the code of the page's traversal sliders, re-decoded as the model changes. */
+let traversal = null;
+let lastGeneratedAt = -Infinity;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -158,6 +163,20 @@ const handlers = {
     selection.epsilons.push(epsilon);
     sendSelection();
   },
+
+  [Cmd.SAMPLE]({ count, seed }) {
+    generation = { count, seed };
+    if (data) sendSamples();
+  },
+
+  [Cmd.DECODE]({ z, id }) {
+    requireSession();
+    if (z.length !== session.latentDim) {
+      throw new Error(`z has ${z.length} numbers; the latent space has ${session.latentDim}`);
+    }
+    traversal = { z, id };
+    sendDecoded();
+  },
 };
 
 // Commands run in arrival order, each after the previous one finished (INIT awaits the wasm,
@@ -234,6 +253,7 @@ function sendUpdates(report) {
   if (now - lastScatterAt >= Math.max(TRAINING.scatterMs, scatterCostMs * TRAINING.scatterCostRatio)) {
     sendScatter();
   }
+  if (now - lastGeneratedAt >= GENERATION.refreshMs) sendGenerated();
 }
 
 /** Everything at once, for a model that just changed outside the loop (loaded, reset, stepped, paused). */
@@ -241,6 +261,28 @@ function sendPictures(report) {
   post(msg.report(report, JSON.parse(session.evaluate(TRAINING.evalImages))));
   lastEvalAt = performance.now();
   sendScatter();
+  sendGenerated();
+}
+
+/** The decoder's pictures that do not depend on test images: prior samples and the slider code. */
+function sendGenerated() {
+  if (generation) sendSamples();
+  // After a change of latent dimension the old code does not fit; the page sends a new one.
+  // A VQ-VAE has no continuous code to traverse.
+  if (traversal && settings.model.kind !== 'vqvae' && traversal.z.length === session.latentDim) sendDecoded();
+  lastGeneratedAt = performance.now();
+}
+
+function sendSamples() {
+  const { count, seed } = generation;
+  const m = msg.samples(settings.model.kind, count, seed, session.samplePrior(count, BigInt(seed)));
+  post(m, [m.pixels.buffer]);
+}
+
+function sendDecoded() {
+  const { z, id } = traversal;
+  const m = msg.decoded(id, z, new Float32Array(session.decode(z)));
+  post(m, [m.pixels.buffer]);
 }
 
 /**

@@ -2,16 +2,12 @@
 // the scatter shows the ten digit classes pulling apart while the loss falls. Run from the
 // repository root with `node --test tests/page/`.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ARTIFACTS, WWW, servePage } from './harness.mjs';
 import { mkdir, stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { startServer } from './server.mjs';
-import { launchChromium } from './browser.mjs';
 import { IDX_FILES, PALETTE } from '../../www/config.js';
 
-const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 // "The 2-D scatter separates digits within about 10 seconds": the test allows 15 s for a
 // busy machine. Measured here with two cores shared with compile jobs, the 5-NN accuracy of
@@ -24,27 +20,16 @@ const KNN_MIN_ACCURACY = 0.4;
 // A colour counts as drawn when this many canvas pixels have it exactly (points are ~3 px wide).
 const MIN_PIXELS_PER_COLOUR = 20;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer(WWW);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servePage();
 
 /** A fresh page at 1280×800 with the data loaded; `problems` collects console errors. */
 async function openLoadedPage() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
   // Console messages of the page's workers arrive here too.
   page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(server.url);
+  await page.goto(env.server.url);
   await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
   return { page, problems };
 }

@@ -2,41 +2,26 @@
 // codebook's Voronoi cells and usage, tiling the map with the decoded manifold, and drawing ε
 // for a picked digit of a VAE. Run from the repository root with `node --test tests/page/`.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ARTIFACTS, servePage } from './harness.mjs';
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { startServer } from './server.mjs';
-import { launchChromium } from './browser.mjs';
 import { MANIFOLD, PALETTE } from '../../www/config.js';
 
-const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 // Long enough for a few hundred steps here: the codes spread and the clusters form.
 const TRAIN_MS = 4000;
 // A fill colour, tile or sample counts as drawn when at least this many pixels show it.
 const MIN_PIXELS = 30;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer(WWW);
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = servePage();
 
 /** A fresh page at 1280×800 (`query` appended to the URL) with the data loaded. */
 async function openLoadedPage(query = '') {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${server.url}${query}`);
+  await page.goto(`${env.server.url}${query}`);
   await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
   return { page, problems };
 }
