@@ -80,7 +80,6 @@ const PLANE_FIT_IMAGES: usize = 2000;
 impl Session {
     pub fn new(model: &ModelConfig, train: &TrainConfig) -> Result<Self> {
         let device = Device::Cpu;
-        train.validate().map_err(TrainError::Config)?;
         let model = Model::new(model, train.seed, &device)?;
         Self::from_parts(model, train.clone(), 0, &device)
     }

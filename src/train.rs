@@ -172,6 +172,11 @@ impl Trainer {
         self.batcher.epoch()
     }
 
+    /// Steps in one pass over the training set (or its quick subset).
+    pub fn steps_per_epoch(&self) -> usize {
+        self.batcher.batches_per_epoch()
+    }
+
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), TrainError> {
         let config = TrainConfig { learning_rate: lr, ..self.config.clone() };
         config.validate().map_err(TrainError::Config)?;

@@ -72,15 +72,7 @@ const handlers = {
       const files = await download(info.dir);
       setPhase(Phase.LOADING, `Unpacking ${info.label}…`);
       // A new dataset gets a new model: codes learned on one dataset mean nothing on another.
-      const fresh = newSession();
-      try {
-        fresh.setData(...files);
-      } catch (err) {
-        fresh.free();
-        throw err;
-      }
-      session.free();
-      session = fresh;
+      startSessionOn(files);
       data = { name: dataset, label: info.label, files };
     } catch (err) {
       // The previous model and data (if any) are still in place and usable.
@@ -119,15 +111,7 @@ const handlers = {
   [Cmd.RESET]() {
     requireData();
     stopTraining();
-    const fresh = newSession();
-    try {
-      fresh.setData(...data.files);
-    } catch (err) {
-      fresh.free();
-      throw err;
-    }
-    session.free();
-    session = fresh;
+    startSessionOn(data.files);
     if (selection) selection.epsilons = [];
     setPhase(Phase.READY, `New untrained model on ${data.label}. Press Train.`);
     sendPictures(null);
@@ -201,6 +185,19 @@ function postSettings() {
 
 function newSession() {
   return new Session(JSON.stringify(settings.model), JSON.stringify(settings.train));
+}
+
+/** Replaces the session with a new model on `files`; if they are refused the old one stays. */
+function startSessionOn(files) {
+  const fresh = newSession();
+  try {
+    fresh.setData(...files);
+  } catch (err) {
+    fresh.free();
+    throw err;
+  }
+  session.free();
+  session = fresh;
 }
 
 function requireSession() {

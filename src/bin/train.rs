@@ -112,9 +112,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("data  {} training images, {} test images from {}", train_set.len(), test_set.len(), args.data.display());
     let model = Model::new(&args.model, args.train.seed, &device)?;
     let mut trainer = Trainer::new(model, args.train.clone(), train_set.len())?;
-    let steps_per_epoch = (if args.train.train_subset == 0 { train_set.len() } else { args.train.train_subset.min(train_set.len()) }) / args.train.batch_size.max(1);
     for epoch in 1..=args.epochs {
-        let report = trainer.train_steps(&train_set, steps_per_epoch.max(1))?;
+        let report = trainer.train_steps(&train_set, trainer.steps_per_epoch())?;
         let eval = trainer.evaluate(&test_set, args.eval_limit)?;
         let mut line = format!(
             "epoch {epoch:3}  train loss {:8.3}  {:7.0} img/s | test loss {:8.3}  recon {:8.3}",
