@@ -8,6 +8,7 @@ use candle_core::{Device, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
 
 use crate::checkpoint::{self, CheckpointError};
 use crate::data::{Dataset, IdxError, IMAGE_PIXELS};
@@ -64,6 +65,22 @@ pub struct Encoded {
     pub codes: Option<Vec<u32>>,
     /// `(B, 2)`: `mean` in the view plane.
     pub plane: Vec<f32>,
+}
+
+/// What [`Session::trace_step`] did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepTrace {
+    pub report: StepReport,
+    /// Training-set indices of the batch.
+    pub indices: Vec<usize>,
+    /// `(B, d)` ε of the step (VAE only).
+    pub epsilon: Option<Vec<f32>>,
+    /// `(B, l)` code index of each encoder output (VQ-VAE only).
+    pub codes: Option<Vec<u32>>,
+    /// `(K, D)` codebook before and after the step (VQ-VAE only).
+    pub codebook_before: Option<Vec<f32>>,
+    pub codebook_after: Option<Vec<f32>>,
 }
 
 pub struct Session {
@@ -257,6 +274,10 @@ impl Session {
         Ok(self.vq_codebook()?.flatten_all()?.to_vec1()?)
     }
 
+    fn codebook_if_vq(&self) -> Result<Option<Vec<f32>>> {
+        Ok(self.model().codebook().map(|t| t.flatten_all()?.to_vec1()).transpose()?)
+    }
+
     fn vq_codebook(&self) -> Result<Tensor> {
         self.model().codebook().ok_or_else(|| SessionError::Request("only a VQ-VAE has a codebook".into()))
     }
@@ -282,6 +303,59 @@ impl Session {
         Ok(self.model().quantize(&z)?.expect("D = 2 implies a VQ-VAE"))
     }
 
+    /// `(n, d) → (n, 2)`: codes onto the current view plane.
+    pub fn project(&self, z: &[f32]) -> Result<Vec<f32>> {
+        rows(z.len(), self.latent_dim(), "latent codes")?;
+        Ok(self.plane.project(z))
+    }
+
+    /// The model's reconstructions of `(B, 784)` images in `[0, 1]` (see [`Model::reconstruct`]).
+    pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>> {
+        let b = rows(pixels.len(), IMAGE_PIXELS, "images")?;
+        let x = Tensor::from_slice(pixels, (b, IMAGE_PIXELS), &self.device)?;
+        Ok(self.model().reconstruct(&x)?.flatten_all()?.to_vec1()?)
+    }
+
+    /// Images from VQ code indices, `l` per image (see [`Model::decode_codes`]).
+    pub fn decode_codes(&self, codes: &[u32]) -> Result<Vec<f32>> {
+        if self.model().codebook().is_none() {
+            return Err(SessionError::Request("only a VQ-VAE decodes code indices".into()));
+        }
+        let images = self.model().decode_codes(codes).map_err(|e| SessionError::Request(e.to_string()))?;
+        Ok(images.flatten_all()?.to_vec1()?)
+    }
+
+    /// A new untrained model with these settings on the data already loaded; on error nothing
+    /// changes (the parsed datasets move over, so nothing is parsed again).
+    pub fn rebuild(&mut self, model: &ModelConfig, train: &TrainConfig) -> Result<()> {
+        let next = Self::new(model, train)?;
+        self.replace_keeping_data(next);
+        Ok(())
+    }
+
+    fn replace_keeping_data(&mut self, mut next: Self) {
+        if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
+            next.set_datasets(train, test);
+        }
+        *self = next;
+    }
+
+    /// One optimizer step, with its batch, its ε draws or code assignments, and the codebook
+    /// before and after (VQ-VAE).
+    pub fn trace_step(&mut self) -> Result<StepTrace> {
+        let codebook_before = self.codebook_if_vq()?;
+        let report = self.train_steps(1)?;
+        let batch = self.trainer.last_batch().expect("a step just ran").clone();
+        Ok(StepTrace {
+            report,
+            indices: batch.indices,
+            epsilon: batch.epsilon,
+            codes: batch.codes,
+            codebook_before,
+            codebook_after: self.codebook_if_vq()?,
+        })
+    }
+
     pub fn save(&self) -> Result<Vec<u8>> {
         Ok(checkpoint::save(self.model(), self.trainer.config(), self.trainer.step())?)
     }
@@ -289,11 +363,8 @@ impl Session {
     /// Replaces the model with a checkpoint's; the data stays. On error nothing changes.
     pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let ckpt = checkpoint::load(bytes, &self.device)?;
-        let mut next = Self::from_parts(ckpt.model, ckpt.train, ckpt.step, &self.device)?;
-        if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
-            next.set_datasets(train, test);
-        }
-        *self = next;
+        let next = Self::from_parts(ckpt.model, ckpt.train, ckpt.step, &self.device)?;
+        self.replace_keeping_data(next);
         Ok(())
     }
 }

@@ -137,6 +137,18 @@ pub struct Trainer {
     step: u64,
     config: TrainConfig,
     device: Device,
+    last_batch: Option<LastBatch>,
+}
+
+/// What the most recent optimizer step worked on, so a single step can be shown in full.
+#[derive(Debug, Clone)]
+pub struct LastBatch {
+    /// Training-set indices of the batch images.
+    pub indices: Vec<usize>,
+    /// `(B, d)` ε of the reparameterization (VAE only), row-major.
+    pub epsilon: Option<Vec<f32>>,
+    /// `(B, l)` nearest-code index of each encoder output (VQ-VAE only), row-major.
+    pub codes: Option<Vec<u32>>,
 }
 
 impl Trainer {
@@ -148,7 +160,7 @@ impl Trainer {
         // A different stream from the init's so ε isn't correlated with the weights.
         let rng = StdRng::seed_from_u64(config.seed.wrapping_add(1));
         let device = model.device().clone();
-        Ok(Self { model, optimizer, batcher, rng, step: 0, config, device })
+        Ok(Self { model, optimizer, batcher, rng, step: 0, config, device, last_batch: None })
     }
 
     pub fn model(&self) -> &Model {
@@ -157,6 +169,11 @@ impl Trainer {
 
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// The batch of the last optimizer step (None before the first).
+    pub fn last_batch(&self) -> Option<&LastBatch> {
+        self.last_batch.as_ref()
     }
 
     pub fn step(&self) -> u64 {
@@ -215,6 +232,11 @@ impl Trainer {
             self.model.after_step(&loss, &mut self.rng)?;
             self.step += 1;
             sums.add(total, &loss)?;
+            self.last_batch = Some(LastBatch {
+                indices,
+                epsilon: loss.epsilon.as_ref().map(|e| e.flatten_all()?.to_vec1()).transpose()?,
+                codes: loss.assignments.as_ref().map(|(_, codes)| codes.clone()),
+            });
         }
         let seconds = start.elapsed().as_secs_f64().max(1e-9);
         let mean = |s: f32| s / n.max(1) as f32;

@@ -26,6 +26,12 @@ fn to_json(value: &impl serde::Serialize) -> Result<String, JsError> {
     serde_json::to_string(value).map_err(js_error)
 }
 
+fn parse_settings(model_json: &str, train_json: &str) -> Result<(ModelConfig, TrainConfig), JsError> {
+    let model = serde_json::from_str(model_json).map_err(|e| js_error(format!("model settings: {e}")))?;
+    let train = serde_json::from_str(train_json).map_err(|e| js_error(format!("training settings: {e}")))?;
+    Ok((model, train))
+}
+
 /// The default model and training settings as `{"model": …, "train": …}` JSON.
 #[wasm_bindgen(js_name = defaultConfig)]
 pub fn default_config() -> Result<String, JsError> {
@@ -77,8 +83,7 @@ impl Session {
     /// A new model from settings JSON (camelCase fields; missing ones take the defaults).
     #[wasm_bindgen(constructor)]
     pub fn new(model_json: &str, train_json: &str) -> Result<Session, JsError> {
-        let model: ModelConfig = serde_json::from_str(model_json).map_err(|e| js_error(format!("model settings: {e}")))?;
-        let train: TrainConfig = serde_json::from_str(train_json).map_err(|e| js_error(format!("training settings: {e}")))?;
+        let (model, train) = parse_settings(model_json, train_json)?;
         Ok(Session { inner: session::Session::new(&model, &train).map_err(js_error)? })
     }
 
@@ -185,6 +190,42 @@ impl Session {
     #[wasm_bindgen(js_name = codeMap)]
     pub fn code_map(&self, x0: f32, x1: f32, y0: f32, y1: f32, nx: usize, ny: usize) -> Result<Vec<u32>, JsError> {
         self.inner.code_map(Rect { x0, x1, y0, y1 }, nx, ny).map_err(js_error)
+    }
+
+    /// `(n, d) → (n, 2)`: codes onto the current view plane.
+    pub fn project(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
+        self.inner.project(z).map_err(js_error)
+    }
+
+    /// The view plane's two unit axes, `(2, d)`: x first. A Gaussian `N(μ, diag σ²)` appears on
+    /// the plane with covariance `A diag(σ²) Aᵀ`.
+    #[wasm_bindgen(js_name = planeAxes)]
+    pub fn plane_axes(&self) -> Vec<f32> {
+        self.inner.plane().axes.concat()
+    }
+
+    /// The model's reconstructions of `(B, 784)` images in `[0, 1]`.
+    pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
+        self.inner.reconstruct(pixels).map_err(js_error)
+    }
+
+    /// Images `(B, 784)` from VQ code indices, l per image.
+    #[wasm_bindgen(js_name = decodeCodes)]
+    pub fn decode_codes(&self, codes: &[u32]) -> Result<Vec<f32>, JsError> {
+        self.inner.decode_codes(codes).map_err(js_error)
+    }
+
+    /// A new untrained model with these settings (JSON as in `new`) on the loaded data; on
+    /// error nothing changes.
+    pub fn rebuild(&mut self, model_json: &str, train_json: &str) -> Result<(), JsError> {
+        let (model, train) = parse_settings(model_json, train_json)?;
+        self.inner.rebuild(&model, &train).map_err(js_error)
+    }
+
+    /// One optimizer step and what it did, as `StepTrace` JSON.
+    #[wasm_bindgen(js_name = traceStep)]
+    pub fn trace_step(&mut self) -> Result<String, JsError> {
+        to_json(&self.inner.trace_step().map_err(js_error)?)
     }
 
     /// The model, its settings and step as safetensors bytes.

@@ -129,3 +129,101 @@ fn test_images_and_labels_are_the_dataset_s() {
     assert_eq!(s.test_images(2, 3).unwrap(), test.pixels()[2 * IMAGE_PIXELS..5 * IMAGE_PIXELS]);
     assert_eq!(s.test_labels(4).unwrap(), test.labels()[..4]);
 }
+
+/// Pixels of images `indices` of `data`, scaled to [0, 1] as the model sees them.
+fn images_at(data: &Dataset, indices: &[usize]) -> Vec<f32> {
+    indices.iter().flat_map(|&i| data.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].iter().map(|&p| f32::from(p) / 255.0)).collect()
+}
+
+#[test]
+fn reconstruction_decodes_the_mean_or_the_nearest_codes() {
+    let digits = images_at(&common::mnist("t10k"), &[0, 1, 2]);
+    let mut s = small_session(vae(3));
+    s.train_steps(5).unwrap();
+    assert_eq!(s.reconstruct(&digits).unwrap(), s.decode(&s.encode(&digits).unwrap().mean).unwrap());
+
+    let mut s = small_session(ModelConfig { codes_per_image: 2, ..vq() });
+    s.train_steps(5).unwrap();
+    let codes = s.encode(&digits).unwrap().codes.unwrap();
+    assert_eq!(codes.len(), 6, "l = 2 codes for each of 3 images");
+    let recon = s.reconstruct(&digits).unwrap();
+    assert_eq!(recon, s.decode_codes(&codes).unwrap());
+    // The same images by looking the vectors up by hand and decoding them.
+    let book = s.codebook().unwrap();
+    let z_q: Vec<f32> = codes.iter().flat_map(|&c| book[2 * c as usize..2 * c as usize + 2].to_vec()).collect();
+    assert_eq!(recon, s.decode(&z_q).unwrap());
+    assert_ne!(recon, s.decode(&s.encode(&digits).unwrap().mean).unwrap(), "z_e itself is not what VQ decodes");
+}
+
+#[test]
+fn decoding_code_indices_checks_them() {
+    let s = small_session(ModelConfig { codes_per_image: 2, ..vq() });
+    assert_eq!(s.decode_codes(&[0, 11, 3, 3]).unwrap().len(), 2 * IMAGE_PIXELS);
+    let out_of_range = s.decode_codes(&[0, 12]).unwrap_err().to_string();
+    assert!(out_of_range.contains("12") && out_of_range.contains("0 to 11"), "{out_of_range}");
+    assert!(s.decode_codes(&[1, 2, 3]).unwrap_err().to_string().contains("multiple of l = 2"));
+    let not_vq = small_session(vae(2)).decode_codes(&[0, 1]).unwrap_err().to_string();
+    assert!(not_vq.contains("only a VQ-VAE"), "{not_vq}");
+}
+
+#[test]
+fn project_puts_codes_where_the_map_draws_them() {
+    let mut s = small_session(vae(5));
+    s.train_steps(20).unwrap();
+    let enc = s.encode_test(300).unwrap();
+    assert_eq!(s.project(&enc.mean).unwrap(), enc.plane);
+    assert!(s.project(&[0.0; 4]).is_err(), "4 numbers are not a 5-D code");
+}
+
+#[test]
+fn rebuild_starts_a_new_model_on_the_same_data_and_bad_settings_change_nothing() {
+    let mut s = small_session(vae(2));
+    s.train_steps(4).unwrap();
+    let bad = ModelConfig { latent_dim: 0, ..vae(2) };
+    assert!(s.rebuild(&bad, &TrainConfig::default()).is_err());
+    assert_eq!(s.trainer().step(), 4, "the trained model stays");
+    s.rebuild(&vae(3), &TrainConfig { seed: 5, ..Default::default() }).unwrap();
+    assert_eq!((s.trainer().step(), s.latent_dim(), s.test_len()), (0, 3, 1000));
+    assert_eq!(s.train_steps(2).unwrap().step, 2, "the data came along");
+    // Same settings and seed as a session built from scratch: the same model.
+    let fresh = small_session(vae(3));
+    let mut rebuilt = small_session(vae(2));
+    rebuilt.rebuild(&vae(3), &TrainConfig { seed: 5, ..Default::default() }).unwrap();
+    assert_eq!(rebuilt.decode(&[0.5, -1.0, 0.2]).unwrap(), fresh.decode(&[0.5, -1.0, 0.2]).unwrap());
+}
+
+#[test]
+fn a_traced_vae_step_shows_its_batch_and_standard_normal_epsilon() {
+    let mut s = small_session(vae(4));
+    let trace = s.trace_step().unwrap();
+    assert_eq!(trace.report.step, 1);
+    assert_eq!(trace.indices.len(), 128);
+    assert!(trace.indices.iter().all(|&i| i < 3000));
+    let eps = trace.epsilon.unwrap();
+    assert_eq!(eps.len(), 128 * 4);
+    let mean = eps.iter().sum::<f32>() / eps.len() as f32;
+    let var = eps.iter().map(|e| (e - mean).powi(2)).sum::<f32>() / eps.len() as f32;
+    assert!(mean.abs() < 0.2 && (0.75..1.25).contains(&var), "ε ~ N(0, 1): mean {mean}, var {var}");
+    assert!(trace.codes.is_none() && trace.codebook_before.is_none());
+    // The next step draws a new batch and new ε.
+    let next = s.trace_step().unwrap();
+    assert_ne!(next.indices, trace.indices);
+    assert_ne!(next.epsilon.unwrap(), eps);
+}
+
+#[test]
+fn a_traced_vq_step_shows_the_codes_of_its_batch_and_how_the_codebook_moved() {
+    let mut s = small_session(vq());
+    s.train_steps(3).unwrap();
+    let before = s.save().unwrap();
+    let trace = s.trace_step().unwrap();
+    // The codes are the nearest codes of the batch under the weights before the step.
+    let mut earlier = small_session(vq());
+    earlier.load(&before).unwrap();
+    let batch = images_at(&common::mnist("t10k").take(3000), &trace.indices);
+    assert_eq!(trace.codes.as_deref(), earlier.encode(&batch).unwrap().codes.as_deref());
+    assert_eq!(trace.codebook_before.unwrap(), earlier.codebook().unwrap());
+    let after = trace.codebook_after.unwrap();
+    assert_eq!(after, s.codebook().unwrap());
+    assert_ne!(after, earlier.codebook().unwrap(), "the EMA update moved codes");
+}

@@ -25,6 +25,6 @@ impl Autoencoder {
     pub fn loss(&self, x: &Tensor, likelihood: Likelihood) -> Result<Loss> {
         let z = self.encoder.forward(x)?;
         let recon = likelihood.nll_per_image(&self.decoder.forward(&z)?, x)?.mean(0)?;
-        Ok(Loss { total: recon.clone(), recon, kl_per_dim: None, codebook: None, commitment: None, assignments: None })
+        Ok(Loss { total: recon.clone(), recon, kl_per_dim: None, codebook: None, commitment: None, assignments: None, epsilon: None })
     }
 }

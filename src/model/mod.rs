@@ -129,6 +129,8 @@ pub struct Loss {
     pub commitment: Option<Tensor>,
     /// Detached encoder outputs `(B·l, D)` and their code indices, for the EMA update.
     pub assignments: Option<(Tensor, Vec<u32>)>,
+    /// `(B, d)`: the ε drawn for `z = μ + σ ⊙ ε` (VAE only), kept so a step can be shown.
+    pub epsilon: Option<Tensor>,
 }
 
 pub(crate) enum Family {
@@ -227,6 +229,33 @@ impl Model {
             Family::VqVae(vq) => vq.decoder.forward(z)?,
         };
         candle_nn::ops::sigmoid(&logits)
+    }
+
+    /// The model's reconstruction `(B, 784)` of images `x (B, 784)`: the decoded code for the
+    /// AE, the decoded mean μ for the VAE, the decoded nearest codes for the VQ-VAE.
+    pub fn reconstruct(&self, x: &Tensor) -> Result<Tensor> {
+        let encoding = self.encode(x)?;
+        match &encoding.codes {
+            Some(codes) => self.decode_codes(&codes.flatten_all()?.to_vec1()?),
+            None => self.decode(&encoding.mean),
+        }
+    }
+
+    /// Images `(B, 784)` from code indices, `l` per image, row-major (VQ-VAE only): the decoder
+    /// applied to the looked-up codebook vectors.
+    pub fn decode_codes(&self, codes: &[u32]) -> Result<Tensor> {
+        let Family::VqVae(vq) = &self.family else { candle_core::bail!("only a VQ-VAE decodes code indices") };
+        let per_image = self.config.codes_per_image;
+        let k = self.config.codebook_size;
+        if codes.is_empty() || codes.len() % per_image != 0 {
+            candle_core::bail!("expected a multiple of l = {per_image} code indices, got {}", codes.len());
+        }
+        if let Some(bad) = codes.iter().find(|&&c| c as usize >= k) {
+            candle_core::bail!("code index {bad} is out of range: the codebook has {k} codes (0 to {})", k - 1);
+        }
+        let index = Tensor::from_slice(codes, codes.len(), &self.device)?;
+        let z_q = vq.codebook.as_tensor().index_select(&index, 0)?;
+        self.decode(&z_q.reshape((codes.len() / per_image, self.config.decoder_input()))?)
     }
 
     /// The codebook `(K, D)` of a VQ-VAE.

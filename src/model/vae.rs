@@ -48,7 +48,7 @@ impl Vae {
         let recon = cfg.likelihood.nll_per_image(&self.decoder.forward(&z)?, x)?.mean(0)?;
         let kl_per_dim = kl_per_dimension(&mu, &logvar)?.mean(0)?;
         let total = (&recon + (kl_per_dim.sum_all()? * cfg.beta)?)?;
-        Ok(Loss { total, recon, kl_per_dim: Some(kl_per_dim), codebook: None, commitment: None, assignments: None })
+        Ok(Loss { total, recon, kl_per_dim: Some(kl_per_dim), codebook: None, commitment: None, assignments: None, epsilon: Some(eps) })
     }
 }
 

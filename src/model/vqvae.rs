@@ -144,6 +144,7 @@ impl VqVae {
             codebook: Some(codebook),
             commitment: Some(commitment),
             assignments: Some((z_e.detach(), codes)),
+            epsilon: None,
         })
     }
 
