@@ -2,7 +2,8 @@
 # The benchmark: builds the native `bench` binary and the wasm, then runs bench.mjs, which
 # interleaves native Candle, Candle in headless Chromium and TF.js (wasm backend) training
 # rounds of the default model, measures decode latency, wasm memory and size, prints a table
-# and writes tests/artifacts/bench.json. About two minutes after the builds.
+# and writes tests/artifacts/bench.json; then latency.mjs measures the lab page's interaction
+# latency (tests/artifacts/latency.json). About three minutes after the builds.
 #
 #   pkg-config/bench.sh [--quality] [--rounds 3] [--seconds 6] [--warmup 1] [--chunk 10]
 #
@@ -22,4 +23,6 @@ echo "[bench] cargo build --release --bin bench"
 cargo build --release --locked --bin bench
 "$CFG/build.sh"
 echo "[bench] running (the page freezes while it trains; that is intended)"
-exec node "$CFG/bench.mjs" --native "$ROOT/target/release/bench" "$@"
+node "$CFG/bench.mjs" --native "$ROOT/target/release/bench" "$@"
+echo "[bench] interaction latency of the lab page"
+exec node "$CFG/latency.mjs"

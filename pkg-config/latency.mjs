@@ -1,0 +1,113 @@
+// Interaction latency of the lab page (issue 3's quality bar), measured in headless Chromium:
+//   - slider moved → its decoded image drawn (the traversal view's User Timing measure), with
+//     the model paused and while it trains;
+//   - main-thread long tasks (> 50 ms, the Long Tasks API) while training runs with the map,
+//     metrics and pictures refreshing and the slider being dragged.
+// A benchmark that prints numbers, not a test: run by bench.sh, or on its own with
+//   node pkg-config/latency.mjs [--moves 120] [--train-seconds 20] [--out tests/artifacts/latency.json]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../tests/page/server.mjs';
+import { launchChromium } from '../tests/page/browser.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Must match LATENCY_MEASURE in www/views/traversal.js.
+const SLIDER_MEASURE = 'latent-lab:slider-to-image';
+// One move per frame: what a steady drag delivers.
+const MOVE_INTERVAL_MS = 16;
+const TARGETS = { sliderMs: 16, longTaskMs: 50 };
+
+function parseArgs(argv) {
+  const opts = { moves: 120, trainSeconds: 20, out: join(ROOT, 'tests/artifacts/latency.json') };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
+    if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
+    opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : resolve(argv[i + 1]);
+  }
+  return opts;
+}
+
+function stats(xs) {
+  if (xs.length === 0) return { count: 0 };
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { count: s.length, medianMs: at(0.5), p95Ms: at(0.95), maxMs: s.at(-1) };
+}
+
+/** Drags slider z1 back and forth `moves` times, one move per frame; returns the latencies of the redraws. */
+async function dragSlider(page, moves) {
+  await page.evaluate(() => performance.clearMeasures());
+  const slider = page.getByRole('slider', { name: 'z1', exact: true });
+  await slider.focus();
+  for (let i = 0; i < moves; i++) {
+    // 40 steps right, 40 left: the decoded image keeps changing.
+    await page.keyboard.press(Math.floor(i / 40) % 2 === 0 ? 'ArrowRight' : 'ArrowLeft');
+    await page.waitForTimeout(MOVE_INTERVAL_MS);
+  }
+  await page.waitForFunction(() => !window.latentLab.traversal().inFlight, null, { timeout: 30_000 });
+  return page.evaluate((name) => performance.getEntriesByName(name).map((e) => e.duration), SLIDER_MEASURE);
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const report = { date: new Date().toISOString(), options: opts, loadavgBefore: loadavg() };
+  const server = await startServer(join(ROOT, 'www'));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+    // Long tasks from the very start, so none slips past before the observer exists.
+    await page.addInitScript(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`${server.url}?model=vae&d=2`);
+    await page.locator('#train:enabled').waitFor({ timeout: 120_000 });
+    report.settings = await page.evaluate(() => window.latentLab.state().settings);
+
+    report.sliderPaused = stats(await dragSlider(page, opts.moves));
+
+    await page.click('#train');
+    await page.waitForTimeout(2000);
+    const trainingFrom = await page.evaluate(() => performance.now());
+    report.sliderTraining = stats(await dragSlider(page, opts.moves));
+    const dragged = await page.evaluate(() => performance.now());
+    await page.waitForTimeout(Math.max(0, opts.trainSeconds * 1000 - (dragged - trainingFrom)));
+    const trainingTo = await page.evaluate(() => performance.now());
+    const state = await page.evaluate(() => window.latentLab.state());
+    await page.click('#train');
+    const longTasks = await page.evaluate(
+      ([from, to]) => window.longTasks.filter((t) => t.start >= from && t.start <= to).map((t) => t.duration),
+      [trainingFrom, trainingTo],
+    );
+    report.training = { seconds: (trainingTo - trainingFrom) / 1000, stepsAtEnd: state.step };
+    report.longTasksWhileTraining = stats(longTasks);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  report.loadavgAfter = loadavg();
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+
+  const f = (x) => (x == null ? '—' : x.toFixed(1));
+  const line = (name, s, target) =>
+    `${name.padEnd(34)} n=${String(s.count).padStart(4)}  median ${f(s.medianMs)} ms  p95 ${f(s.p95Ms)} ms  max ${f(s.maxMs)} ms  (target ≤ ${target} ms: ${s.count === 0 || s.maxMs <= target ? 'met' : 'NOT met'})`;
+  const m = report.settings.model;
+  console.log(`Latent Lab interaction latency — ${report.date}; ${m.kind} ${m.arch} hidden ${m.hidden}, latent ${m.latentDim}; load average ${report.loadavgBefore[0].toFixed(2)}`);
+  console.log(line('slider → image, paused', report.sliderPaused, TARGETS.sliderMs));
+  console.log(line('slider → image, while training', report.sliderTraining, TARGETS.sliderMs));
+  console.log(line(`main-thread long tasks, ${report.training.seconds.toFixed(0)} s training`, report.longTasksWhileTraining, TARGETS.longTaskMs));
+  console.log(`(${report.training.stepsAtEnd} steps trained; long tasks are only those over 50 ms, so n = 0 is the goal)`);
+  console.log(`full results: ${opts.out}`);
+}
+
+main().catch((err) => {
+  console.error(`[latency] error: ${err.stack ?? err}`);
+  process.exit(1);
+});
