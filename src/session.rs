@@ -223,6 +223,17 @@ impl Session {
         Ok(test.pixels()[start.min(end) * IMAGE_PIXELS..end * IMAGE_PIXELS].to_vec())
     }
 
+    /// Training images at `indices` as `(B, 784)` bytes with their labels (e.g. a traced batch).
+    pub fn train_images(&self, indices: &[u32]) -> Result<(Vec<u8>, Vec<u8>)> {
+        let train = self.train.as_ref().ok_or_else(|| SessionError::Request("no training data loaded yet".into()))?;
+        if let Some(bad) = indices.iter().find(|&&i| i as usize >= train.len()) {
+            return Err(SessionError::Request(format!("training image {bad} does not exist (the set has {})", train.len())));
+        }
+        let pixels = indices.iter().flat_map(|&i| &train.pixels()[i as usize * IMAGE_PIXELS..(i as usize + 1) * IMAGE_PIXELS]).copied().collect();
+        let labels = indices.iter().map(|&i| train.labels()[i as usize]).collect();
+        Ok((pixels, labels))
+    }
+
     /// Decoded images `(B, 784)` in `[0, 1]` for codes `z (B, n)`.
     pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>> {
         let n = self.latent_dim();

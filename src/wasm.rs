@@ -152,6 +152,18 @@ impl Session {
         self.inner.test_images(start, count).map_err(js_error)
     }
 
+    /// Training images at `indices` as `(B, 784)` bytes (a traced step's batch).
+    #[wasm_bindgen(js_name = trainImages)]
+    pub fn train_images(&self, indices: &[u32]) -> Result<Vec<u8>, JsError> {
+        Ok(self.inner.train_images(indices).map_err(js_error)?.0)
+    }
+
+    /// Labels of the training images at `indices`.
+    #[wasm_bindgen(js_name = trainLabels)]
+    pub fn train_labels(&self, indices: &[u32]) -> Result<Vec<u8>, JsError> {
+        Ok(self.inner.train_images(indices).map_err(js_error)?.1)
+    }
+
     /// `(B, n)` codes → `(B, 784)` images in [0, 1].
     pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
         self.inner.decode(z).map_err(js_error)

@@ -209,6 +209,13 @@ fn a_traced_vae_step_shows_its_batch_and_standard_normal_epsilon() {
     let next = s.trace_step().unwrap();
     assert_ne!(next.indices, trace.indices);
     assert_ne!(next.epsilon.unwrap(), eps);
+    // The batch's images as the page shows them: the training set's (here the first 3000 test digits).
+    let shown: Vec<u32> = trace.indices[..4].iter().map(|&i| i as u32).collect();
+    let (pixels, labels) = s.train_images(&shown).unwrap();
+    let data = common::mnist("t10k");
+    assert_eq!(pixels, trace.indices[..4].iter().flat_map(|&i| data.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec()).collect::<Vec<_>>());
+    assert_eq!(labels, trace.indices[..4].iter().map(|&i| data.labels()[i]).collect::<Vec<_>>());
+    assert!(s.train_images(&[3000]).unwrap_err().to_string().contains("3000"));
 }
 
 #[test]
