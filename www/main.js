@@ -34,7 +34,7 @@ const codebook = new CodebookView($('codebook'), redrawMap);
 const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
-const traversal = new TraversalView($('traversal'), (z, id) => send(cmd.decode(z, id)));
+const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)));
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
@@ -68,6 +68,21 @@ $('metrics-note').textContent =
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (message) => worker.postMessage(message);
+// Slider decodes go to a replica of the model that never trains, so they answer within a
+// frame while the training worker is in the middle of a chunk.
+const replica = new Worker(new URL('./replica.js', import.meta.url), { type: 'module' });
+const weightsChannel = new MessageChannel();
+worker.postMessage(cmd.connect(), [weightsChannel.port1]);
+replica.postMessage(cmd.connect(), [weightsChannel.port2]);
+replica.onmessage = ({ data: m }) => {
+  if (m.type === Msg.DECODED) traversal.setDecoded(m);
+  else if (m.type === Msg.ERROR) showError(m.message);
+  else showError(`unexpected message from the replica: ${m.type}`);
+};
+replica.onerror = (event) => {
+  event.preventDefault();
+  showError(event.message || 'The decoding worker could not start.');
+};
 
 worker.onmessage = ({ data: m }) => {
   switch (m.type) {
@@ -98,9 +113,6 @@ worker.onmessage = ({ data: m }) => {
       break;
     case Msg.SAMPLES:
       generation.setSamples(m);
-      break;
-    case Msg.DECODED:
-      traversal.setDecoded(m);
       break;
     case Msg.ERROR:
       showError(m.message);

@@ -16,6 +16,7 @@ export const Cmd = Object.freeze({
   ADD_EPSILON: 'addEpsilon',
   SAMPLE: 'sample',
   DECODE: 'decode',
+  CONNECT: 'connect',
 });
 
 /** Messages from the worker to the page. */
@@ -68,8 +69,16 @@ export const cmd = {
    * with the same seed while training, so the samples change only as the decoder learns.
    */
   sample: (count, seed) => ({ type: Cmd.SAMPLE, count, seed }),
-  /** The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it. */
+  /**
+   * The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it.
+   * Sent to the replica worker, which answers while the training worker is busy.
+   */
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
+  /**
+   * Hands a worker one end of the MessageChannel between the training worker and the replica
+   * (transfer the port with it): the training worker sends the current weights through it.
+   */
+  connect: () => ({ type: Cmd.CONNECT }),
 };
 
 export const msg = {

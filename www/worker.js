@@ -25,8 +25,8 @@ let manifold = null;
 let selection = null;
 /** `{count, seed}` of the prior samples the page shows, or null before it asked. */
 let generation = null;
-/** `{z, id}`: the code of the page's traversal sliders, re-decoded as the model changes. */
-let traversal = null;
+/** The replica worker's end of our channel: it gets the weights after every refresh. */
+let replicaPort = null;
 let lastGeneratedAt = -Infinity;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
@@ -153,13 +153,9 @@ const handlers = {
     if (data) sendSamples();
   },
 
-  [Cmd.DECODE]({ z, id }) {
-    requireSession();
-    if (z.length !== session.latentDim) {
-      throw new Error(`z has ${z.length} numbers; the latent space has ${session.latentDim}`);
-    }
-    traversal = { z, id };
-    sendDecoded();
+  [Cmd.CONNECT](m, ports) {
+    replicaPort = ports[0];
+    if (data) sendWeights();
   },
 };
 
@@ -171,7 +167,7 @@ self.onmessage = (event) => {
   queue = queue
     .then(() => {
       if (!Object.hasOwn(handlers, m.type)) throw new Error(`unknown command "${m.type}"`);
-      return handlers[m.type](m);
+      return handlers[m.type](m, event.ports);
     })
     .catch((err) => {
       if (!session) setPhase(Phase.FAILED, 'The model could not start.');
@@ -261,24 +257,23 @@ function sendPictures(report) {
   sendGenerated();
 }
 
-/** The decoder's pictures that do not depend on test images: prior samples and the slider code. */
+/** The decoder's pictures that do not depend on test images: prior samples, and the replica's weights. */
 function sendGenerated() {
   if (generation) sendSamples();
-  // After a change of latent dimension the old code does not fit; the page sends a new one.
-  // A VQ-VAE has no continuous code to traverse.
-  if (traversal && settings.model.kind !== 'vqvae' && traversal.z.length === session.latentDim) sendDecoded();
+  sendWeights();
   lastGeneratedAt = performance.now();
+}
+
+/** The current weights to the replica, which redraws the slider image with them. */
+function sendWeights() {
+  if (!replicaPort) return;
+  const bytes = session.save();
+  replicaPort.postMessage(bytes, [bytes.buffer]);
 }
 
 function sendSamples() {
   const { count, seed } = generation;
   const m = msg.samples(settings.model.kind, count, seed, session.samplePrior(count, BigInt(seed)));
-  post(m, [m.pixels.buffer]);
-}
-
-function sendDecoded() {
-  const { z, id } = traversal;
-  const m = msg.decoded(id, z, new Float32Array(session.decode(z)));
   post(m, [m.pixels.buffer]);
 }
 
