@@ -59,8 +59,6 @@ export const TRAINING = {
   // immediate, long enough that the per-call overhead stays small.
   chunkMs: 80,
   maxChunkSteps: 500,
-  // Steps run by the Step button: one batch, so a student can watch a single update.
-  stepButtonSteps: 1,
   // Test images encoded for the scatter; more points show the clusters' shape better.
   scatterPoints: 3000,
   // Scatter refresh: at most every scatterMs, and never spending more than
@@ -142,6 +140,17 @@ export const TRAVERSAL = {
   range: 3,
   step: 0.05,
   zoom: 5,
+};
+
+/** The Step button's panel: how much of the traced batch it shows. */
+export const STEP_MODE = {
+  images: 16,
+  columns: 8,
+  zoom: 1.5,
+  epsilonRows: 4,
+  epsilonDims: 6,
+  // Darker than every palette colour, so the codebook's moves show over any Voronoi cell.
+  arrowColor: '#000000',
 };
 
 /**

@@ -11,6 +11,7 @@ import { CodebookView } from './views/codebook.js';
 import { ReparamView } from './views/reparam.js';
 import { GenerationView } from './views/generation.js';
 import { TraversalView } from './views/traversal.js';
+import { StepView } from './views/stepmode.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -35,11 +36,13 @@ const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
 const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)));
+const stepView = new StepView($('step-mode'), redrawMap);
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
 scatter.addLayer(manifold);
 scatter.addLayer(reparam);
+scatter.addLayer(stepView);
 
 const state = {
   phase: Phase.STARTING,
@@ -114,6 +117,9 @@ worker.onmessage = ({ data: m }) => {
     case Msg.SAMPLES:
       generation.setSamples(m);
       break;
+    case Msg.STEP_TRACE:
+      stepView.setTrace(m);
+      break;
     case Msg.ERROR:
       showError(m.message);
       break;
@@ -166,6 +172,8 @@ function onStatus(phase, message) {
   progress.showStatus(message);
   if (phase !== Phase.LOADING) progress.hideDownload();
   if (phase === Phase.READY) startHistory();
+  // The step panel's arrows describe the last single step only.
+  if (phase === Phase.READY || phase === Phase.TRAINING) stepView.clear();
   updateControls();
 }
 
@@ -383,6 +391,7 @@ window.latentLab = Object.freeze({
   reparam: () => reparam.snapshot(),
   generation: () => generation.snapshot(),
   traversal: () => traversal.snapshot(),
+  step: () => stepView.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { transform, plane } = scatter;

@@ -31,6 +31,7 @@ export const Msg = Object.freeze({
   SELECTION: 'selection',
   SAMPLES: 'samples',
   DECODED: 'decoded',
+  STEP_TRACE: 'stepTrace',
   ERROR: 'error',
 });
 
@@ -119,6 +120,14 @@ export const msg = {
   samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
   /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
   decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
+  /**
+   * One traced optimizer step (the Step button): `report` its StepReport, `batchSize`,
+   * `images` Uint8Array (n·784) and `labels` (n) of the first n batch images, `epsilon` their
+   * ε rows (VAE, else null) with `latentDim` and `beta`; for a VQ-VAE `codesPicked` (distinct
+   * codes in the whole batch), `codebookSize`, `codeDim`, `codesMoved`, `largestMove` and
+   * `codebookBefore` / `codebookAfter` (K·D), else those are null.
+   */
+  stepTrace: (t) => ({ type: Msg.STEP_TRACE, ...t }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

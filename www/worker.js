@@ -5,7 +5,7 @@
 
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
-import { DATASETS, GENERATION, IDX_FILES, TRAINING } from './config.js';
+import { DATASETS, GENERATION, IDX_FILES, STEP_MODE, TRAINING } from './config.js';
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
 let settings = null;
@@ -105,7 +105,9 @@ const handlers = {
     if (phase === Phase.TRAINING) return;
     setPhase(Phase.PAUSED, 'Stepped.');
     // A failed step is reported like any command error; the weights stay as they were.
-    sendPictures(JSON.parse(session.trainSteps(TRAINING.stepButtonSteps)));
+    const trace = JSON.parse(session.traceStep());
+    sendStepTrace(trace);
+    sendPictures(trace.report);
   },
 
   [Cmd.RESET]() {
@@ -299,6 +301,38 @@ function sendScatter() {
   if (selection) sendSelection();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
+}
+
+/** What the Step button's single step did, trimmed to what the step panel shows. */
+function sendStepTrace({ report, indices, epsilon, codes, codebookBefore, codebookAfter }) {
+  const { latentDim, beta, codebookSize, codeDim } = settings.model;
+  const shown = Uint32Array.from(indices.slice(0, STEP_MODE.images));
+  const rows = epsilon && Array.from({ length: shown.length }, (_, i) => epsilon.slice(i * latentDim, (i + 1) * latentDim));
+  let vq = { codesPicked: null, codebookSize, codeDim, codesMoved: null, largestMove: null, codebookBefore: null, codebookAfter: null };
+  if (codes) {
+    const moves = Array.from({ length: codebookSize }, (_, k) =>
+      Math.hypot(...Array.from({ length: codeDim }, (_, j) => codebookAfter[k * codeDim + j] - codebookBefore[k * codeDim + j])),
+    );
+    vq = {
+      ...vq,
+      codesPicked: new Set(codes).size,
+      codesMoved: moves.filter((d) => d > 0).length,
+      largestMove: Math.max(...moves),
+      codebookBefore: Float32Array.from(codebookBefore),
+      codebookAfter: Float32Array.from(codebookAfter),
+    };
+  }
+  const m = msg.stepTrace({
+    report,
+    batchSize: indices.length,
+    images: session.trainImages(shown),
+    labels: session.trainLabels(shown),
+    epsilon: rows,
+    latentDim,
+    beta,
+    ...vq,
+  });
+  post(m, [m.images.buffer]);
 }
 
 /** `codes` (N·l) nearest-code indices of all test images, `labels` (N) their classes. */
