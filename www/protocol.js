@@ -16,6 +16,8 @@ export const Cmd = Object.freeze({
   ADD_EPSILON: 'addEpsilon',
   SAMPLE: 'sample',
   DECODE: 'decode',
+  HOVER: 'hover',
+  EXPORT_CODES: 'exportCodes',
 });
 
 /** Messages from the worker to the page. */
@@ -30,6 +32,8 @@ export const Msg = Object.freeze({
   SELECTION: 'selection',
   SAMPLES: 'samples',
   DECODED: 'decoded',
+  HOVERED: 'hovered',
+  CODES: 'codes',
   ERROR: 'error',
 });
 
@@ -70,6 +74,10 @@ export const cmd = {
   sample: (count, seed) => ({ type: Cmd.SAMPLE, count, seed }),
   /** The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it. */
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
+  /** Test image `index` and the current model's reconstruction of it, for the map's hover card. */
+  hover: (index) => ({ type: Cmd.HOVER, index }),
+  /** The codes of the whole test set as a CSV file (refits the view plane to all test images). */
+  exportCodes: () => ({ type: Cmd.EXPORT_CODES }),
 };
 
 export const msg = {
@@ -110,6 +118,16 @@ export const msg = {
   samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
   /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
   decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
+  /**
+   * Answer to HOVER: test image `index`, its class `label`, `image` Uint8Array (784) and `recon`
+   * Float32Array (784) the model's reconstruction in [0, 1].
+   */
+  hovered: (index, label, image, recon) => ({ type: Msg.HOVERED, index, label, image, recon }),
+  /**
+   * Answer to EXPORT_CODES: `csv` text with a header row and one row per test image (index,
+   * label, the code, and log σ² or code indices where the model has them), to save as `filename`.
+   */
+  codes: (filename, csv) => ({ type: Msg.CODES, filename, csv }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

@@ -58,7 +58,7 @@ export class ReparamView {
     for (const b of this.drawButtons) b.disabled = !s || !this.isVae;
     this.input.hidden = this.recon.hidden = !s;
     if (!s) {
-      this.hint.textContent = 'Click a point on the map to pick a test image.';
+      this.hint.textContent = 'Click a point on the map (or Tab to the map, step with the arrows, press Enter) to pick a test image.';
       this.formula.replaceChildren();
       this.samples.hidden = true;
       this.redrawMap();
