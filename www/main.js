@@ -429,9 +429,14 @@ window.latentLab = Object.freeze({
   hover: () => hoverCard.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
-    const { transform, plane } = scatter;
+    const { plane } = scatter;
+    return window.latentLab.planeOnScreen(plane[2 * index], plane[2 * index + 1]);
+  },
+  /** Where plane point (x, y) is drawn, in viewport pixels (null before the first draw). */
+  planeOnScreen: (x, y) => {
+    const { transform } = scatter;
     if (!transform) return null;
     const box = scatter.canvas.getBoundingClientRect();
-    return { x: box.left + transform.px(plane[2 * index]), y: box.top + transform.py(plane[2 * index + 1]) };
+    return { x: box.left + transform.px(x), y: box.top + transform.py(y) };
   },
 });

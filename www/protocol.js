@@ -110,8 +110,9 @@ export const msg = {
   /**
    * The followed test image and its posterior: `index`, `label`, `image` Uint8Array (784),
    * `mu` and `logvar` (d numbers each, logvar null except for the VAE), `muPlane` μ in the
-   * view plane, `epsilons` and `zs` (arrays of d-number arrays), `decoded` Float32Array
-   * ((1 + zs.length)·784): μ decoded, then each z.
+   * view plane, `axes` the plane's two unit axes (2·d numbers, x row first; null without
+   * logvar), `epsilons` and `zs` (arrays of d-number arrays), `zsPlane` (2 numbers per z) each
+   * z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z.
    */
   selection: (s) => ({ type: Msg.SELECTION, ...s }),
   /** `pixels`: Float32Array (count·784) sampled with `seed` by a model of `kind`. */

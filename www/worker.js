@@ -372,7 +372,10 @@ function sendSelection() {
   const zs = logvar ? epsilons.map((eps) => mu.map((m, j) => m + Math.exp(0.5 * logvar[j]) * eps[j])) : [];
   const decoded = new Float32Array(session.decode(Float32Array.from([mu, ...zs].flat())));
   const label = session.testLabels(index + 1)[index];
-  const m = msg.selection({ index, label, image, mu, logvar, muPlane, epsilons, zs, decoded });
+  // Where σ's ellipse and the draws fall on the map's plane (the identity for d = 2).
+  const axes = logvar ? Array.from(session.planeAxes()) : null;
+  const zsPlane = zs.length > 0 ? Array.from(session.project(Float32Array.from(zs.flat()))) : [];
+  const m = msg.selection({ index, label, image, mu, logvar, muPlane, axes, epsilons, zs, zsPlane, decoded });
   post(m, [m.image.buffer, m.decoded.buffer]);
 }
 

@@ -257,7 +257,9 @@ export class ScatterView {
     this.frame = 0;
     if (this.target) {
       this.view = this.view ? ease(this.view, this.target) : { ...this.target };
-      if (!sameBounds(this.view, this.target)) this.requestDraw();
+      // The last step lands exactly, so a settled view is the target itself.
+      if (sameBounds(this.view, this.target)) this.view = { ...this.target };
+      else this.requestDraw();
     }
     const { ctx, canvas } = this;
     const width = canvas.clientWidth;
