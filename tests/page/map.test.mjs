@@ -28,16 +28,30 @@ async function openLoadedPage(query = '') {
 async function trainFor(page, ms) {
   await page.click('#train');
   await page.waitForTimeout(ms);
+  // The worker posts "paused" and then the paused model's points, which can take a while on
+  // a busy machine. The status text changes when the page handles "paused", so an observer
+  // notes how many point sets had arrived by then; the next one is the paused model's.
+  await page.evaluate(() => {
+    window.pointsAtPause = null;
+    const status = document.querySelector('#progress [data-role="status"]');
+    const observer = new MutationObserver(() => {
+      if (window.latentLab.state().phase !== 'paused') return;
+      window.pointsAtPause = window.latentLab.scatter().updates;
+      observer.disconnect();
+    });
+    observer.observe(status, { childList: true, characterData: true, subtree: true });
+  });
   await page.click('#train');
-  await page.waitForFunction(() => window.latentLab.state().phase === 'paused', null, { timeout: 60_000 });
-  // The pause sends one more scatter, late on a busy machine: wait until the points stay put
-  // and the view has eased onto them.
-  for (let previous = null; ; ) {
-    await page.waitForTimeout(500);
-    const now = await map(page);
-    if (previous && now.plane.every((v, i) => v === previous.plane[i]) && near(now.bounds, now.fit)) return;
-    previous = now;
-  }
+  await page.waitForFunction(
+    () => window.pointsAtPause !== null && window.latentLab.scatter().updates > window.pointsAtPause,
+    null,
+    { timeout: 60_000 },
+  );
+  // Then the view eases onto them.
+  await page.waitForFunction(() => {
+    const s = window.latentLab.scatter();
+    return ['x0', 'x1', 'y0', 'y1'].every((k) => s.bounds[k] === s.fit[k]);
+  });
 }
 
 async function screenshot(page, name, options = {}) {
@@ -156,6 +170,27 @@ test('the wheel zooms about the cursor, a drag pans, training keeps the view and
   });
   const reset = await map(page);
   console.log(`reset view: width ${width(reset.bounds).toFixed(3)}, fit ${width(reset.fit).toFixed(3)}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the VQ-VAE’s Voronoi cells are drawn again for the zoomed rectangle', async () => {
+  const { page, problems } = await openLoadedPage('?model=vqvae&K=16&D=2');
+  await trainFor(page, TRAIN_MS);
+  const c = await plotCentre(page);
+  await page.mouse.move(c.x, c.y);
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -100);
+  await page.mouse.move(c.x + 60, c.y + 30, { steps: 3 });
+  await page.mouse.down();
+  await page.mouse.move(c.x, c.y, { steps: 3 });
+  await page.mouse.up();
+  await page.waitForTimeout(200);
+  const shown = await map(page);
+  const cells = await page.evaluate(() => window.latentLab.codebook());
+  console.log(`VQ zoom: ${cells.cells} cells drawn over width ${width(cells.bounds).toFixed(3)} (fit ${width(shown.fit).toFixed(3)})`);
+  assert.ok(shown.zoomed && width(shown.bounds) < width(shown.fit) / 2);
+  assert.ok(near(cells.bounds, shown.bounds, 1e-9), 'the cells were drawn with the zoomed and panned rectangle');
+  assert.equal(cells.cells, 16, 'every code keeps its cell');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -20,6 +20,7 @@ export class ScatterView {
     this.labels = new Uint8Array(0);
     this.axisNames = ['z₁', 'z₂'];
     this.classNames = [];
+    this.updates = 0; // setData calls so far
     this.view = null; // bounds drawn now {x0, x1, y0, y1}
     this.fit = null; // bounds that fit the data
     this.userView = null; // bounds the person zoomed or panned to, kept through training; or null
@@ -193,6 +194,7 @@ export class ScatterView {
     if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
     this.plane = plane;
     this.labels = labels;
+    this.updates++;
     const before = this.fit;
     this.fit = fitBounds(plane);
     if (this.highlight >= labels.length) this.highlight = -1;
@@ -203,7 +205,8 @@ export class ScatterView {
 
   /**
    * A copy of the points shown, for tests and future views, with `bounds` the plane rectangle
-   * drawn now, `fit` the one that fits the data and `target` the one the view settles on.
+   * drawn now, `fit` the one that fits the data, `target` the one the view settles on and
+   * `updates` the number of point sets received so far.
    */
   snapshot() {
     return {
@@ -213,6 +216,7 @@ export class ScatterView {
       fit: this.fitRect(),
       target: this.targetRect(),
       zoomed: this.zoomed,
+      updates: this.updates,
       highlight: this.highlight,
       hovered: this.hovered,
     };
