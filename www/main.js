@@ -135,9 +135,10 @@ worker.onmessage = ({ data: m }) => {
       break;
     case Msg.ERROR:
       showError(m.message);
-      // A failed export answers with an error only; its button must not wait for ever.
+      // A failed export or hover answers with an error only; neither may wait for ever.
       exportingCodes = false;
       updateControls();
+      hoverCard.inFlight = false;
       break;
     default:
       showError(`unexpected message from the worker: ${m.type}`);
