@@ -78,6 +78,16 @@ export const SCATTER = {
   margin: 0.08,
   // Share of the remaining distance the view bounds move per animation frame.
   easing: 0.15,
+  // Zoom and pan (views/mapnav.js): the view's width stays within these multiples of the
+  // fitted view's; one wheel notch (100 px of deltaY) or one +/− key press zooms by
+  // zoomStep; Shift+arrow pans by panShare of the plot; a press that moves more than
+  // dragPixels is a pan, not a click.
+  zoomRange: [0.005, 20],
+  zoomStep: 1.25,
+  panShare: 0.1,
+  dragPixels: 4,
+  // Ring around the highlighted or hovered point.
+  ringRadius: 6,
   font: '12px system-ui, sans-serif',
   axisColor: '#333333',
   gridColor: '#e6e6e6',
@@ -122,6 +132,14 @@ export const REPARAM = {
   manyDraws: 10,
   // Latent components written out in the formula before "… n more".
   maxComponents: 4,
+};
+
+/** The card beside the pointer on the map: image zoom, gap to the pointer, size before first shown. */
+export const HOVER = {
+  zoom: 2,
+  offset: 14,
+  width: 140,
+  height: 90,
 };
 
 /** Samples from the prior: a side × side grid, redrawn at most every refreshMs while training. */

@@ -12,6 +12,9 @@ import { ReparamView } from './views/reparam.js';
 import { GenerationView } from './views/generation.js';
 import { TraversalView } from './views/traversal.js';
 import { StepView } from './views/stepmode.js';
+import { MapNavigation } from './views/mapnav.js';
+import { HoverCard } from './views/hovercard.js';
+import { addPngExport, buttonRow, downloadBlob, stackCanvases } from './views/export.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -43,6 +46,24 @@ scatter.addLayer(codebook);
 scatter.addLayer(manifold);
 scatter.addLayer(reparam);
 scatter.addLayer(stepView);
+const hoverCard = new HoverCard($('hover-card'), (index) => send(cmd.hover(index)), () => scatter.classNames);
+new MapNavigation(scatter, {
+  select,
+  clear: () => select(null),
+  hover: (index, x, y) => hoverCard.show(index, x, y),
+  announce: (text) => {
+    $('map-status').textContent = text;
+  },
+});
+/** The test image the reparameterization view follows; a reply for an earlier pick is dropped. */
+let selectedIndex = null;
+function select(index) {
+  selectedIndex = index;
+  if (index === null) reparam.clear();
+  send(cmd.select(index));
+}
+/** Whether an Export codes request is out; its button waits for the file. */
+let exportingCodes = false;
 
 const state = {
   phase: Phase.STARTING,
@@ -103,6 +124,8 @@ worker.onmessage = ({ data: m }) => {
       break;
     case Msg.SCATTER:
       scatter.setData(m.plane, m.labels);
+      // The model under a resting pointer changed: so did its reconstruction.
+      hoverCard.refresh();
       break;
     case Msg.MANIFOLD:
       // A tile set still in flight when the toggle went off is dropped.
@@ -112,7 +135,7 @@ worker.onmessage = ({ data: m }) => {
       codebook.setData(m);
       break;
     case Msg.SELECTION:
-      reparam.setSelection(m);
+      if (m.index === selectedIndex) reparam.setSelection(m);
       break;
     case Msg.SAMPLES:
       generation.setSamples(m);
@@ -120,8 +143,20 @@ worker.onmessage = ({ data: m }) => {
     case Msg.STEP_TRACE:
       stepView.setTrace(m);
       break;
+    case Msg.HOVERED:
+      hoverCard.setData(m);
+      break;
+    case Msg.CODES:
+      downloadBlob(new Blob([m.csv], { type: 'text/csv' }), m.filename);
+      exportingCodes = false;
+      updateControls();
+      break;
     case Msg.ERROR:
       showError(m.message);
+      // A failed export or hover answers with an error only; neither may wait for ever.
+      exportingCodes = false;
+      updateControls();
+      hoverCard.inFlight = false;
       break;
     default:
       showError(`unexpected message from the worker: ${m.type}`);
@@ -184,6 +219,8 @@ function startHistory() {
   state.lastReport = null;
   state.lastEval = null;
   metrics.clear();
+  // A rectangle of the old model's plane means nothing on the new one.
+  scatter.resetView();
   progress.showTraining(null);
 }
 
@@ -245,6 +282,8 @@ function updateControls() {
   controls.train.textContent = training ? 'Pause' : 'Train';
   controls.step.disabled = !hasModel || training;
   controls.reset.disabled = !hasModel;
+  $('reset-view').disabled = !hasModel;
+  $('export-codes').disabled = !hasModel || exportingCodes;
 }
 
 /** Adds a message to the error area; earlier ones stay until dismissed, as they may name the cause. */
@@ -317,7 +356,25 @@ controls.showManifold.addEventListener('change', () => {
 scatter.onTarget = () => {
   if (controls.showManifold.checked) requestManifold();
 };
-scatter.onSelect = (index) => send(cmd.select(index));
+$('reset-view').addEventListener('click', () => scatter.resetView());
+$('export-codes').addEventListener('click', () => {
+  clearError();
+  exportingCodes = true;
+  updateControls();
+  send(cmd.exportCodes());
+});
+addPngExport($('map-tools'), 'map', 'the latent map', () => scatter.exportCanvas());
+for (const [id, what] of [
+  ['metrics', 'the loss curve'],
+  ['codebook', 'the codebook usage and decoded codes'],
+  ['reparam', 'the picked digit and its samples'],
+  ['generation', 'the samples from the prior'],
+  ['traversal', 'the decoded traversal code'],
+  ['step-mode', 'the batch of the last step'],
+]) {
+  const panel = $(id);
+  addPngExport(buttonRow(panel), id, what, () => stackCanvases([...panel.querySelectorAll('canvas')]));
+}
 
 // The view's rectangle changes with every scatter while training; asking at most every
 // MANIFOLD.minMs (and once more at the end) keeps the worker's decoding in proportion.
@@ -392,11 +449,17 @@ window.latentLab = Object.freeze({
   generation: () => generation.snapshot(),
   traversal: () => traversal.snapshot(),
   step: () => stepView.snapshot(),
+  hover: () => hoverCard.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
-    const { transform, plane } = scatter;
+    const { plane } = scatter;
+    return window.latentLab.planeOnScreen(plane[2 * index], plane[2 * index + 1]);
+  },
+  /** Where plane point (x, y) is drawn, in viewport pixels (null before the first draw). */
+  planeOnScreen: (x, y) => {
+    const { transform } = scatter;
     if (!transform) return null;
     const box = scatter.canvas.getBoundingClientRect();
-    return { x: box.left + transform.px(plane[2 * index]), y: box.top + transform.py(plane[2 * index + 1]) };
+    return { x: box.left + transform.px(x), y: box.top + transform.py(y) };
   },
 });

@@ -17,6 +17,8 @@ export const Cmd = Object.freeze({
   SAMPLE: 'sample',
   DECODE: 'decode',
   CONNECT: 'connect',
+  HOVER: 'hover',
+  EXPORT_CODES: 'exportCodes',
 });
 
 /** Messages from the worker to the page. */
@@ -32,6 +34,8 @@ export const Msg = Object.freeze({
   SAMPLES: 'samples',
   DECODED: 'decoded',
   STEP_TRACE: 'stepTrace',
+  HOVERED: 'hovered',
+  CODES: 'codes',
   ERROR: 'error',
 });
 
@@ -80,6 +84,10 @@ export const cmd = {
    * (transfer the port with it): the training worker sends the current weights through it.
    */
   connect: () => ({ type: Cmd.CONNECT }),
+  /** Test image `index` and the current model's reconstruction of it, for the map's hover card. */
+  hover: (index) => ({ type: Cmd.HOVER, index }),
+  /** The codes of the whole test set as a CSV file (refits the view plane to all test images). */
+  exportCodes: () => ({ type: Cmd.EXPORT_CODES }),
 };
 
 export const msg = {
@@ -112,8 +120,9 @@ export const msg = {
   /**
    * The followed test image and its posterior: `index`, `label`, `image` Uint8Array (784),
    * `mu` and `logvar` (d numbers each, logvar null except for the VAE), `muPlane` μ in the
-   * view plane, `epsilons` and `zs` (arrays of d-number arrays), `decoded` Float32Array
-   * ((1 + zs.length)·784): μ decoded, then each z.
+   * view plane, `axes` the plane's two unit axes (2·d numbers, x row first; null without
+   * logvar), `epsilons` and `zs` (arrays of d-number arrays), `zsPlane` (2 numbers per z) each
+   * z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z.
    */
   selection: (s) => ({ type: Msg.SELECTION, ...s }),
   /** `pixels`: Float32Array (count·784) sampled with `seed` by a model of `kind`. */
@@ -128,6 +137,15 @@ export const msg = {
    * `codebookBefore` / `codebookAfter` (K·D), else those are null.
    */
   stepTrace: (t) => ({ type: Msg.STEP_TRACE, ...t }),
+   * Answer to HOVER: test image `index`, its class `label`, `image` Uint8Array (784) and `recon`
+   * Float32Array (784) the model's reconstruction in [0, 1].
+   */
+  hovered: (index, label, image, recon) => ({ type: Msg.HOVERED, index, label, image, recon }),
+  /**
+   * Answer to EXPORT_CODES: `csv` text with a header row and one row per test image (index,
+   * label, the code, and log σ² or code indices where the model has them), to save as `filename`.
+   */
+  codes: (filename, csv) => ({ type: Msg.CODES, filename, csv }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

@@ -138,7 +138,7 @@ const handlers = {
 
   [Cmd.SELECT]({ index }) {
     selection = index === null ? null : { index, epsilons: [] };
-    if (data) sendSelection();
+    if (data && selection) sendSelection();
   },
 
   [Cmd.ADD_EPSILON]({ epsilon }) {
@@ -158,6 +158,26 @@ const handlers = {
   [Cmd.CONNECT](m, ports) {
     replicaPort = ports[0];
     if (data) sendWeights();
+  },
+
+  [Cmd.HOVER]({ index }) {
+    requireData();
+    if (!(index >= 0 && index < session.testLength)) throw new Error(`test image ${index} does not exist`);
+    const image = session.testImages(index, 1);
+    const recon = new Float32Array(session.reconstruct(Float32Array.from(image, (v) => v / 255)));
+    const m = msg.hovered(index, session.testLabels(index + 1)[index], image, recon);
+    post(m, [m.image.buffer, m.recon.buffer]);
+  },
+
+  [Cmd.EXPORT_CODES]() {
+    requireData();
+    const encoding = session.encodeTest(0);
+    const csv = codesCsv(settings.model.kind, session.testLabels(0), encoding.mean, encoding.logvar, encoding.codes);
+    encoding.free();
+    post(msg.codes(`latent-lab-codes-${settings.model.kind}.csv`, csv));
+    // encodeTest(0) fitted the view plane to all test images; the map, the selection and the
+    // manifold use the plane of its points, which a paused model would otherwise not refit.
+    if (phase !== Phase.TRAINING) sendScatter();
   },
 };
 
@@ -381,8 +401,36 @@ function sendSelection() {
   const zs = logvar ? epsilons.map((eps) => mu.map((m, j) => m + Math.exp(0.5 * logvar[j]) * eps[j])) : [];
   const decoded = new Float32Array(session.decode(Float32Array.from([mu, ...zs].flat())));
   const label = session.testLabels(index + 1)[index];
-  const m = msg.selection({ index, label, image, mu, logvar, muPlane, epsilons, zs, decoded });
+  // Where σ's ellipse and the draws fall on the map's plane (the identity for d = 2).
+  const axes = logvar ? Array.from(session.planeAxes()) : null;
+  const zsPlane = zs.length > 0 ? Array.from(session.project(Float32Array.from(zs.flat()))) : [];
+  const m = msg.selection({ index, label, image, mu, logvar, muPlane, axes, epsilons, zs, zsPlane, decoded });
   post(m, [m.image.buffer, m.decoded.buffer]);
+}
+
+/**
+ * One CSV row per test image: index, label, the code (z of an AE, μ of a VAE, z_e of a VQ-VAE),
+ * then log σ² (VAE) or the nearest-code indices (VQ-VAE).
+ */
+function codesCsv(kind, labels, mean, logvar, codes) {
+  const n = labels.length;
+  const d = mean.length / n;
+  const l = codes ? codes.length / n : 0;
+  const names = (prefix, count) => Array.from({ length: count }, (_, j) => `${prefix}_${j + 1}`);
+  const header = ['index', 'label', ...names({ ae: 'z', vae: 'mu', vqvae: 'ze' }[kind], d)];
+  if (logvar) header.push(...names('logvar', d));
+  if (codes) header.push(...names('code', l));
+  // Seven significant digits carry everything a float32 holds.
+  const num = (v) => String(Number(v.toPrecision(7)));
+  const lines = [header.join(',')];
+  for (let i = 0; i < n; i++) {
+    const row = [i, labels[i]];
+    for (let j = 0; j < d; j++) row.push(num(mean[i * d + j]));
+    if (logvar) for (let j = 0; j < d; j++) row.push(num(logvar[i * d + j]));
+    if (codes) for (let j = 0; j < l; j++) row.push(codes[i * l + j]);
+    lines.push(row.join(','));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.

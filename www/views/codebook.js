@@ -24,6 +24,7 @@ export class CodebookView {
     this.redrawMap = redrawMap;
     this.data = null;
     this.cells = 0; // Voronoi cells drawn on the last map draw
+    this.drawnBounds = null; // the plane rectangle of that draw
     this.usageCtx = fitCanvas(this.usageCanvas, () => this.drawUsage());
   }
 
@@ -73,6 +74,7 @@ export class CodebookView {
 
   under(ctx, t) {
     this.cells = 0;
+    this.drawnBounds = { ...t.bounds };
     if (!this.onMap()) return;
     const { codebook } = this.data;
     const k = codebook.length / 2;
@@ -152,7 +154,17 @@ export class CodebookView {
     if (!this.data) return null;
     const { usage, majority, total, used, perplexity } = this.data;
     const fills = this.onMap() ? Array.from(usage, (_, i) => this.cellColor(i)) : [];
-    return { codes: usage.length, cells: this.cells, usage: Array.from(usage), majority: Array.from(majority), total, used, perplexity, fills };
+    return {
+      codes: usage.length,
+      cells: this.cells,
+      bounds: this.drawnBounds,
+      usage: Array.from(usage),
+      majority: Array.from(majority),
+      total,
+      used,
+      perplexity,
+      fills,
+    };
   }
 }
 

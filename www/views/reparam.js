@@ -1,6 +1,7 @@
 // The reparameterization trick for the digit picked on the map: its μ, the 1σ and 2σ ellipses
-// of q(z|x) = N(μ, diag σ²), and each z = μ + σ ⊙ ε for ε ~ N(0, I) drawn here, with the
-// decoder's image of every z. The randomness is an input (ε); μ and σ stay differentiable.
+// of q(z|x) = N(μ, diag σ²) (projected onto the map's plane when d > 2), and each
+// z = μ + σ ⊙ ε for ε ~ N(0, I) drawn here, with the decoder's image of every z. The
+// randomness is an input (ε); μ and σ stay differentiable.
 
 import { REPARAM } from '../config.js';
 import { PIXELS, showDigits } from './digits.js';
@@ -58,7 +59,7 @@ export class ReparamView {
     for (const b of this.drawButtons) b.disabled = !s || !this.isVae;
     this.input.hidden = this.recon.hidden = !s;
     if (!s) {
-      this.hint.textContent = 'Click a point on the map to pick a test image.';
+      this.hint.textContent = 'Click a point on the map (or Tab to the map, step with the arrows, press Enter) to pick a test image.';
       this.formula.replaceChildren();
       this.samples.hidden = true;
       this.redrawMap();
@@ -67,7 +68,10 @@ export class ReparamView {
     const d = s.mu.length;
     this.hint.textContent =
       `Test image #${s.index} (class ${s.label}): the input, and the decoder's image of ${this.isVae ? 'μ' : 'its code'}.` +
-      (this.isVae && d > 2 ? ` The map is a PCA projection; the σ ellipses are drawn for d = 2 only.` : '');
+      (this.isVae && d > 2
+        ? ` The map is a projection onto two principal axes A: the ellipses are q(z|x)'s 1σ and 2σ contours ` +
+          `projected, with covariance A diag(σ²) Aᵀ, and each × is a z projected.`
+        : '');
     showDigits(this.input, s.image, 1, 1, REPARAM.zoom);
     showDigits(this.recon, s.decoded.subarray(0, PIXELS), 1, 1, REPARAM.zoom);
     this.showFormula();
@@ -126,22 +130,22 @@ export class ReparamView {
     const s = this.selection;
     if (!s) return;
     const [mx, my] = s.muPlane;
-    // In 2-D the plane is the latent space itself, so σ's axes are the plane's axes.
-    if (this.isVae && s.logvar && s.mu.length === 2) {
-      const [sx, sy] = s.logvar.map((lv) => Math.exp(0.5 * lv));
+    const shape = this.isVae ? this.ellipse() : null;
+    if (shape) {
       ctx.strokeStyle = REPARAM.color;
       for (const [k, dash] of [[1, []], [2, [5, 4]]]) {
         ctx.setLineDash(dash);
         ctx.lineWidth = 1.5;
         ctx.beginPath();
-        ctx.ellipse(t.px(mx), t.py(my), k * sx * t.sx, k * sy * t.sy, 0, 0, 2 * Math.PI);
+        // The canvas's y axis points down, so the plane's angle turns the other way.
+        ctx.ellipse(t.px(mx), t.py(my), k * shape.r1 * t.sx, k * shape.r2 * t.sy, -shape.angle, 0, 2 * Math.PI);
         ctx.stroke();
       }
       ctx.setLineDash([]);
       ctx.lineWidth = 2;
-      for (const [zx, zy] of s.zs) {
-        const x = t.px(zx);
-        const y = t.py(zy);
+      for (let i = 0; i < s.zsPlane.length; i += 2) {
+        const x = t.px(s.zsPlane[i]);
+        const y = t.py(s.zsPlane[i + 1]);
         ctx.beginPath();
         ctx.moveTo(x - 4, y - 4);
         ctx.lineTo(x + 4, y + 4);
@@ -159,6 +163,34 @@ export class ReparamView {
     ctx.stroke();
   }
 
+  /**
+   * The 1σ ellipse of q(z|x) on the map's plane: z ~ N(μ, diag σ²) projected by the plane's
+   * axes A (2 × d) is N(Aμ, C) with C = A diag(σ²) Aᵀ. The ellipse's semi-axes are the square
+   * roots of C's eigenvalues, `angle` that of the first from the plane's x axis; null without σ.
+   */
+  ellipse() {
+    const s = this.selection;
+    if (!s?.logvar || !s.axes) return null;
+    const d = s.mu.length;
+    let [cxx, cxy, cyy] = [0, 0, 0];
+    for (let j = 0; j < d; j++) {
+      const variance = Math.exp(s.logvar[j]);
+      const [a, b] = [s.axes[j], s.axes[d + j]];
+      cxx += a * a * variance;
+      cxy += a * b * variance;
+      cyy += b * b * variance;
+    }
+    // Eigenvalues of the symmetric 2 × 2 matrix [[cxx, cxy], [cxy, cyy]].
+    const mean = (cxx + cyy) / 2;
+    const spread = Math.hypot((cxx - cyy) / 2, cxy);
+    return {
+      r1: Math.sqrt(mean + spread),
+      r2: Math.sqrt(Math.max(0, mean - spread)),
+      angle: 0.5 * Math.atan2(2 * cxy, cxx - cyy),
+      cov: [cxx, cxy, cyy],
+    };
+  }
+
   /** What the view shows, for tests. */
   snapshot() {
     const s = this.selection;
@@ -169,6 +201,10 @@ export class ReparamView {
       mu: s.mu,
       sigma: s.logvar ? s.logvar.map((lv) => Math.exp(0.5 * lv)) : null,
       zs: s.zs,
+      zsPlane: s.zsPlane,
+      muPlane: s.muPlane,
+      axes: s.axes,
+      ellipse: this.isVae ? this.ellipse() : null,
       samplesShown: this.samples.hidden ? 0 : Math.min(s.zs.length, REPARAM.maxShown),
     };
   }

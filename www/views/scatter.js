@@ -1,6 +1,7 @@
 // The latent-space scatter: test-set codes as points coloured by class, with axes, a legend,
-// and a view that follows the data smoothly as the codes move during training. Other views
-// draw on the same plane as layers (under or over the points), through the same transform.
+// and a view that follows the data smoothly as the codes move during training, until the
+// person zooms or pans (views/mapnav.js): their rectangle then stays until Reset view. Other
+// views draw on the same plane as layers (under or over the points), through the same transform.
 
 import { PALETTE, SCATTER } from '../config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
@@ -18,12 +19,16 @@ export class ScatterView {
     this.plane = new Float32Array(0);
     this.labels = new Uint8Array(0);
     this.axisNames = ['z₁', 'z₂'];
+    this.classNames = [];
+    this.updates = 0; // setData calls so far
     this.view = null; // bounds drawn now {x0, x1, y0, y1}
-    this.target = null; // bounds the view eases towards
+    this.fit = null; // bounds that fit the data
+    this.userView = null; // bounds the person zoomed or panned to, kept through training; or null
     this.frame = 0;
     this.layers = [];
-    /** Called with the test index of a clicked point. */
-    this.onSelect = null;
+    /** Points ringed on the map: the keyboard's (drawn while the map has focus) and the pointer's. */
+    this.highlight = -1;
+    this.hovered = -1;
     /** Called with the plane rectangle the view settles on, each time it changes. */
     this.onTarget = null;
     this.transform = null;
@@ -31,7 +36,12 @@ export class ScatterView {
       this.requestDraw(true);
       this.announceTarget();
     });
-    canvas.addEventListener('click', (event) => this.click(event));
+    for (const type of ['focus', 'blur']) canvas.addEventListener(type, () => this.requestDraw());
+  }
+
+  /** Bounds the view eases towards: the person's, else the data's. */
+  get target() {
+    return this.userView ?? this.fit;
   }
 
   /**
@@ -62,12 +72,79 @@ export class ScatterView {
     if (rect && this.onTarget) this.onTarget(rect);
   }
 
-  /** Selects the point nearest the click, if one is within a few pixels. */
-  click(event) {
-    if (!this.transform || !this.onSelect) return;
-    const box = this.canvas.getBoundingClientRect();
-    const index = this.nearest(event.clientX - box.left, event.clientY - box.top, SCATTER.pickRadius);
-    if (index >= 0) this.onSelect(index);
+  /** The plot area in canvas pixels. */
+  plotBox() {
+    const { plotW, plotH } = this.plotSize();
+    return { left: PAD.left, top: PAD.top, right: PAD.left + plotW, bottom: PAD.top + plotH };
+  }
+
+  /** Whether the person's rectangle, rather than the data's, sets the view. */
+  get zoomed() {
+    return this.userView !== null;
+  }
+
+  /**
+   * Zooms by `factor` (below 1 zooms in) about canvas pixel (x, y), which keeps showing the
+   * same plane point. The width stays within SCATTER.zoomRange of the fitted view's.
+   */
+  zoomAt(factor, x, y) {
+    const t = this.transform;
+    if (!t || !this.fit) return;
+    const b = t.bounds;
+    const fitWidth = this.fitRect().x1 - this.fitRect().x0;
+    const [least, most] = SCATTER.zoomRange;
+    const width = Math.min(most * fitWidth, Math.max(least * fitWidth, (b.x1 - b.x0) * factor));
+    const f = width / (b.x1 - b.x0);
+    const cx = b.x0 + (x - PAD.left) / t.sx;
+    const cy = b.y1 - (y - PAD.top) / t.sy;
+    this.setUserView({ x0: cx - (cx - b.x0) * f, x1: cx + (b.x1 - cx) * f, y0: cy - (cy - b.y0) * f, y1: cy + (b.y1 - cy) * f });
+  }
+
+  /** Moves the picture by (dx, dy) canvas pixels from `from` (bounds; default: those drawn now). */
+  panBy(dx, dy, from = this.transform?.bounds) {
+    if (!from) return;
+    const { sx, sy } = this.transform;
+    this.setUserView({ x0: from.x0 - dx / sx, x1: from.x1 - dx / sx, y0: from.y0 + dy / sy, y1: from.y1 + dy / sy });
+  }
+
+  /** Shows `bounds` at once (no easing: the picture follows the hand) and keeps them. */
+  setUserView(bounds) {
+    this.userView = bounds;
+    this.view = { ...bounds };
+    this.requestDraw();
+    this.announceTarget();
+  }
+
+  /** Back to the rectangle that fits the data, eased there. */
+  resetView() {
+    if (!this.userView) return;
+    this.userView = null;
+    this.requestDraw();
+    this.announceTarget();
+  }
+
+  /** The fitted view as drawn (equal units on both axes), or null before data. */
+  fitRect() {
+    if (!this.fit) return null;
+    const { plotW, plotH } = this.plotSize();
+    return equalAspect(this.fit, plotW / plotH);
+  }
+
+  /** Where point `index` is drawn, in canvas pixels (null before the first draw). */
+  pointAt(index) {
+    if (!this.transform || index < 0 || index >= this.labels.length) return null;
+    return { x: this.transform.px(this.plane[2 * index]), y: this.transform.py(this.plane[2 * index + 1]) };
+  }
+
+  setHighlight(index) {
+    this.highlight = index;
+    this.requestDraw();
+  }
+
+  setHovered(index) {
+    if (index === this.hovered) return;
+    this.hovered = index;
+    this.requestDraw();
   }
 
   /** Index of the point nearest canvas position (x, y) within `radius` pixels, else −1. */
@@ -90,6 +167,7 @@ export class ScatterView {
   /** Class names for the legend, one per palette colour in order. */
   setClasses(names) {
     if (names.length > PALETTE.length) throw new RangeError(`${names.length} classes but only ${PALETTE.length} colours`);
+    this.classNames = names;
     this.legend.replaceChildren(
       ...names.map((name, i) => {
         const item = document.createElement('li');
@@ -116,15 +194,61 @@ export class ScatterView {
     if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
     this.plane = plane;
     this.labels = labels;
-    const before = this.target;
-    this.target = fitBounds(plane);
+    this.updates++;
+    const before = this.fit;
+    this.fit = fitBounds(plane);
+    if (this.highlight >= labels.length) this.highlight = -1;
+    if (this.hovered >= labels.length) this.hovered = -1;
     this.requestDraw(this.view === null);
-    if (!before || !sameBounds(before, this.target)) this.announceTarget();
+    if (!this.zoomed && (!before || !sameBounds(before, this.fit))) this.announceTarget();
   }
 
-  /** A copy of the points shown, for tests and future views. */
+  /**
+   * A copy of the points shown, for tests and future views, with `bounds` the plane rectangle
+   * drawn now, `fit` the one that fits the data, `target` the one the view settles on and
+   * `updates` the number of point sets received so far.
+   */
   snapshot() {
-    return { plane: this.plane.slice(), labels: this.labels.slice() };
+    return {
+      plane: this.plane.slice(),
+      labels: this.labels.slice(),
+      bounds: this.transform ? { ...this.transform.bounds } : null,
+      fit: this.fitRect(),
+      target: this.targetRect(),
+      zoomed: this.zoomed,
+      updates: this.updates,
+      highlight: this.highlight,
+      hovered: this.hovered,
+    };
+  }
+
+  /**
+   * The map as drawn, at device resolution, with the colour key beside it: a canvas for export.
+   */
+  exportCanvas() {
+    const dpr = this.canvas.width / this.canvas.clientWidth;
+    const keyWidth = Math.round(110 * dpr);
+    const out = document.createElement('canvas');
+    out.width = this.canvas.width + keyWidth;
+    out.height = this.canvas.height;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = SCATTER.background;
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.drawImage(this.canvas, 0, 0);
+    ctx.scale(dpr, dpr);
+    ctx.font = SCATTER.font;
+    ctx.textBaseline = 'middle';
+    const left = this.canvas.clientWidth + 8;
+    this.classNames.forEach((name, i) => {
+      const y = PAD.top + 8 + i * 20;
+      ctx.fillStyle = PALETTE[i];
+      ctx.beginPath();
+      ctx.arc(left + 6, y, 6, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.fillStyle = SCATTER.axisColor;
+      ctx.fillText(name, left + 18, y);
+    });
+    return out;
   }
 
   /** Schedules a redraw; `snap` jumps to the target bounds instead of easing. */
@@ -137,7 +261,9 @@ export class ScatterView {
     this.frame = 0;
     if (this.target) {
       this.view = this.view ? ease(this.view, this.target) : { ...this.target };
-      if (!sameBounds(this.view, this.target)) this.requestDraw();
+      // The last step lands exactly, so a settled view is the target itself.
+      if (sameBounds(this.view, this.target)) this.view = { ...this.target };
+      else this.requestDraw();
     }
     const { ctx, canvas } = this;
     const width = canvas.clientWidth;
@@ -186,6 +312,20 @@ export class ScatterView {
       ctx.fill();
     }
     for (const layer of this.layers) layer.over?.(ctx, this.transform);
+    const focused = document.activeElement === this.canvas;
+    for (const index of [this.hovered, focused ? this.highlight : -1]) {
+      if (index < 0) continue;
+      const x = px(plane[2 * index]);
+      const y = py(plane[2 * index + 1]);
+      // A dark ring inside a light one reads on the points, the tiles and the cells alike.
+      for (const [color, width] of [[SCATTER.background, 5], [SCATTER.axisColor, 2]]) {
+        ctx.strokeStyle = color;
+        ctx.lineWidth = width;
+        ctx.beginPath();
+        ctx.arc(x, y, SCATTER.ringRadius, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+    }
     ctx.restore();
 
     ctx.strokeStyle = SCATTER.axisColor;
@@ -206,6 +346,12 @@ export class ScatterView {
     ctx.fillText(this.axisNames[1], 0, 0);
     ctx.restore();
   }
+}
+
+/** How people name class `label`: "digit 7" for digit datasets, else the class's name. */
+export function classPhrase(names, label) {
+  const name = names[label] ?? String(label);
+  return /^\d+$/.test(name) ? `digit ${name}` : name;
 }
 
 /** Bounds holding all but the outermost 0.5 % of points per axis, plus a margin. */
