@@ -137,6 +137,7 @@ export const msg = {
    * `codebookBefore` / `codebookAfter` (K·D), else those are null.
    */
   stepTrace: (t) => ({ type: Msg.STEP_TRACE, ...t }),
+  /**
    * Answer to HOVER: test image `index`, its class `label`, `image` Uint8Array (784) and `recon`
    * Float32Array (784) the model's reconstruction in [0, 1].
    */
