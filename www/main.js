@@ -11,6 +11,10 @@ import { CodebookView } from './views/codebook.js';
 import { ReparamView } from './views/reparam.js';
 import { GenerationView } from './views/generation.js';
 import { TraversalView } from './views/traversal.js';
+import { KlBarsView } from './views/klbars.js';
+import { InterpolationView } from './views/interpolation.js';
+import { DimRowsView } from './views/dimrows.js';
+import { SymbolicView } from './views/symbolic.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -28,18 +32,23 @@ const errorBox = $('error');
 
 const scatter = new ScatterView($('scatter'), $('legend'));
 const progress = new ProgressView($('progress'));
-const metrics = new MetricsView($('metrics'), $('loss-curve'));
+const metrics = new MetricsView($('metrics'), $('loss-charts'));
+const klBars = new KlBarsView($('kl-dims'));
 const redrawMap = () => scatter.requestDraw();
 const codebook = new CodebookView($('codebook'), redrawMap);
 const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
 const traversal = new TraversalView($('traversal'), (z, id) => send(cmd.decode(z, id)));
+const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
+const dimRows = new DimRowsView($('dim-rows'), (count, values) => send(cmd.dimRows(count, values)));
+const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
 scatter.addLayer(manifold);
 scatter.addLayer(reparam);
+scatter.addLayer(interpolation);
 
 const state = {
   phase: Phase.STARTING,
@@ -95,12 +104,23 @@ worker.onmessage = ({ data: m }) => {
       break;
     case Msg.SELECTION:
       reparam.setSelection(m);
+      interpolation.setSelected(m.index);
+      symbolic.setSelection(m);
       break;
     case Msg.SAMPLES:
       generation.setSamples(m);
       break;
     case Msg.DECODED:
       traversal.setDecoded(m);
+      break;
+    case Msg.INTERPOLATION:
+      interpolation.setInterpolation(m);
+      break;
+    case Msg.DIM_ROWS:
+      dimRows.setRows(m);
+      break;
+    case Msg.CODES_DECODED:
+      symbolic.setDecoded(m);
       break;
     case Msg.ERROR:
       showError(m.message);
@@ -131,7 +151,11 @@ function onSettings(settings, dataset) {
     else deleteUrlParam(param);
   }
   showModelFields();
-  metrics.setKind(model.kind);
+  metrics.setModel(model);
+  klBars.setModel(model.kind, model.latentDim);
+  interpolation.setKind(model.kind);
+  dimRows.setModel(model.kind, model.latentDim);
+  symbolic.setModel(model);
   codebook.setVisible(model.kind === 'vqvae');
   reparam.setKind(model.kind);
   generation.setKind(model.kind);
@@ -164,6 +188,7 @@ function startHistory() {
   state.lastReport = null;
   state.lastEval = null;
   metrics.clear();
+  klBars.clear();
   progress.showTraining(null);
 }
 
@@ -176,6 +201,7 @@ function onReport(report, evaluation) {
   }
   if (evaluation) state.lastEval = evaluation;
   metrics.show(report, evaluation, state.step);
+  klBars.show(report, evaluation);
 }
 
 /** Shows the fields of the model kind chosen in the form, and whether Apply has work to do. */
@@ -371,6 +397,11 @@ window.latentLab = Object.freeze({
   reparam: () => reparam.snapshot(),
   generation: () => generation.snapshot(),
   traversal: () => traversal.snapshot(),
+  losses: () => metrics.snapshot(),
+  klBars: () => klBars.snapshot(),
+  interpolation: () => interpolation.snapshot(),
+  dimRows: () => dimRows.snapshot(),
+  symbolic: () => symbolic.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { transform, plane } = scatter;
