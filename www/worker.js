@@ -412,17 +412,15 @@ function sendInterpolation() {
   images.set(session.testImages(b, 1), PIXELS);
   const encoding = session.encode(Float32Array.from(images, (v) => v / 255));
   const codes = encoding.mean;
-  const ends = encoding.plane;
   encoding.free();
-  const pixels = new Float32Array(session.interpolate(codes.subarray(0, d), codes.subarray(d), steps));
-  // The plane is an affine map of the codes (identity for d = 2, PCA otherwise), so the
-  // points on the line land evenly on the segment between the two projected ends.
-  const path = new Float32Array(2 * steps);
+  const [za, zb] = [codes.subarray(0, d), codes.subarray(d)];
+  const pixels = new Float32Array(session.interpolate(za, zb, steps));
+  // The same points as interpolate decodes (t = i / (steps − 1)), placed on the map's plane.
+  const line = new Float32Array(steps * d);
   for (let i = 0; i < steps; i++) {
-    const t = i / (steps - 1);
-    path[2 * i] = ends[0] + t * (ends[2] - ends[0]);
-    path[2 * i + 1] = ends[1] + t * (ends[3] - ends[1]);
+    for (let j = 0; j < d; j++) line[i * d + j] = za[j] + (i / (steps - 1)) * (zb[j] - za[j]);
   }
+  const path = new Float32Array(session.project(line));
   const classes = session.testLabels(Math.max(a, b) + 1);
   const m = msg.interpolation({ a, b, steps, labels: [classes[a], classes[b]], images, pixels, path });
   post(m, [images.buffer, pixels.buffer, path.buffer]);

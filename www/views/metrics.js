@@ -10,10 +10,12 @@ import { CURVE, LOSS_CHARTS } from '../config.js';
 const METRICS = ['loss', 'recon', 'kl', 'codebookLoss', 'commitmentLoss', 'codesUsed', 'perplexity'];
 const LOSS_NAMES = { ae: 'reconstruction', vae: 'loss (−ELBO)', vqvae: 'loss' };
 const NATS = 'nats / image';
+const SQUARED = '‖z_e − e‖² / image';
 
 /**
  * The charted terms of each model kind. `train` and `test` read a term from a StepReport or an
- * EvalReport (absent: the term has no curve of that source); `zero` starts the y axis at 0.
+ * EvalReport (absent: the term has no curve of that source); `zero` starts the y axis at 0;
+ * `spoken` names the chart for screen readers where `name` is written in symbols.
  */
 const TERMS = {
   ae: [{ key: 'recon', name: () => 'reconstruction', unit: NATS, train: (r) => r.recon, test: (e) => e.recon }],
@@ -21,6 +23,7 @@ const TERMS = {
     {
       key: 'negElbo',
       name: () => '−ELBO = reconstruction + KL',
+      spoken: 'negative ELBO',
       unit: NATS,
       train: (r) => r.recon + r.kl,
       test: (e) => e.negElbo,
@@ -29,6 +32,7 @@ const TERMS = {
     {
       key: 'betaKl',
       name: (m) => `β·KL (β = ${m.beta})`,
+      spoken: 'weighted KL term',
       unit: NATS,
       train: (r, m) => m.beta * r.kl,
       test: (e, m) => m.beta * e.kl,
@@ -36,8 +40,9 @@ const TERMS = {
   ],
   vqvae: [
     { key: 'recon', name: () => 'reconstruction', unit: NATS, train: (r) => r.recon, test: (e) => e.recon },
-    { key: 'codebookLoss', name: () => 'codebook loss', unit: NATS, train: (r) => r.codebookLoss, test: (e) => e.codebookLoss },
-    { key: 'commitmentLoss', name: () => 'commitment loss', unit: NATS, train: (r) => r.commitmentLoss, test: (e) => e.commitmentLoss },
+    // Squared distances ‖z_e − e‖² (equal in value; they differ in what the gradient moves).
+    { key: 'codebookLoss', name: () => 'codebook loss', unit: SQUARED, train: (r) => r.codebookLoss, test: (e) => e.codebookLoss },
+    { key: 'commitmentLoss', name: () => 'commitment loss', unit: SQUARED, train: (r) => r.commitmentLoss, test: (e) => e.commitmentLoss },
     { key: 'codesUsed', name: () => 'codes used (test)', unit: 'codes', test: (e) => e.codesUsed, zero: true },
     { key: 'perplexity', name: () => 'perplexity (test)', unit: 'codes', test: (e) => e.perplexity, zero: true },
   ],
@@ -153,7 +158,8 @@ export class MetricsView {
       caption.append(name, ' ', value);
       const host = document.createElement('div');
       host.setAttribute('role', 'img');
-      host.setAttribute('aria-label', `${name.textContent} in ${term.unit} by training step${term.train ? ': train and test' : ''}`);
+      // Named in words: the caption's symbols (β) would clash with the form's labels.
+      host.setAttribute('aria-label', `Chart of the ${term.spoken ?? name.textContent} by training step${term.train ? ': train and test' : ''}`);
       figure.append(caption, host);
       figures.push(figure);
       const chart = { term, host, value, plot: null };

@@ -46,7 +46,9 @@ export class SymbolicView {
     this.panel.hidden = model.kind !== 'vqvae';
     if (this.panel.hidden) return;
     const { codebookSize: k, codesPerImage: l } = model;
-    this.rate.textContent = `${l} code${l > 1 ? 's' : ''} per image from K = ${k}: ${l} × log₂ ${k} = ${(l * Math.log2(k)).toFixed(1)} bits.`;
+    this.rate.textContent =
+      `${l} code${l > 1 ? 's' : ''} per image from K = ${k}: ${l} × log₂ ${k} = ${(l * Math.log2(k)).toFixed(1)} bits.` +
+      (k > SYMBOLIC.fills.length ? ` Cell colours repeat every ${SYMBOLIC.fills.length} codes; the number names the code.` : '');
     // Same shape (a reset, new settings): the grids still fit; decode them with the new model.
     if (k === this.k && l === this.l) {
       this.request();
