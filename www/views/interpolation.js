@@ -52,8 +52,9 @@ export class InterpolationView {
 
   /** Hidden for a VQ-VAE: its decoder only ever sees codebook vectors, not points between them. */
   setKind(kind) {
-    this.panel.hidden = kind === 'vqvae';
-    this.clearShown();
+    const hidden = kind === 'vqvae';
+    if (hidden !== this.panel.hidden) this.clearShown();
+    this.panel.hidden = hidden;
   }
 
   /** @param {number|null} index the test image selected on the map */
