@@ -181,10 +181,62 @@ export const MODEL_FIELDS = {
   beta: { param: 'beta', min: 0, max: 100, kinds: ['vae'] },
   codebookSize: { param: 'K', min: 2, max: 1024, kinds: ['vqvae'] },
   codeDim: { param: 'D', min: 1, max: 64, kinds: ['vqvae'] },
+  codesPerImage: { param: 'l', min: 1, max: 64, kinds: ['vqvae'] },
   codebookUpdate: {
     param: 'update',
     options: { loss: 'codebook loss', ema: 'EMA', emaRestart: 'EMA + restart' },
     kinds: ['vqvae'],
   },
   hidden: { param: 'hidden', min: 8, max: 2048 },
+};
+
+/**
+ * The loss charts: one small chart per term, train and test. Appending a point is cheap;
+ * drawing is not, so charts redraw at most every redrawMs however often reports arrive.
+ */
+export const LOSS_CHARTS = {
+  height: 140,
+  redrawMs: 250,
+  // Rows (steps) kept; beyond it train-only rows are thinned, held-out evaluations kept.
+  maxRows: 600,
+};
+
+/** KL per latent dimension: bars on a log axis from `floor`; below `collapsed` a dimension carries no information. */
+export const KL_BARS = {
+  floor: 1e-3,
+  collapsed: 0.01,
+  collapsedColor: '#bbbbbb',
+  redrawMs: 250,
+  font: '11px system-ui, sans-serif',
+};
+
+/** Interpolation between two test digits: decoded points on the line between their codes. */
+export const INTERPOLATION = {
+  defaultSteps: 7,
+  minSteps: 2,
+  maxSteps: 16,
+  zoom: 1.5,
+  // Black on the pale map: the classes' colours stay for the points.
+  color: '#000000',
+  halo: '#ffffff',
+};
+
+/** One row per latent dimension, the dimension swept over ±range in `steps`, the rest fixed. */
+export const DIM_ROWS = {
+  range: 3,
+  steps: 9,
+  // Rows shown until the student asks for all of them.
+  defaultRows: 10,
+  zoom: 1.25,
+};
+
+/**
+ * The VQ-VAE's symbolic image: one cell per code position. Cell fills cycle through Paul
+ * Tol's "light" scheme (colour-blind safe, dark text stays legible); the index tells codes apart.
+ */
+export const SYMBOLIC = {
+  fills: ['#77aadd', '#ee8866', '#eedd88', '#ffaabb', '#99ddff', '#44bb99', '#bbcc33', '#aaaa00', '#dddddd'],
+  zoom: 3,
+  randomCount: 8,
+  randomZoom: 1.5,
 };

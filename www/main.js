@@ -15,6 +15,10 @@ import { StepView } from './views/stepmode.js';
 import { MapNavigation } from './views/mapnav.js';
 import { HoverCard } from './views/hovercard.js';
 import { addPngExport, buttonRow, downloadBlob, stackCanvases } from './views/export.js';
+import { KlBarsView } from './views/klbars.js';
+import { InterpolationView } from './views/interpolation.js';
+import { DimRowsView } from './views/dimrows.js';
+import { SymbolicView } from './views/symbolic.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -32,7 +36,8 @@ const errorBox = $('error');
 
 const scatter = new ScatterView($('scatter'), $('legend'));
 const progress = new ProgressView($('progress'));
-const metrics = new MetricsView($('metrics'), $('loss-curve'));
+const metrics = new MetricsView($('metrics'), $('loss-charts'));
+const klBars = new KlBarsView($('kl-dims'));
 const redrawMap = () => scatter.requestDraw();
 const codebook = new CodebookView($('codebook'), redrawMap);
 const manifold = new ManifoldLayer(redrawMap);
@@ -40,6 +45,9 @@ const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(e
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
 const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)));
 const stepView = new StepView($('step-mode'), redrawMap);
+const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
+const dimRows = new DimRowsView($('dim-rows'), (count, values) => send(cmd.dimRows(count, values)));
+const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
@@ -64,6 +72,7 @@ function select(index) {
 }
 /** Whether an Export codes request is out; its button waits for the file. */
 let exportingCodes = false;
+scatter.addLayer(interpolation);
 
 const state = {
   phase: Phase.STARTING,
@@ -135,7 +144,10 @@ worker.onmessage = ({ data: m }) => {
       codebook.setData(m);
       break;
     case Msg.SELECTION:
-      if (m.index === selectedIndex) reparam.setSelection(m);
+      if (m.index !== selectedIndex) break;
+      reparam.setSelection(m);
+      interpolation.setSelected(m.index);
+      symbolic.setSelection(m);
       break;
     case Msg.SAMPLES:
       generation.setSamples(m);
@@ -150,6 +162,15 @@ worker.onmessage = ({ data: m }) => {
       downloadBlob(new Blob([m.csv], { type: 'text/csv' }), m.filename);
       exportingCodes = false;
       updateControls();
+      break;
+    case Msg.INTERPOLATION:
+      interpolation.setInterpolation(m);
+      break;
+    case Msg.DIM_ROWS:
+      dimRows.setRows(m);
+      break;
+    case Msg.CODES_DECODED:
+      symbolic.setDecoded(m);
       break;
     case Msg.ERROR:
       showError(m.message);
@@ -184,7 +205,11 @@ function onSettings(settings, dataset) {
     else deleteUrlParam(param);
   }
   showModelFields();
-  metrics.setKind(model.kind);
+  metrics.setModel(model);
+  klBars.setModel(model.kind, model.latentDim);
+  interpolation.setKind(model.kind);
+  dimRows.setModel(model.kind, model.latentDim);
+  symbolic.setModel(model);
   codebook.setVisible(model.kind === 'vqvae');
   reparam.setKind(model.kind);
   generation.setKind(model.kind);
@@ -221,6 +246,7 @@ function startHistory() {
   metrics.clear();
   // A rectangle of the old model's plane means nothing on the new one.
   scatter.resetView();
+  klBars.clear();
   progress.showTraining(null);
 }
 
@@ -233,6 +259,7 @@ function onReport(report, evaluation) {
   }
   if (evaluation) state.lastEval = evaluation;
   metrics.show(report, evaluation, state.step);
+  klBars.show(report, evaluation);
 }
 
 /** Shows the fields of the model kind chosen in the form, and whether Apply has work to do. */
@@ -450,6 +477,11 @@ window.latentLab = Object.freeze({
   traversal: () => traversal.snapshot(),
   step: () => stepView.snapshot(),
   hover: () => hoverCard.snapshot(),
+  losses: () => metrics.snapshot(),
+  klBars: () => klBars.snapshot(),
+  interpolation: () => interpolation.snapshot(),
+  dimRows: () => dimRows.snapshot(),
+  symbolic: () => symbolic.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { plane } = scatter;

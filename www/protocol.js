@@ -19,6 +19,9 @@ export const Cmd = Object.freeze({
   CONNECT: 'connect',
   HOVER: 'hover',
   EXPORT_CODES: 'exportCodes',
+  INTERPOLATE: 'interpolate',
+  DIM_ROWS: 'dimRows',
+  DECODE_CODES: 'decodeCodes',
 });
 
 /** Messages from the worker to the page. */
@@ -36,6 +39,9 @@ export const Msg = Object.freeze({
   STEP_TRACE: 'stepTrace',
   HOVERED: 'hovered',
   CODES: 'codes',
+  INTERPOLATION: 'interpolation',
+  DIM_ROWS: 'dimRows',
+  CODES_DECODED: 'codesDecoded',
   ERROR: 'error',
 });
 
@@ -88,6 +94,21 @@ export const cmd = {
   hover: (index) => ({ type: Cmd.HOVER, index }),
   /** The codes of the whole test set as a CSV file (refits the view plane to all test images). */
   exportCodes: () => ({ type: Cmd.EXPORT_CODES }),
+  /**
+   * The line between the codes of test images `a` and `b`, decoded at `steps` points (ends
+   * included), kept up to date while training; `a` or `b` null turns it off.
+   */
+  interpolate: (a, b, steps) => ({ type: Cmd.INTERPOLATE, a, b, steps }),
+  /**
+   * The first `count` latent dimensions swept one at a time over `values` (array of numbers)
+   * from the selected digit's code (the origin when none), kept up to date while training.
+   */
+  dimRows: (count, values) => ({ type: Cmd.DIM_ROWS, count, values: Array.from(values) }),
+  /**
+   * VQ-VAE: images of the code grids `codes` (Uint32Array, l indices per image, row-major),
+   * re-decoded while training; `id` comes back with them.
+   */
+  decodeCodes: (codes, id) => ({ type: Cmd.DECODE_CODES, codes, id }),
 };
 
 export const msg = {
@@ -122,7 +143,8 @@ export const msg = {
    * `mu` and `logvar` (d numbers each, logvar null except for the VAE), `muPlane` μ in the
    * view plane, `axes` the plane's two unit axes (2·d numbers, x row first; null without
    * logvar), `epsilons` and `zs` (arrays of d-number arrays), `zsPlane` (2 numbers per z) each
-   * z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z.
+   * z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z;
+   * `codes` the VQ-VAE's l code indices (Uint32Array; null for other models).
    */
   selection: (s) => ({ type: Msg.SELECTION, ...s }),
   /** `pixels`: Float32Array (count·784) sampled with `seed` by a model of `kind`. */
@@ -147,6 +169,19 @@ export const msg = {
    * label, the code, and log σ² or code indices where the model has them), to save as `filename`.
    */
   codes: (filename, csv) => ({ type: Msg.CODES, filename, csv }),
+  /**
+   * The interpolation of INTERPOLATE: test images `a` and `b` with `labels` [2] and `images`
+   * Uint8Array (2·784); `pixels` Float32Array (steps·784) decoded on the line from a's code to
+   * b's (a first); `path` Float32Array (steps·2), those points in the map's plane.
+   */
+  interpolation: (i) => ({ type: Msg.INTERPOLATION, ...i }),
+  /**
+   * Rows of DIM_ROWS: `base` the test index whose code they start from (null: the origin),
+   * `baseLabel` its class, `count` rows of `values.length` images each in `pixels` (Float32Array).
+   */
+  dimRows: (r) => ({ type: Msg.DIM_ROWS, ...r }),
+  /** `pixels`: Float32Array (n·784), the images of DECODE_CODES request `id`'s grids `codes`. */
+  codesDecoded: (id, codes, pixels) => ({ type: Msg.CODES_DECODED, id, codes, pixels }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

@@ -7,6 +7,8 @@ import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
 import { DATASETS, GENERATION, IDX_FILES, STEP_MODE, TRAINING } from './config.js';
 
+const PIXELS = 784;
+
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
 let settings = null;
 let session = null;
@@ -28,6 +30,12 @@ let generation = null;
 /** The replica worker's end of our channel: it gets the weights after every refresh. */
 let replicaPort = null;
 let lastGeneratedAt = -Infinity;
+/** `{a, b, steps}`: the test images the page interpolates between, or null. */
+let interpolation = null;
+/** `{count, values}`: the page's one-dimension-at-a-time rows, or null before it asked. */
+let dimRows = null;
+/** `{codes, id}`: VQ-VAE code grids the page shows decoded, or null. */
+let codeGrids = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -57,6 +65,8 @@ const handlers = {
     }
     // ε draws have the old model's latent dimension; the followed digit itself stays.
     if (selection) selection.epsilons = [];
+    // Code grids may not fit the new codebook; the page sends new ones.
+    codeGrids = null;
     postSettings();
     // With data already loaded (a settings change), RESET follows and builds on it.
     setPhase(Phase.STARTING, data ? 'New settings; starting a new model…' : 'Model ready; loading data…');
@@ -139,6 +149,8 @@ const handlers = {
   [Cmd.SELECT]({ index }) {
     selection = index === null ? null : { index, epsilons: [] };
     if (data && selection) sendSelection();
+    // The rows start from the selected digit's code.
+    if (data && dimRows) sendDimRows();
   },
 
   [Cmd.ADD_EPSILON]({ epsilon }) {
@@ -178,6 +190,33 @@ const handlers = {
     // encodeTest(0) fitted the view plane to all test images; the map, the selection and the
     // manifold use the plane of its points, which a paused model would otherwise not refit.
     if (phase !== Phase.TRAINING) sendScatter();
+  },
+
+  [Cmd.INTERPOLATE]({ a, b, steps }) {
+    if (a === null || b === null) {
+      interpolation = null;
+      return;
+    }
+    requireData();
+    for (const index of [a, b]) {
+      if (!(Number.isInteger(index) && index >= 0 && index < session.testLength)) {
+        throw new Error(`there is no test image ${index}: the test set has ${session.testLength} (0 to ${session.testLength - 1})`);
+      }
+    }
+    if (!(Number.isInteger(steps) && steps >= 2 && steps <= 64)) throw new Error(`interpolation needs 2 to 64 steps, got ${steps}`);
+    interpolation = { a, b, steps };
+    sendInterpolation();
+  },
+
+  [Cmd.DIM_ROWS]({ count, values }) {
+    dimRows = { count, values };
+    if (data) sendDimRows();
+  },
+
+  [Cmd.DECODE_CODES]({ codes, id }) {
+    requireSession();
+    codeGrids = { codes, id };
+    sendCodesDecoded();
   },
 };
 
@@ -283,6 +322,7 @@ function sendPictures(report) {
 function sendGenerated() {
   if (generation) sendSamples();
   sendWeights();
+  if (codeGrids && settings.model.kind === 'vqvae') sendCodesDecoded();
   lastGeneratedAt = performance.now();
 }
 
@@ -319,6 +359,8 @@ function sendScatter() {
   if (vq) sendCodebook(codes, labels);
   if (manifold) sendManifold();
   if (selection) sendSelection();
+  if (interpolation) sendInterpolation();
+  if (dimRows) sendDimRows();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
 }
@@ -396,6 +438,7 @@ function sendSelection() {
   const mu = Array.from(encoding.mean);
   const logvar = encoding.logvar ? Array.from(encoding.logvar) : null;
   const muPlane = Array.from(encoding.plane);
+  const codes = encoding.codes ?? null;
   encoding.free();
   // Only the VAE has a σ to sample with; other models show the digit and its reconstruction.
   const zs = logvar ? epsilons.map((eps) => mu.map((m, j) => m + Math.exp(0.5 * logvar[j]) * eps[j])) : [];
@@ -404,7 +447,7 @@ function sendSelection() {
   // Where σ's ellipse and the draws fall on the map's plane (the identity for d = 2).
   const axes = logvar ? Array.from(session.planeAxes()) : null;
   const zsPlane = zs.length > 0 ? Array.from(session.project(Float32Array.from(zs.flat()))) : [];
-  const m = msg.selection({ index, label, image, mu, logvar, muPlane, axes, epsilons, zs, zsPlane, decoded });
+  const m = msg.selection({ index, label, image, mu, logvar, muPlane, axes, epsilons, zs, zsPlane, decoded, codes });
   post(m, [m.image.buffer, m.decoded.buffer]);
 }
 
@@ -431,6 +474,70 @@ function codesCsv(kind, labels, mean, logvar, codes) {
     lines.push(row.join(','));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The decoded line between the codes of test images a and b, and its points on the map's
+ * plane. A VQ-VAE's decoder sees only codebook vectors, so it has no line to decode.
+ */
+function sendInterpolation() {
+  if (settings.model.kind === 'vqvae') return;
+  const { a, b, steps } = interpolation;
+  const d = session.latentDim;
+  const images = new Uint8Array(2 * PIXELS);
+  images.set(session.testImages(a, 1));
+  images.set(session.testImages(b, 1), PIXELS);
+  const encoding = session.encode(Float32Array.from(images, (v) => v / 255));
+  const codes = encoding.mean;
+  encoding.free();
+  const [za, zb] = [codes.subarray(0, d), codes.subarray(d)];
+  const pixels = new Float32Array(session.interpolate(za, zb, steps));
+  // The same points as interpolate decodes (t = i / (steps − 1)), placed on the map's plane.
+  const line = new Float32Array(steps * d);
+  for (let i = 0; i < steps; i++) {
+    for (let j = 0; j < d; j++) line[i * d + j] = za[j] + (i / (steps - 1)) * (zb[j] - za[j]);
+  }
+  const path = new Float32Array(session.project(line));
+  const classes = session.testLabels(Math.max(a, b) + 1);
+  const m = msg.interpolation({ a, b, steps, labels: [classes[a], classes[b]], images, pixels, path });
+  post(m, [images.buffer, pixels.buffer, path.buffer]);
+}
+
+/**
+ * Rows of decoded images, one per latent dimension: dimension j takes each of `values` while
+ * the others keep the selected digit's code (μ for the VAE), or 0 when none is selected.
+ */
+function sendDimRows() {
+  const d = session.latentDim;
+  const { count, values } = dimRows;
+  // A request for another model's dimension is followed by one for this model's.
+  if (settings.model.kind === 'vqvae' || count > d) return;
+  let base = new Float32Array(d);
+  let baseLabel = null;
+  const index = selection?.index ?? null;
+  if (index !== null) {
+    const encoding = session.encode(Float32Array.from(session.testImages(index, 1), (v) => v / 255));
+    base = encoding.mean;
+    encoding.free();
+    baseLabel = session.testLabels(index + 1)[index];
+  }
+  const z = new Float32Array(count * values.length * d);
+  for (let j = 0; j < count; j++) {
+    values.forEach((v, s) => {
+      const at = (j * values.length + s) * d;
+      z.set(base, at);
+      z[at + j] = v;
+    });
+  }
+  const pixels = new Float32Array(session.decode(z));
+  const m = msg.dimRows({ base: index, baseLabel, count, values, pixels });
+  post(m, [m.pixels.buffer]);
+}
+
+function sendCodesDecoded() {
+  const { codes, id } = codeGrids;
+  const m = msg.codesDecoded(id, codes, new Float32Array(session.decodeCodes(codes)));
+  post(m, [m.pixels.buffer]);
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.
