@@ -16,6 +16,8 @@ export const Cmd = Object.freeze({
   ADD_EPSILON: 'addEpsilon',
   SAMPLE: 'sample',
   DECODE: 'decode',
+  LOAD_FILES: 'loadFiles',
+  DRAW: 'draw',
 });
 
 /** Messages from the worker to the page. */
@@ -30,6 +32,7 @@ export const Msg = Object.freeze({
   SELECTION: 'selection',
   SAMPLES: 'samples',
   DECODED: 'decoded',
+  DRAWN: 'drawn',
   ERROR: 'error',
 });
 
@@ -70,6 +73,17 @@ export const cmd = {
   sample: (count, seed) => ({ type: Cmd.SAMPLE, count, seed }),
   /** The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it. */
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
+  /**
+   * The student's own data: `files` the four IDX files' bytes (Uint8Array each, raw or gzipped)
+   * in the order train images, train labels, test images, test labels. A new model starts on
+   * them; if the Rust reader refuses them, the model, data and training stay as they were.
+   */
+  loadFiles: (files) => ({ type: Cmd.LOAD_FILES, files }),
+  /**
+   * Encodes the drawn digit `pixels` (Float32Array of 784 in [0, 1], null: no drawing) and
+   * keeps re-encoding it as the model trains; `id` comes back with every answer.
+   */
+  draw: (pixels, id) => ({ type: Cmd.DRAW, pixels, id }),
 };
 
 export const msg = {
@@ -110,6 +124,12 @@ export const msg = {
   samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
   /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
   decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
+  /**
+   * The drawn digit of DRAW request `id` under the current weights: `mean` its code (d numbers:
+   * z, μ or z_e), `codes` its code indices (VQ-VAE, else null), `plane` [x, y] on the map and
+   * `recon` Float32Array (784) the model's reconstruction.
+   */
+  drawn: (d) => ({ type: Msg.DRAWN, ...d }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

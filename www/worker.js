@@ -5,7 +5,7 @@
 
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
-import { DATASETS, GENERATION, IDX_FILES, TRAINING } from './config.js';
+import { DATASETS, GENERATION, IDX_FILES, OWN_DATA, TRAINING } from './config.js';
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
 let settings = null;
@@ -28,6 +28,8 @@ let generation = null;
 /** `{z, id}`: the code of the page's traversal sliders, re-decoded as the model changes. */
 let traversal = null;
 let lastGeneratedAt = -Infinity;
+/** `{pixels, id}`: the digit drawn on the page's pad, re-encoded as the model changes. */
+let drawing = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -160,6 +162,27 @@ const handlers = {
     }
     traversal = { z, id };
     sendDecoded();
+  },
+
+  [Cmd.LOAD_FILES]({ files }) {
+    requireSession();
+    // Training goes on until the files are known to be good: a refused upload changes nothing.
+    try {
+      startSessionOn(files);
+    } catch (err) {
+      throw new Error(`Your files were not loaded: ${messageOf(err)}. The current model and data stay.`);
+    }
+    stopTraining();
+    data = { name: OWN_DATA.key, label: 'your files', files };
+    if (selection && selection.index >= session.testLength) selection = null;
+    postSettings();
+    setPhase(Phase.READY, `Your files loaded (${session.testLength} test images). Press Train.`);
+    sendPictures(null);
+  },
+
+  [Cmd.DRAW]({ pixels, id }) {
+    drawing = pixels ? { pixels, id } : null;
+    if (drawing && session) sendDrawing();
   },
 };
 
@@ -302,6 +325,7 @@ function sendScatter() {
   if (vq) sendCodebook(codes, labels);
   if (manifold) sendManifold();
   if (selection) sendSelection();
+  if (drawing) sendDrawing();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
 }
@@ -354,6 +378,29 @@ function sendSelection() {
   const label = session.testLabels(index + 1)[index];
   const m = msg.selection({ index, label, image, mu, logvar, muPlane, epsilons, zs, decoded });
   post(m, [m.image.buffer, m.decoded.buffer]);
+}
+
+/** The drawn digit under the current weights: its code, where it lies on the map, its reconstruction. */
+function sendDrawing() {
+  const { pixels, id } = drawing;
+  const encoding = session.encode(pixels);
+  const mean = Array.from(encoding.mean);
+  const plane = Array.from(encoding.plane);
+  const codes = encoding.codes ? Array.from(encoding.codes) : null;
+  encoding.free();
+  const recon = new Float32Array(reconstruct(pixels, mean, codes));
+  const m = msg.drawn({ id, mean, codes, plane, recon });
+  post(m, [m.recon.buffer]);
+}
+
+/** decode(z) for the AE, decode(μ) for the VAE, decode(z_q) (the nearest codes) for the VQ-VAE. */
+function reconstruct(pixels, mean, codes) {
+  // TODO(lead): session.reconstruct is in the next wasm build; then this fallback goes.
+  if (typeof session.reconstruct === 'function') return session.reconstruct(pixels);
+  if (!codes) return session.decode(Float32Array.from(mean));
+  const book = session.codebook();
+  const d = settings.model.codeDim;
+  return session.decode(Float32Array.from(codes.flatMap((k) => Array.from(book.subarray(k * d, (k + 1) * d)))));
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.
