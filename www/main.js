@@ -63,6 +63,8 @@ const state = {
 };
 /** The bytes of the student's own files: sent to the worker, kept once it took them (for the comparison model). */
 let ownFiles = null;
+/** What the main map shows, set with the model's settings. */
+let mapCaption = '';
 let pendingOwnFiles = null;
 
 // Settings that a link should reproduce live in the URL: ?dataset=fashion&lr=0.002
@@ -162,7 +164,7 @@ function onSettings(settings, dataset) {
   traversal.setModel(model.kind, model.latentDim);
   const dim = model.kind === 'vqvae' ? model.codeDim * model.codesPerImage : model.latentDim;
   const code = { ae: 'code z', vae: 'mean μ', vqvae: 'encoder output z_e' }[model.kind];
-  $('scatter-caption').textContent =
+  mapCaption =
     dim === 2
       ? `Latent space: the ${code} of each test image, coloured by class`
       : `PCA of the ${dim}-D latent space: the ${code} of each test image on its first two principal components`;
@@ -180,20 +182,21 @@ function onSettings(settings, dataset) {
       pendingOwnFiles = null;
     }
     compare.setMain(settings, { dataset, files: dataset === OWN_DATA.key ? ownFiles : null });
+    // A new main kind may have given the comparison another partner.
+    if (compare.active) setUrlParam('compare', compare.kind);
     // A link with ?compare=vae opens comparing, once the main model knows its data.
     if (comparePartnerInUrl) {
       setComparing(true, comparePartnerInUrl);
       comparePartnerInUrl = null;
     }
   }
-  showMainLabel();
+  showMapCaption();
 }
 
-/** While comparing, the main map says which model it shows. */
-function showMainLabel() {
-  const tag = $('scatter-model');
-  tag.hidden = !compare.active;
-  if (state.settings) tag.textContent = `Main model: ${MODEL_FIELDS.kind.options[state.settings.model.kind]}`;
+/** While comparing, the main map's caption also names its model. */
+function showMapCaption() {
+  const name = state.settings && MODEL_FIELDS.kind.options[state.settings.model.kind];
+  $('scatter-caption').textContent = compare.active ? `${name} (main model) · ${mapCaption}` : mapCaption;
 }
 
 function onStatus(phase, message) {
@@ -442,7 +445,7 @@ function setComparing(on, kind = null) {
     compare.stop();
     deleteUrlParam('compare');
   }
-  showMainLabel();
+  showMapCaption();
 }
 $('compare').querySelector('[data-role="partner"]').addEventListener('change', () => setUrlParam('compare', compare.kind));
 scatter.onTarget = () => {

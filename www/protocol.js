@@ -91,7 +91,8 @@ export const msg = {
   status: (phase, message) => ({ type: Msg.STATUS, phase, message }),
   /**
    * What the model is: its settings `{model, train}` and the key of its dataset in
-   * config.DATASETS (null before one loaded). Sent after INIT and every change or failed change.
+   * config.DATASETS, or config.OWN_DATA.key for the student's files (null before one loaded).
+   * Sent after INIT and every change or failed change.
    */
   settings: (settings, dataset) => ({ type: Msg.SETTINGS, settings, dataset }),
   /** Download progress in bytes; `total` is null when the server does not say. */

@@ -388,19 +388,10 @@ function sendDrawing() {
   const plane = Array.from(encoding.plane);
   const codes = encoding.codes ? Array.from(encoding.codes) : null;
   encoding.free();
-  const recon = new Float32Array(reconstruct(pixels, mean, codes));
+  // AE: decode(z); VAE: decode(μ); VQ-VAE: decode(z_q), the nearest codes.
+  const recon = session.reconstruct(pixels);
   const m = msg.drawn({ id, mean, codes, plane, recon });
   post(m, [m.recon.buffer]);
-}
-
-/** decode(z) for the AE, decode(μ) for the VAE, decode(z_q) (the nearest codes) for the VQ-VAE. */
-function reconstruct(pixels, mean, codes) {
-  // TODO(lead): session.reconstruct is in the next wasm build; then this fallback goes.
-  if (typeof session.reconstruct === 'function') return session.reconstruct(pixels);
-  if (!codes) return session.decode(Float32Array.from(mean));
-  const book = session.codebook();
-  const d = settings.model.codeDim;
-  return session.decode(Float32Array.from(codes.flatMap((k) => Array.from(book.subarray(k * d, (k + 1) * d)))));
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.

@@ -195,6 +195,7 @@ test('broken or incomplete IDX uploads are refused with a message while training
 
 test('four renamed Fashion-MNIST files are sorted by header and size, load and train', async () => {
   const { page, problems } = await openLoadedPage();
+  await page.waitForFunction(() => window.latentLab.scatter().labels.length === 3000);
   const mnistLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
   // Names that say nothing: the magic number tells images from labels, the count training from test.
   const dir = await mkdtemp(join(tmpdir(), 'latent-lab-idx-'));
@@ -206,7 +207,11 @@ test('four renamed Fashion-MNIST files are sorted by header and size, load and t
   ];
   for (const [from, to] of renamed) await copyFile(`${WWW}data/fashion/${from}`, join(dir, to));
   try {
-    await page.setInputFiles('#idx-files', renamed.map(([, to]) => join(dir, to)));
+    // The dataset list's last entry opens the file picker.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.selectOption('#dataset', 'own')]);
+    assert.equal(chooser.isMultiple(), true);
+    assert.equal(await page.locator('#dataset').inputValue(), 'mnist', 'the list shows the data in use until the files load');
+    await chooser.setFiles(renamed.map(([, to]) => join(dir, to)));
     await page.waitForFunction(
       () => window.latentLab.state().dataset === 'own' && window.latentLab.state().phase === 'ready',
       null,
@@ -219,8 +224,10 @@ test('four renamed Fashion-MNIST files are sorted by header and size, load and t
   assert.equal(await page.locator('#dataset').inputValue(), 'own');
   assert.equal(new URL(page.url()).searchParams.get('dataset'), null, 'a link cannot carry the files');
   assert.deepEqual(await page.locator('#legend li').allTextContents(), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  // The map changes to the uploaded test set (Fashion-MNIST's labels come in another order).
+  await page.waitForFunction((before) => window.latentLab.scatter().labels.slice(0, 200).join() !== before, mnistLabels);
   const ownLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
-  assert.notEqual(ownLabels, mnistLabels, 'the map shows the uploaded test set');
+  assert.equal(ownLabels.split(',').length, 200);
 
   await page.click('#train');
   await page.waitForFunction(() => window.latentLab.state().step >= 50, null, { timeout: TRAINING_TIMEOUT });
@@ -231,6 +238,15 @@ test('four renamed Fashion-MNIST files are sorted by header and size, load and t
   console.log(`own data: step ${state.step}, test loss ${state.lastEval.loss.toFixed(1)} nats, ${points} points`);
   assert.equal(state.dataset, 'own');
   assert.equal(points, 3000);
+
+  // A comparison model gets the same bytes.
+  await page.getByLabel('Compare', { exact: true }).check();
+  await page.waitForFunction(() => {
+    const c = window.latentLab.compare();
+    return c.dataset === 'own' && c.phase === 'ready' && c.labels.length > 0;
+  }, null, { timeout: 60_000 });
+  const compareLabels = await page.evaluate(() => Array.from(window.latentLab.compare().labels.slice(0, 200)).join());
+  assert.equal(compareLabels, ownLabels, 'both models encode the same uploaded test set');
   assert.equal(await page.locator('#error').isVisible(), false);
   await screenshot(page, 'draw-upload-own');
   assert.deepEqual(problems, []);
