@@ -135,6 +135,36 @@ test('a digit drawn with the mouse gets a star on the map and a reconstruction, 
   await page.close();
 });
 
+test('a finger draws on the pad too, without scrolling the page', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(env.server.url);
+  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  const pad = page.locator('#drawpad [data-role="pad"]');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const scrolled = await page.evaluate(() => window.scrollY);
+  // Raw touch input, as a touch screen sends it; the browser turns it into pointer events.
+  const cdp = await context.newCDPSession(page);
+  const point = (fy) => ({ x: box.x + box.width / 2, y: box.y + fy * box.height });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point(0.15)] });
+  for (let i = 1; i <= 10; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [point(0.15 + 0.07 * i)] });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await page.waitForFunction(() => window.latentLab.drawing().recon !== null);
+  const drawn = await page.evaluate(() => window.latentLab.drawing());
+  const g = geometry(drawn.input);
+  console.log(`drawn 1 by touch: ${g.width}×${g.height} px box`);
+  assert.equal(drawn.strokes, 1);
+  assert.equal(g.height, 20, 'a vertical stroke fills the box top to bottom');
+  assert.ok(g.width < 10, `a vertical stroke stays narrow: ${g.width} px`);
+  assert.equal(await page.evaluate(() => window.scrollY), scrolled, 'the stroke does not scroll the page');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 const mnist = (name) => readFile(`${WWW}data/mnist/${name}`);
 const [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
 
@@ -174,7 +204,7 @@ test('broken or incomplete IDX uploads are refused with a message while training
   const before = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 50).join());
   await page.setInputFiles('#idx-files', files);
   await page.waitForFunction(() => /training set: .*cut short/.test(document.getElementById('error').textContent));
-  const message = await error.textContent();
+  const message = await error.locator('[data-role="messages"]').textContent();
   console.log(`refused upload: ${message.trim()}`);
   assert.match(message, /10000 images of 28×28 = 7840000 bytes but the file holds only 784000 bytes/);
   assert.match(message, /current model and data stay/);
