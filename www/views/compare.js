@@ -58,7 +58,6 @@ export class CompareView {
     this.main = null;
     this.requested = null; // settings last sent to the second worker
     this.loadedSource = null;
-    this.statusMessage = '';
     this.manifoldTimer = 0;
     this.manifoldSentAt = -Infinity;
     this.reset();
@@ -103,6 +102,7 @@ export class CompareView {
     this.dataset = null;
     this.report = null;
     this.evaluation = null;
+    this.statusMessage = '';
     this.scatter.setData(new Float32Array(0), new Uint8Array(0));
     this.manifold.clear();
     this.status.textContent = '';
