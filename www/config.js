@@ -188,6 +188,50 @@ export const MODEL_FIELDS = {
     kinds: ['vqvae'],
   },
   hidden: { param: 'hidden', min: 8, max: 2048 },
+  arch: { param: 'arch', options: { mlp: 'MLP', conv: 'Convolutional' } },
+  codesPerImage: { param: 'l', min: 1, max: 64, kinds: ['vqvae'] },
+  commitment: { param: 'commitment', min: 0, max: 10, kinds: ['vqvae'] },
+};
+
+/**
+ * The training settings in the model form (they too start a new model), as MODEL_FIELDS.
+ * The seed is a u64 in Rust; JavaScript numbers hold integers exactly up to 2⁵³ − 1.
+ */
+export const TRAIN_FIELDS = {
+  batchSize: { param: 'batch', min: 1, max: 4096 },
+  seed: { param: 'seed', min: 0, max: Number.MAX_SAFE_INTEGER },
+};
+
+/**
+ * Data from the student's own four IDX files. The Rust reader accepts labels 0–9 only, so
+ * the classes are named as digits.
+ */
+export const OWN_DATA = {
+  key: 'own',
+  label: 'Your own IDX files…',
+  classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+};
+
+/**
+ * The drawing pad: its size in CSS pixels, the pen width as a share of that size (MNIST's
+ * strokes are about a tenth of the 20-pixel box), and the marker of the drawn digit's code on
+ * the map: a star in Okabe–Ito orange, a colour the class palette does not use.
+ */
+export const DRAWPAD = {
+  size: 196,
+  penShare: 0.075,
+  zoom: 3,
+  // MNIST's preprocessing: the ink's bounding box scaled into box × box, placed in side × side.
+  box: 20,
+  markerFill: '#e69f00',
+  markerStroke: '#000000',
+  markerRadius: 9,
+  font: '600 12px system-ui, sans-serif',
+};
+
+/** The comparison model: which kind the second map shows for each main kind (first is default). */
+export const COMPARE = {
+  partners: { ae: ['vae', 'vqvae'], vae: ['ae', 'vqvae'], vqvae: ['vae', 'ae'] },
 };
 
 /**

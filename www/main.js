@@ -2,7 +2,7 @@
 // this thread keeps only what the views need and never computes on the model itself.
 
 import { Msg, Phase, cmd } from './protocol.js';
-import { CURVE, DATASETS, MANIFOLD, MODEL_FIELDS, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
+import { CURVE, DATASETS, MANIFOLD, MODEL_FIELDS, OWN_DATA, QUICK_SUBSET, SETTINGS, TRAIN_FIELDS, TRAINING } from './config.js';
 import { ScatterView } from './views/scatter.js';
 import { ProgressView } from './views/progress.js';
 import { MetricsView } from './views/metrics.js';
@@ -19,6 +19,9 @@ import { KlBarsView } from './views/klbars.js';
 import { InterpolationView } from './views/interpolation.js';
 import { DimRowsView } from './views/dimrows.js';
 import { SymbolicView } from './views/symbolic.js';
+import { DrawPadView } from './views/drawpad.js';
+import { CompareView } from './views/compare.js';
+import { sortIdxFiles } from './idxfiles.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -29,9 +32,12 @@ const controls = {
   step: $('step'),
   reset: $('reset'),
   showManifold: $('show-manifold'),
+  compare: $('compare-toggle'),
+  idxFiles: $('idx-files'),
 };
 const modelForm = $('model');
 const modelInputs = [...modelForm.querySelectorAll('[data-field]')];
+const trainInputs = [...modelForm.querySelectorAll('[data-train-field]')];
 const errorBox = $('error');
 
 const scatter = new ScatterView($('scatter'), $('legend'));
@@ -48,6 +54,8 @@ const stepView = new StepView($('step-mode'), redrawMap);
 const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
 const dimRows = new DimRowsView($('dim-rows'), (count, values) => send(cmd.dimRows(count, values)));
 const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
+const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
+const compare = new CompareView($('compare'), showError);
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples.
 scatter.addLayer(codebook);
@@ -73,6 +81,7 @@ function select(index) {
 /** Whether an Export codes request is out; its button waits for the file. */
 let exportingCodes = false;
 scatter.addLayer(interpolation);
+scatter.addLayer(drawpad);
 
 const state = {
   phase: Phase.STARTING,
@@ -82,13 +91,21 @@ const state = {
   lastEval: null,
   /** `{model, train}` of the model that exists, as the worker reported it. */
   settings: null,
+  /** Key of the data it trains on: one of DATASETS, OWN_DATA.key, or null before any loaded. */
+  dataset: null,
 };
+/** The bytes of the student's own files: sent to the worker, kept once it took them (for the comparison model). */
+let ownFiles = null;
+/** What the main map shows, set with the model's settings. */
+let mapCaption = '';
+let pendingOwnFiles = null;
 
 // Settings that a link should reproduce live in the URL: ?dataset=fashion&lr=0.002
 const params = new URLSearchParams(location.search);
 const initialDataset = Object.hasOwn(DATASETS, params.get('dataset') ?? '') ? params.get('dataset') : 'mnist';
 
 for (const [key, { label }] of Object.entries(DATASETS)) controls.dataset.add(new Option(label, key));
+controls.dataset.add(new Option(OWN_DATA.label, OWN_DATA.key));
 for (const input of modelInputs) {
   for (const [value, label] of Object.entries(MODEL_FIELDS[input.dataset.field].options ?? {})) input.add(new Option(label, value));
 }
@@ -172,6 +189,9 @@ worker.onmessage = ({ data: m }) => {
     case Msg.CODES_DECODED:
       symbolic.setDecoded(m);
       break;
+    case Msg.DRAWN:
+      drawpad.setResult(m);
+      break;
     case Msg.ERROR:
       showError(m.message);
       // A failed export or hover answers with an error only; neither may wait for ever.
@@ -204,27 +224,57 @@ function onSettings(settings, dataset) {
     if (!kinds || kinds.includes(model.kind)) setUrlParam(param, String(model[field]));
     else deleteUrlParam(param);
   }
+  for (const input of trainInputs) {
+    const field = input.dataset.trainField;
+    input.value = settings.train[field];
+    setUrlParam(TRAIN_FIELDS[field].param, String(settings.train[field]));
+  }
   showModelFields();
   metrics.setModel(model);
   klBars.setModel(model.kind, model.latentDim);
   interpolation.setKind(model.kind);
   dimRows.setModel(model.kind, model.latentDim);
   symbolic.setModel(model);
+  drawpad.setKind(model.kind);
   codebook.setVisible(model.kind === 'vqvae');
   reparam.setKind(model.kind);
   generation.setKind(model.kind);
   traversal.setModel(model.kind, model.latentDim);
   const dim = model.kind === 'vqvae' ? model.codeDim * model.codesPerImage : model.latentDim;
   const code = { ae: 'code z', vae: 'mean μ', vqvae: 'encoder output z_e' }[model.kind];
-  $('scatter-caption').textContent =
+  mapCaption =
     dim === 2
       ? `Latent space: the ${code} of each test image, coloured by class`
       : `PCA of the ${dim}-D latent space: the ${code} of each test image on its first two principal components`;
   if (dataset) {
+    state.dataset = dataset;
     controls.dataset.value = dataset;
-    scatter.setClasses(DATASETS[dataset].classNames);
-    setUrlParam('dataset', dataset);
+    const { classNames } = DATASETS[dataset] ?? OWN_DATA;
+    scatter.setClasses(classNames);
+    compare.setClasses(classNames);
+    // A link cannot carry the student's files; it opens on MNIST.
+    if (dataset === OWN_DATA.key) deleteUrlParam('dataset');
+    else setUrlParam('dataset', dataset);
+    if (dataset === OWN_DATA.key && pendingOwnFiles) {
+      ownFiles = pendingOwnFiles;
+      pendingOwnFiles = null;
+    }
+    compare.setMain(settings, { dataset, files: dataset === OWN_DATA.key ? ownFiles : null });
+    // A new main kind may have given the comparison another partner.
+    if (compare.active) setUrlParam('compare', compare.kind);
+    // A link with ?compare=vae opens comparing, once the main model knows its data.
+    if (comparePartnerInUrl) {
+      setComparing(true, comparePartnerInUrl);
+      comparePartnerInUrl = null;
+    }
   }
+  showMapCaption();
+}
+
+/** While comparing, the main map's caption also names its model. */
+function showMapCaption() {
+  const name = state.settings && MODEL_FIELDS.kind.options[state.settings.model.kind];
+  $('scatter-caption').textContent = compare.active ? `${name} (main model) · ${mapCaption}` : mapCaption;
 }
 
 function onStatus(phase, message) {
@@ -234,6 +284,7 @@ function onStatus(phase, message) {
   if (phase === Phase.READY) startHistory();
   // The step panel's arrows describe the last single step only.
   if (phase === Phase.READY || phase === Phase.TRAINING) stepView.clear();
+  compare.followPhase(phase);
   updateControls();
 }
 
@@ -265,13 +316,36 @@ function onReport(report, evaluation) {
 /** Shows the fields of the model kind chosen in the form, and whether Apply has work to do. */
 function showModelFields() {
   const kind = $('kind').value;
-  for (const label of modelForm.querySelectorAll('[data-kinds]')) label.hidden = !label.dataset.kinds.split(' ').includes(kind);
+  const more = $('more-settings').getAttribute('aria-expanded') === 'true';
+  for (const label of modelForm.querySelectorAll('label')) {
+    const kinds = label.dataset.kinds?.split(' ');
+    label.hidden = (kinds && !kinds.includes(kind)) || (label.hasAttribute('data-advanced') && !more);
+  }
   updateControls();
 }
+// The rarer settings wait behind a button, so the form fits one line above the map.
+$('more-settings').addEventListener('click', (event) => {
+  const more = event.currentTarget.getAttribute('aria-expanded') !== 'true';
+  event.currentTarget.setAttribute('aria-expanded', String(more));
+  event.currentTarget.textContent = more ? 'Fewer settings' : 'More settings';
+  showModelFields();
+});
 
-/** The model settings in the form, or a message naming the first one out of range. */
+/** The model and training settings in the form, or a message naming the first one out of range. */
 function formModel() {
   const model = {};
+  const train = {};
+  const read = (input, spec, applies) => {
+    const value = Number(input.value);
+    const name = input.labels[0].textContent.trim();
+    if (!applies) return { value: null };
+    if (input.value.trim() === '' || !(value >= spec.min && value <= spec.max)) {
+      return { error: `${name} must be ${spec.min} to ${spec.max}.` };
+    }
+    // serde refuses a fraction where Rust wants an integer.
+    if (input.step === '1' && !Number.isInteger(value)) return { error: `${name} must be a whole number.` };
+    return { value };
+  };
   for (const input of modelInputs) {
     const field = input.dataset.field;
     const spec = MODEL_FIELDS[field];
@@ -279,27 +353,37 @@ function formModel() {
       model[field] = input.value;
       continue;
     }
-    const value = Number(input.value);
-    const applies = !spec.kinds || spec.kinds.includes(model.kind);
-    if (applies && (input.value.trim() === '' || !(value >= spec.min && value <= spec.max))) {
-      return { error: `${input.labels[0].textContent.trim()} must be ${spec.min} to ${spec.max}.` };
-    }
+    const { value, error } = read(input, spec, !spec.kinds || spec.kinds.includes(model.kind));
+    if (error) return { error };
     // An out-of-range field of another model kind is never used; keep the model's own value.
-    model[field] = applies ? value : state.settings.model[field];
+    model[field] = value ?? state.settings.model[field];
   }
-  return { model };
+  if (model.kind === 'vqvae' && model.codesPerImage * model.codeDim > 256) {
+    return { error: `l · D must be at most 256; it is ${model.codesPerImage} · ${model.codeDim}.` };
+  }
+  for (const input of trainInputs) {
+    const field = input.dataset.trainField;
+    const { value, error } = read(input, TRAIN_FIELDS[field], true);
+    if (error) return { error };
+    train[field] = value;
+  }
+  return { model, train };
 }
 
 /** Whether the form asks for a model different from the one that exists. */
 function modelChanged() {
   if (!state.settings) return false;
-  return modelInputs.some((input) => String(state.settings.model[input.dataset.field]) !== input.value);
+  return (
+    modelInputs.some((input) => String(state.settings.model[input.dataset.field]) !== input.value) ||
+    trainInputs.some((input) => String(state.settings.train[input.dataset.trainField]) !== input.value)
+  );
 }
 
 function updateControls() {
   const { phase } = state;
   const hasModel = phase === Phase.READY || phase === Phase.TRAINING || phase === Phase.PAUSED;
-  for (const input of modelInputs) input.disabled = !hasModel;
+  for (const input of [...modelInputs, ...trainInputs]) input.disabled = !hasModel;
+  controls.compare.disabled = !hasModel;
   $('apply').disabled = !hasModel || !modelChanged();
   const training = phase === Phase.TRAINING;
   controls.dataset.disabled = phase === Phase.STARTING || phase === Phase.LOADING;
@@ -338,14 +422,63 @@ controls.train.addEventListener('click', () => {
 controls.step.addEventListener('click', () => {
   clearError();
   send(cmd.step());
+  compare.step();
 });
 controls.reset.addEventListener('click', () => {
   clearError();
   send(cmd.reset());
+  compare.restart();
 });
 controls.dataset.addEventListener('change', () => {
   clearError();
+  if (controls.dataset.value === OWN_DATA.key) {
+    // The list shows the data in use until the worker took the files.
+    controls.dataset.value = state.dataset ?? '';
+    controls.idxFiles.click();
+    return;
+  }
   send(cmd.loadData(controls.dataset.value));
+});
+controls.idxFiles.addEventListener('change', () => {
+  const files = [...controls.idxFiles.files];
+  // Choosing the same files again should load them again.
+  controls.idxFiles.value = '';
+  loadOwnFiles(files);
+});
+
+/** Sorts the four IDX files, then hands their bytes to the worker, which may still refuse them. */
+async function loadOwnFiles(files) {
+  clearError();
+  try {
+    pendingOwnFiles = await sortIdxFiles(files);
+  } catch (err) {
+    showError(`Your files were not loaded: ${err.message}`);
+    return;
+  }
+  // Copied, not transferred: the comparison model needs the same bytes.
+  send(cmd.loadFiles(pendingOwnFiles));
+}
+
+// Files dropped anywhere on the page are the student's own dataset.
+const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
+document.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.add('dropping');
+});
+document.addEventListener('dragleave', (event) => {
+  if (event.relatedTarget === null) document.body.classList.remove('dropping');
+});
+document.addEventListener('drop', (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  document.body.classList.remove('dropping');
+  const hasModel = [Phase.READY, Phase.TRAINING, Phase.PAUSED].includes(state.phase);
+  if (!hasModel) {
+    showError('Wait until the model and its data have loaded, then drop your files again.');
+    return;
+  }
+  loadOwnFiles([...event.dataTransfer.files]);
 });
 controls.quick.addEventListener('change', () => {
   clearError();
@@ -357,13 +490,13 @@ controls.quick.addEventListener('change', () => {
 modelForm.addEventListener('input', showModelFields);
 modelForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  const { model, error } = formModel();
+  const { model, train, error } = formModel();
   if (error) {
     showError(error);
     return;
   }
   clearError();
-  newModel({ ...state.settings.model, ...model }, state.settings.train);
+  newModel({ ...state.settings.model, ...model }, { ...state.settings.train, ...train });
 });
 
 /** A new untrained model on the data already loaded: the worker frees the old one. */
@@ -379,7 +512,28 @@ controls.showManifold.addEventListener('change', () => {
     send(cmd.manifold(null, 0));
     manifold.clear();
   }
+  compare.setManifold(controls.showManifold.checked);
 });
+
+controls.compare.addEventListener('change', () => setComparing(controls.compare.checked));
+
+/** Turns the side-by-side comparison on (with `kind`, or the usual partner) or off. */
+function setComparing(on, kind = null) {
+  controls.compare.checked = on;
+  if (on) {
+    compare.start(kind);
+    // Gaps against filled space is what the comparison is for: both maps show the manifold.
+    if (controls.showManifold.checked) compare.setManifold(true);
+    else controls.showManifold.click();
+    compare.followPhase(state.phase);
+    setUrlParam('compare', compare.kind);
+  } else {
+    compare.stop();
+    deleteUrlParam('compare');
+  }
+  showMapCaption();
+}
+$('compare').querySelector('[data-role="partner"]').addEventListener('change', () => setUrlParam('compare', compare.kind));
 scatter.onTarget = () => {
   if (controls.showManifold.checked) requestManifold();
 };
@@ -457,8 +611,14 @@ function initialSettings() {
       model[field] = Number(value);
     }
   }
-  return { model, train: { ...SETTINGS.train, ...learningRate, trainSubset } };
+  const train = { ...SETTINGS.train, ...learningRate, trainSubset };
+  for (const [field, { param }] of Object.entries(TRAIN_FIELDS)) {
+    const value = params.get(param);
+    if (value !== null && value.trim() !== '' && Number.isFinite(Number(value))) train[field] = Number(value);
+  }
+  return { model, train };
 }
+let comparePartnerInUrl = params.get('compare');
 controls.quick.checked = params.get('quick') === '1';
 controls.showManifold.checked = params.get('manifold') === '1';
 send(cmd.init(initialSettings()));
@@ -482,6 +642,8 @@ window.latentLab = Object.freeze({
   interpolation: () => interpolation.snapshot(),
   dimRows: () => dimRows.snapshot(),
   symbolic: () => symbolic.snapshot(),
+  drawing: () => drawpad.snapshot(),
+  compare: () => compare.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { plane } = scatter;

@@ -22,6 +22,8 @@ export const Cmd = Object.freeze({
   INTERPOLATE: 'interpolate',
   DIM_ROWS: 'dimRows',
   DECODE_CODES: 'decodeCodes',
+  LOAD_FILES: 'loadFiles',
+  DRAW: 'draw',
 });
 
 /** Messages from the worker to the page. */
@@ -42,6 +44,7 @@ export const Msg = Object.freeze({
   INTERPOLATION: 'interpolation',
   DIM_ROWS: 'dimRows',
   CODES_DECODED: 'codesDecoded',
+  DRAWN: 'drawn',
   ERROR: 'error',
 });
 
@@ -109,6 +112,17 @@ export const cmd = {
    * re-decoded while training; `id` comes back with them.
    */
   decodeCodes: (codes, id) => ({ type: Cmd.DECODE_CODES, codes, id }),
+  /**
+   * The student's own data: `files` the four IDX files' bytes (Uint8Array each, raw or gzipped)
+   * in the order train images, train labels, test images, test labels. A new model starts on
+   * them; if the Rust reader refuses them, the model, data and training stay as they were.
+   */
+  loadFiles: (files) => ({ type: Cmd.LOAD_FILES, files }),
+  /**
+   * Encodes the drawn digit `pixels` (Float32Array of 784 in [0, 1], null: no drawing) and
+   * keeps re-encoding it as the model trains; `id` comes back with every answer.
+   */
+  draw: (pixels, id) => ({ type: Cmd.DRAW, pixels, id }),
 };
 
 export const msg = {
@@ -116,7 +130,8 @@ export const msg = {
   status: (phase, message) => ({ type: Msg.STATUS, phase, message }),
   /**
    * What the model is: its settings `{model, train}` and the key of its dataset in
-   * config.DATASETS (null before one loaded). Sent after INIT and every change or failed change.
+   * config.DATASETS, or config.OWN_DATA.key for the student's files (null before one loaded).
+   * Sent after INIT and every change or failed change.
    */
   settings: (settings, dataset) => ({ type: Msg.SETTINGS, settings, dataset }),
   /** Download progress in bytes; `total` is null when the server does not say. */
@@ -182,6 +197,12 @@ export const msg = {
   dimRows: (r) => ({ type: Msg.DIM_ROWS, ...r }),
   /** `pixels`: Float32Array (n·784), the images of DECODE_CODES request `id`'s grids `codes`. */
   codesDecoded: (id, codes, pixels) => ({ type: Msg.CODES_DECODED, id, codes, pixels }),
+  /**
+   * The drawn digit of DRAW request `id` under the current weights: `mean` its code (d numbers:
+   * z, μ or z_e), `codes` its code indices (VQ-VAE, else null), `plane` [x, y] on the map and
+   * `recon` Float32Array (784) the model's reconstruction.
+   */
+  drawn: (d) => ({ type: Msg.DRAWN, ...d }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

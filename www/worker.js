@@ -5,7 +5,7 @@
 
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
-import { DATASETS, GENERATION, IDX_FILES, STEP_MODE, TRAINING } from './config.js';
+import { DATASETS, GENERATION, IDX_FILES, OWN_DATA, STEP_MODE, TRAINING } from './config.js';
 
 const PIXELS = 784;
 
@@ -36,6 +36,8 @@ let interpolation = null;
 let dimRows = null;
 /** `{codes, id}`: VQ-VAE code grids the page shows decoded, or null. */
 let codeGrids = null;
+/** `{pixels, id}`: the digit drawn on the page's pad, re-encoded as the model changes. */
+let drawing = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -218,6 +220,27 @@ const handlers = {
     codeGrids = { codes, id };
     sendCodesDecoded();
   },
+
+  [Cmd.LOAD_FILES]({ files }) {
+    requireSession();
+    // Training goes on until the files are known to be good: a refused upload changes nothing.
+    try {
+      startSessionOn(files);
+    } catch (err) {
+      throw new Error(`Your files were not loaded: ${messageOf(err)}. The current model and data stay.`);
+    }
+    stopTraining();
+    data = { name: OWN_DATA.key, label: 'your files', files };
+    if (selection && selection.index >= session.testLength) selection = null;
+    postSettings();
+    setPhase(Phase.READY, `Your files loaded (${session.testLength} test images). Press Train.`);
+    sendPictures(null);
+  },
+
+  [Cmd.DRAW]({ pixels, id }) {
+    drawing = pixels ? { pixels, id } : null;
+    if (drawing && session) sendDrawing();
+  },
 };
 
 // Commands run in arrival order, each after the previous one finished (INIT awaits the wasm,
@@ -361,6 +384,7 @@ function sendScatter() {
   if (selection) sendSelection();
   if (interpolation) sendInterpolation();
   if (dimRows) sendDimRows();
+  if (drawing) sendDrawing();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
 }
@@ -538,6 +562,20 @@ function sendCodesDecoded() {
   const { codes, id } = codeGrids;
   const m = msg.codesDecoded(id, codes, new Float32Array(session.decodeCodes(codes)));
   post(m, [m.pixels.buffer]);
+}
+
+/** The drawn digit under the current weights: its code, where it lies on the map, its reconstruction. */
+function sendDrawing() {
+  const { pixels, id } = drawing;
+  const encoding = session.encode(pixels);
+  const mean = Array.from(encoding.mean);
+  const plane = Array.from(encoding.plane);
+  const codes = encoding.codes ? Array.from(encoding.codes) : null;
+  encoding.free();
+  // AE: decode(z); VAE: decode(μ); VQ-VAE: decode(z_q), the nearest codes.
+  const recon = session.reconstruct(pixels);
+  const m = msg.drawn({ id, mean, codes, plane, recon });
+  post(m, [m.recon.buffer]);
 }
 
 // A MessageChannel round trip yields to pending messages without setTimeout's minimum delay.

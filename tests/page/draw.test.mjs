@@ -1,0 +1,284 @@
+// A student's own digits and data: drawing a digit on the pad puts its code on the map as a
+// star and shows the model's reconstruction, following the model as it trains; uploading IDX
+// files loads them as the dataset, and broken ones are refused while training goes on.
+// Run from the repository root with `node --test tests/page/`.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ARTIFACTS, WWW, servePage } from './harness.mjs';
+import { DRAWPAD, IDX_FILES } from '../../www/config.js';
+
+// A picture counts as drawn when at least this many pixels show it.
+const MIN_PIXELS = 30;
+const TRAINING_TIMEOUT = 90_000;
+
+const env = servePage();
+
+async function openLoadedPage() {
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(env.server.url);
+  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  return { page, problems };
+}
+
+async function screenshot(page, name, fullPage = false) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage });
+}
+
+/** Pixels of a canvas with exactly colour `hex`, and pixels darker than mid-grey. */
+async function canvasCounts(page, selector, hex) {
+  return page.evaluate(
+    ([sel, colour]) => {
+      const canvas = document.querySelector(sel);
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      const want = parseInt(colour.slice(1), 16);
+      let exact = 0;
+      let dark = 0;
+      for (let p = 0; p < data.length; p += 4) {
+        if (((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]) === want) exact++;
+        if (data[p] < 128) dark++;
+      }
+      return { exact, dark };
+    },
+    [selector, hex],
+  );
+}
+
+/** Draws a "7" on the pad with the mouse: one stroke across and down. */
+async function drawSeven(page) {
+  const pad = page.locator('#drawpad [data-role="pad"]');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
+  await page.mouse.move(...at(0.25, 0.22));
+  await page.mouse.down();
+  await page.mouse.move(...at(0.72, 0.22), { steps: 12 });
+  await page.mouse.move(...at(0.45, 0.85), { steps: 15 });
+  await page.mouse.up();
+}
+
+/** Bounding box and centre of mass of a 28 × 28 image (values in [0, 1]). */
+function geometry(pixels) {
+  let [x0, x1, y0, y1, mass, mx, my] = [28, -1, 28, -1, 0, 0, 0];
+  pixels.forEach((v, p) => {
+    if (v <= 0) return;
+    const x = p % 28;
+    const y = Math.floor(p / 28);
+    [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    mass += v;
+    mx += v * (x + 0.5);
+    my += v * (y + 0.5);
+  });
+  return { width: x1 - x0 + 1, height: y1 - y0 + 1, cx: mx / mass, cy: my / mass };
+}
+
+test('a digit drawn with the mouse gets a star on the map and a reconstruction, and follows training', async () => {
+  const { page, problems } = await openLoadedPage();
+  await page.click('#train');
+  await page.waitForFunction(() => window.latentLab.state().step >= 30, null, { timeout: TRAINING_TIMEOUT });
+  assert.equal((await canvasCounts(page, '#scatter', DRAWPAD.markerFill)).exact, 0, 'no star before drawing');
+
+  await drawSeven(page);
+  await page.waitForFunction(() => window.latentLab.drawing().plane !== null);
+  const first = await page.evaluate(() => window.latentLab.drawing());
+  assert.equal(first.strokes, 1);
+  assert.ok(first.plane.every(Number.isFinite), `position on the map: ${first.plane}`);
+  // MNIST's preprocessing: the ink fills a 20-pixel box on its longer side, and its centre of
+  // mass sits at the middle of the 28 × 28 frame (to the nearest whole pixel).
+  const g = geometry(first.input);
+  console.log(`drawn 7: ${g.width}×${g.height} px box, centre of mass (${g.cx.toFixed(2)}, ${g.cy.toFixed(2)}), code ${first.plane.map((v) => v.toFixed(2))}`);
+  assert.ok(Math.max(g.width, g.height) >= 20 && Math.max(g.width, g.height) <= 21, `ink box ${g.width}×${g.height}`);
+  assert.ok(Math.abs(g.cx - 14) <= 0.5 && Math.abs(g.cy - 14) <= 0.5, `centre of mass (${g.cx}, ${g.cy})`);
+  assert.ok(first.input.every((v) => v >= 0 && v <= 1));
+  assert.equal(first.recon.length, 784);
+
+  // The star is on the map, and the preprocessed input and the reconstruction are drawn.
+  await page.waitForTimeout(300);
+  const star = await canvasCounts(page, '#scatter', DRAWPAD.markerFill);
+  assert.ok(star.exact >= MIN_PIXELS, `star: ${star.exact} pixels of ${DRAWPAD.markerFill}`);
+  for (const role of ['input', 'recon']) {
+    const { dark } = await canvasCounts(page, `#drawpad [data-role="${role}"]`, '#000000');
+    assert.ok(dark >= MIN_PIXELS, `${role}: ${dark} dark pixels`);
+  }
+  assert.match(await page.locator('#drawpad [data-role="code"]').textContent(), /μ = \(-?\d+\.\d\d, -?\d+\.\d\d\)/);
+
+  // Training goes on, and the worker re-encodes the drawing with the new weights.
+  const { step } = await page.evaluate(() => window.latentLab.state());
+  await page.waitForFunction(
+    ([from, plane]) => {
+      const d = window.latentLab.drawing();
+      return window.latentLab.state().step > from + 50 && (d.plane[0] !== plane[0] || d.plane[1] !== plane[1]);
+    },
+    [step, first.plane],
+    { timeout: TRAINING_TIMEOUT },
+  );
+  const later = await page.evaluate(() => window.latentLab.drawing());
+  console.log(`code while training: (${first.plane.map((v) => v.toFixed(2))}) → (${later.plane.map((v) => v.toFixed(2))})`);
+  await page.click('#train');
+  await page.locator('#train', { hasText: 'Train' }).waitFor();
+  await page.waitForTimeout(1000);
+  await screenshot(page, 'draw-digit');
+
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.waitForTimeout(300);
+  assert.equal((await page.evaluate(() => window.latentLab.drawing())).plane, null);
+  assert.equal((await canvasCounts(page, '#scatter', DRAWPAD.markerFill)).exact, 0, 'Clear removes the star');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a finger draws on the pad too, without scrolling the page', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(env.server.url);
+  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  const pad = page.locator('#drawpad [data-role="pad"]');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const scrolled = await page.evaluate(() => window.scrollY);
+  // Raw touch input, as a touch screen sends it; the browser turns it into pointer events.
+  const cdp = await context.newCDPSession(page);
+  const point = (fy) => ({ x: box.x + box.width / 2, y: box.y + fy * box.height });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point(0.15)] });
+  for (let i = 1; i <= 10; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [point(0.15 + 0.07 * i)] });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await page.waitForFunction(() => window.latentLab.drawing().recon !== null);
+  const drawn = await page.evaluate(() => window.latentLab.drawing());
+  const g = geometry(drawn.input);
+  console.log(`drawn 1 by touch: ${g.width}×${g.height} px box`);
+  assert.equal(drawn.strokes, 1);
+  assert.equal(g.height, 20, 'a vertical stroke fills the box top to bottom');
+  assert.ok(g.width < 10, `a vertical stroke stays narrow: ${g.width} px`);
+  assert.equal(await page.evaluate(() => window.scrollY), scrolled, 'the stroke does not scroll the page');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+const mnist = (name) => readFile(`${WWW}data/mnist/${name}`);
+const [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
+
+test('broken or incomplete IDX uploads are refused with a message while training on MNIST goes on', async () => {
+  const { page, problems } = await openLoadedPage();
+  await page.click('#train');
+  await page.waitForFunction(() => window.latentLab.state().step >= 20, null, { timeout: TRAINING_TIMEOUT });
+  const error = page.locator('#error');
+
+  // One file dropped on the page: the page asks for all four.
+  await page.evaluate(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(16)], 'train-images-idx3-ubyte'));
+    for (const type of ['dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }
+  });
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.textContent(), /all four IDX files.*you chose 1 file/);
+
+  // Four label files: not two of each kind.
+  const labels = await mnist(TRAIN_LABELS);
+  await page.setInputFiles(
+    '#idx-files',
+    ['a', 'b', 'c', 'd'].map((n) => ({ name: `${n}-labels.gz`, mimeType: 'application/gzip', buffer: labels })),
+  );
+  await page.waitForFunction(() => /0 image and 4 label files/.test(document.getElementById('error').textContent));
+
+  // A training-image file cut short: the magic number passes, the Rust reader refuses it.
+  const raw = gunzipSync(await mnist(TEST_IMAGES));
+  const files = [
+    { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: raw.subarray(0, 16 + 784 * 1000) },
+    { name: TRAIN_LABELS, mimeType: 'application/gzip', buffer: labels },
+    { name: TEST_IMAGES, mimeType: 'application/gzip', buffer: await mnist(TEST_IMAGES) },
+    { name: TEST_LABELS, mimeType: 'application/gzip', buffer: await mnist(TEST_LABELS) },
+  ];
+  const before = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 50).join());
+  await page.setInputFiles('#idx-files', files);
+  await page.waitForFunction(() => /training set: .*cut short/.test(document.getElementById('error').textContent));
+  const message = await error.locator('[data-role="messages"]').textContent();
+  console.log(`refused upload: ${message.trim()}`);
+  assert.match(message, /10000 images of 28×28 = 7840000 bytes but the file holds only 784000 bytes/);
+  assert.match(message, /current model and data stay/);
+  await screenshot(page, 'draw-upload-error');
+
+  const { step } = await page.evaluate(() => window.latentLab.state());
+  await page.waitForFunction((from) => window.latentLab.state().step >= from + 30, step, { timeout: TRAINING_TIMEOUT });
+  const after = await page.evaluate(() => ({ ...window.latentLab.state(), head: window.latentLab.scatter().labels.slice(0, 50).join() }));
+  assert.equal(after.phase, 'training');
+  assert.equal(after.dataset, 'mnist');
+  assert.equal(await page.locator('#dataset').inputValue(), 'mnist');
+  assert.equal(after.head, before, 'the map still shows the MNIST test set');
+  assert.equal(await page.locator('#legend li').first().textContent(), '0');
+  assert.equal(await error.isVisible(), true, 'the message stays while training goes on');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('four renamed Fashion-MNIST files are sorted by header and size, load and train', async () => {
+  const { page, problems } = await openLoadedPage();
+  await page.waitForFunction(() => window.latentLab.scatter().labels.length === 3000);
+  const mnistLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
+  // Names that say nothing: the magic number tells images from labels, the count training from test.
+  const dir = await mkdtemp(join(tmpdir(), 'latent-lab-idx-'));
+  const renamed = [
+    [IDX_FILES[3], 'one.gz'],
+    [IDX_FILES[0], 'two.gz'],
+    [IDX_FILES[2], 'three.gz'],
+    [IDX_FILES[1], 'four.gz'],
+  ];
+  for (const [from, to] of renamed) await copyFile(`${WWW}data/fashion/${from}`, join(dir, to));
+  try {
+    // The dataset list's last entry opens the file picker.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.selectOption('#dataset', 'own')]);
+    assert.equal(chooser.isMultiple(), true);
+    assert.equal(await page.locator('#dataset').inputValue(), 'mnist', 'the list shows the data in use until the files load');
+    await chooser.setFiles(renamed.map(([, to]) => join(dir, to)));
+    await page.waitForFunction(
+      () => window.latentLab.state().dataset === 'own' && window.latentLab.state().phase === 'ready',
+      null,
+      { timeout: 60_000 },
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+  assert.match(await page.locator('#progress [data-role="status"]').textContent(), /Your files loaded \(10000 test images\)/);
+  assert.equal(await page.locator('#dataset').inputValue(), 'own');
+  assert.equal(new URL(page.url()).searchParams.get('dataset'), null, 'a link cannot carry the files');
+  assert.deepEqual(await page.locator('#legend li').allTextContents(), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  // The map changes to the uploaded test set (Fashion-MNIST's labels come in another order).
+  await page.waitForFunction((before) => window.latentLab.scatter().labels.slice(0, 200).join() !== before, mnistLabels);
+  const ownLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
+  assert.equal(ownLabels.split(',').length, 200);
+
+  await page.click('#train');
+  await page.waitForFunction(() => window.latentLab.state().step >= 50, null, { timeout: TRAINING_TIMEOUT });
+  await page.click('#train');
+  await page.locator('#train', { hasText: 'Train' }).waitFor();
+  const state = await page.evaluate(() => window.latentLab.state());
+  const points = await page.evaluate(() => window.latentLab.scatter().labels.length);
+  console.log(`own data: step ${state.step}, test loss ${state.lastEval.loss.toFixed(1)} nats, ${points} points`);
+  assert.equal(state.dataset, 'own');
+  assert.equal(points, 3000);
+
+  // A comparison model gets the same bytes.
+  await page.getByLabel('Compare', { exact: true }).check();
+  await page.waitForFunction(() => {
+    const c = window.latentLab.compare();
+    return c.dataset === 'own' && c.phase === 'ready' && c.labels.length > 0;
+  }, null, { timeout: 60_000 });
+  const compareLabels = await page.evaluate(() => Array.from(window.latentLab.compare().labels.slice(0, 200)).join());
+  assert.equal(compareLabels, ownLabels, 'both models encode the same uploaded test set');
+  assert.equal(await page.locator('#error').isVisible(), false);
+  await screenshot(page, 'draw-upload-own');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
