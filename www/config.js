@@ -189,7 +189,6 @@ export const MODEL_FIELDS = {
   },
   hidden: { param: 'hidden', min: 8, max: 2048 },
   arch: { param: 'arch', options: { mlp: 'MLP', conv: 'Convolutional' } },
-  codesPerImage: { param: 'l', min: 1, max: 64, kinds: ['vqvae'] },
   commitment: { param: 'commitment', min: 0, max: 10, kinds: ['vqvae'] },
 };
 

@@ -34,7 +34,8 @@ test('Step on a VAE shows its batch, its ε draws and its loss terms', async () 
   await page.click('#step');
   await page.waitForFunction(() => window.latentLab.step()?.step === 1);
   await page.click('#step');
-  await page.waitForFunction(() => window.latentLab.step()?.step === 2);
+  // The step panel's message comes first, then the report for the metrics.
+  await page.waitForFunction(() => window.latentLab.step()?.step === 2 && window.latentLab.state().lastReport?.step === 2);
   const shown = await page.evaluate(() => window.latentLab.step());
   assert.equal(shown.images, 16);
   assert.ok((await ink(page, '#step-mode [data-role="batch"]')) > 16 * 40, 'sixteen digits drawn');
