@@ -62,7 +62,7 @@ scatter.addLayer(codebook);
 scatter.addLayer(manifold);
 scatter.addLayer(reparam);
 scatter.addLayer(stepView);
-const hoverCard = new HoverCard($('hover-card'), (index) => send(cmd.hover(index)), () => scatter.classNames);
+const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
 new MapNavigation(scatter, {
   select,
   clear: () => select(null),
@@ -118,16 +118,19 @@ $('metrics-note').textContent =
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const send = (message) => worker.postMessage(message);
-// Slider decodes go to a replica of the model that never trains, so they answer within a
-// frame while the training worker is in the middle of a chunk.
+// Slider decodes and hover reconstructions go to a replica of the model that never trains,
+// so they answer within a frame while the training worker is in the middle of a chunk.
 const replica = new Worker(new URL('./replica.js', import.meta.url), { type: 'module' });
 const weightsChannel = new MessageChannel();
 worker.postMessage(cmd.connect(), [weightsChannel.port1]);
 replica.postMessage(cmd.connect(), [weightsChannel.port2]);
 replica.onmessage = ({ data: m }) => {
   if (m.type === Msg.DECODED) traversal.setDecoded(m);
-  else if (m.type === Msg.ERROR) showError(m.message);
-  else showError(`unexpected message from the replica: ${m.type}`);
+  else if (m.type === Msg.HOVERED) hoverCard.setData(m);
+  else if (m.type === Msg.ERROR) {
+    showError(m.message);
+    hoverCard.inFlight = false;
+  } else showError(`unexpected message from the replica: ${m.type}`);
 };
 replica.onerror = (event) => {
   event.preventDefault();
@@ -171,9 +174,6 @@ worker.onmessage = ({ data: m }) => {
       break;
     case Msg.STEP_TRACE:
       stepView.setTrace(m);
-      break;
-    case Msg.HOVERED:
-      hoverCard.setData(m);
       break;
     case Msg.CODES:
       downloadBlob(new Blob([m.csv], { type: 'text/csv' }), m.filename);

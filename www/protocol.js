@@ -90,10 +90,15 @@ export const cmd = {
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
   /**
    * Hands a worker one end of the MessageChannel between the training worker and the replica
-   * (transfer the port with it): the training worker sends the current weights through it.
+   * (transfer the port with it). Through it the training worker sends `{kind: 'weights', bytes}`
+   * (a checkpoint of the current model) after every refresh and `{kind: 'test', images, labels}`
+   * (the test set's IDX files) with every new dataset.
    */
   connect: () => ({ type: Cmd.CONNECT }),
-  /** Test image `index` and the current model's reconstruction of it, for the map's hover card. */
+  /**
+   * Test image `index` and the current model's reconstruction of it, for the map's hover card.
+   * Sent to the replica worker.
+   */
   hover: (index) => ({ type: Cmd.HOVER, index }),
   /** The codes of the whole test set as a CSV file (refits the view plane to all test images). */
   exportCodes: () => ({ type: Cmd.EXPORT_CODES }),

@@ -1,14 +1,16 @@
-// A second copy of the model for the interactions that must answer within a frame (a traversal
-// slider's decoded image). The training worker runs a chunk of steps (~80 ms) at a time and
-// only reads its messages between chunks; this worker never trains, so it answers at once.
-// The training worker sends it the current weights (a checkpoint, as Session.save() makes it)
-// through a MessageChannel port after every refresh, so its pictures lag training by at most
-// one refresh, as the other views do.
+// A second copy of the model for the interactions that must answer within a frame: a traversal
+// slider's decoded image and the map's hover card. The training worker runs a chunk of steps
+// (~80 ms) at a time and only reads its messages between chunks; this worker never trains, so
+// it answers at once. The training worker sends it the current weights (a checkpoint, as
+// Session.save() makes it) after every refresh and the test set with every new dataset, so its
+// pictures lag training by at most one refresh, as the other views do.
 
 import init, { Session } from './pkg/latent_lab.js';
 import { Cmd, msg } from './protocol.js';
 
 let session = null;
+/** The test set's IDX files until a session exists to hold them. */
+let pendingTest = null;
 /** `{z, id}` of the slider code, decoded again whenever new weights arrive. */
 let traversal = null;
 
@@ -16,28 +18,60 @@ const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const ready = init();
 
-self.onmessage = async ({ data: m, ports }) => {
-  await ready;
-  try {
-    if (m.type === Cmd.CONNECT) ports[0].onmessage = ({ data: weights }) => setWeights(weights);
-    else if (m.type === Cmd.DECODE) {
-      traversal = { z: m.z, id: m.id };
-      if (session) sendDecoded();
-    } else throw new Error(`unknown command "${m.type}" for the replica`);
-  } catch (err) {
-    post(msg.error(messageOf(err)));
-  }
+const handlers = {
+  [Cmd.CONNECT](m, ports) {
+    ports[0].onmessage = ({ data }) => guarded(() => (data.kind === 'weights' ? setWeights(data.bytes) : setTest(data)));
+  },
+
+  [Cmd.DECODE]({ z, id }) {
+    traversal = { z, id };
+    if (session) sendDecoded();
+  },
+
+  [Cmd.HOVER]({ index }) {
+    if (!session || session.testLength === 0) throw new Error('no test images yet to show');
+    if (!(index >= 0 && index < session.testLength)) throw new Error(`test image ${index} does not exist`);
+    const image = session.testImages(index, 1);
+    const recon = new Float32Array(session.reconstruct(Float32Array.from(image, (v) => v / 255)));
+    const m = msg.hovered(index, session.testLabels(index + 1)[index], image, recon);
+    post(m, [m.image.buffer, m.recon.buffer]);
+  },
 };
 
-/** `bytes`: a checkpoint of the training worker's model (Uint8Array). */
-function setWeights(bytes) {
+self.onmessage = async ({ data: m, ports }) => {
+  await ready;
+  guarded(() => {
+    if (!Object.hasOwn(handlers, m.type)) throw new Error(`unknown command "${m.type}" for the replica`);
+    handlers[m.type](m, ports);
+  });
+};
+
+function guarded(fn) {
   try {
-    session ??= new Session('{}', '{}');
-    session.load(bytes);
-    if (traversal) sendDecoded();
+    fn();
   } catch (err) {
     post(msg.error(messageOf(err)));
   }
+}
+
+/** `bytes`: a checkpoint of the training worker's model (Uint8Array); the test set stays. */
+function setWeights(bytes) {
+  if (!session) {
+    session = new Session('{}', '{}');
+    if (pendingTest) setTest(pendingTest);
+  }
+  session.load(bytes);
+  if (traversal) sendDecoded();
+}
+
+/** The test set as IDX files; it stands in for the training set too, which this worker never uses. */
+function setTest(test) {
+  if (!session) {
+    pendingTest = test;
+    return;
+  }
+  session.setData(test.images, test.labels, test.images, test.labels);
+  pendingTest = null;
 }
 
 function sendDecoded() {

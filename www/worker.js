@@ -174,15 +174,6 @@ const handlers = {
     if (data) sendWeights();
   },
 
-  [Cmd.HOVER]({ index }) {
-    requireData();
-    if (!(index >= 0 && index < session.testLength)) throw new Error(`test image ${index} does not exist`);
-    const image = session.testImages(index, 1);
-    const recon = new Float32Array(session.reconstruct(Float32Array.from(image, (v) => v / 255)));
-    const m = msg.hovered(index, session.testLabels(index + 1)[index], image, recon);
-    post(m, [m.image.buffer, m.recon.buffer]);
-  },
-
   [Cmd.EXPORT_CODES]() {
     requireData();
     const encoding = session.encodeTest(0);
@@ -278,6 +269,8 @@ function startSessionOn(files) {
   }
   session.free();
   session = fresh;
+  // The replica answers hovers over test images, so it needs the same test set.
+  if (files !== data?.files) replicaPort?.postMessage({ kind: 'test', images: files[2], labels: files[3] });
 }
 
 function requireSession() {
@@ -344,16 +337,15 @@ function sendPictures(report) {
 /** The decoder's pictures that do not depend on test images: prior samples, and the replica's weights. */
 function sendGenerated() {
   if (generation) sendSamples();
-  sendWeights();
   if (codeGrids && settings.model.kind === 'vqvae') sendCodesDecoded();
   lastGeneratedAt = performance.now();
 }
 
-/** The current weights to the replica, which redraws the slider image with them. */
+/** The current weights to the replica, which redraws the slider image and hover card with them. */
 function sendWeights() {
   if (!replicaPort) return;
   const bytes = session.save();
-  replicaPort.postMessage(bytes, [bytes.buffer]);
+  replicaPort.postMessage({ kind: 'weights', bytes }, [bytes.buffer]);
 }
 
 function sendSamples() {
@@ -385,6 +377,7 @@ function sendScatter() {
   if (interpolation) sendInterpolation();
   if (dimRows) sendDimRows();
   if (drawing) sendDrawing();
+  sendWeights();
   lastScatterAt = performance.now();
   scatterCostMs = lastScatterAt - started;
 }
