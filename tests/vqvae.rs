@@ -291,6 +291,7 @@ fn hand_loss(z: &[f32], d: usize, codes: Vec<u32>) -> Loss {
         codebook: None,
         commitment: None,
         assignments: Some((Tensor::from_vec(z.to_vec(), (z.len() / d, d), &cpu()).unwrap(), codes)),
+        epsilon: None,
     }
 }
 

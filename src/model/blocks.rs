@@ -19,6 +19,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use super::linear::linear;
 use crate::data::IMAGE_PIXELS;
 
 /// Creates named parameters in a [`VarMap`] from a seeded RNG; names nest with [`Params::pp`]
@@ -137,7 +138,7 @@ impl Encoder {
 impl Module for Encoder {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Encoder::Mlp { fc1, fc2 } => x.apply(fc1)?.relu()?.apply(fc2),
+            Encoder::Mlp { fc1, fc2 } => linear(&linear(x, fc1)?.relu()?, fc2),
             Encoder::Conv { c1, c2, fc1, fc2 } => {
                 let b = x.dim(0)?;
                 x.reshape((b, 1, 28, 28))?
@@ -145,10 +146,10 @@ impl Module for Encoder {
                     .relu()?
                     .apply(c2)?
                     .relu()?
-                    .flatten_from(1)?
-                    .apply(fc1)?
-                    .relu()?
-                    .apply(fc2)
+                    .flatten_from(1)
+                    .and_then(|h| linear(&h, fc1))?
+                    .relu()
+                    .and_then(|h| linear(&h, fc2))
             }
         }
     }
@@ -177,12 +178,10 @@ impl Decoder {
 impl Module for Decoder {
     fn forward(&self, z: &Tensor) -> Result<Tensor> {
         match self {
-            Decoder::Mlp { fc1, fc2 } => z.apply(fc1)?.relu()?.apply(fc2),
+            Decoder::Mlp { fc1, fc2 } => linear(&linear(z, fc1)?.relu()?, fc2),
             Decoder::Conv { fc1, fc2, up1, up2 } => {
                 let b = z.dim(0)?;
-                z.apply(fc1)?
-                    .relu()?
-                    .apply(fc2)?
+                linear(&linear(z, fc1)?.relu()?, fc2)?
                     .relu()?
                     .reshape((b, CONV_C2, 7, 7))?
                     .apply(up1)?

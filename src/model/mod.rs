@@ -10,6 +10,7 @@
 
 pub mod autoencoder;
 pub mod blocks;
+pub mod linear;
 pub mod vae;
 pub mod vqvae;
 
