@@ -1,10 +1,11 @@
 // Interaction latency of the lab page (issue 3's quality bar), measured in headless Chromium:
-//   - slider moved → its decoded image drawn (the traversal view's User Timing measure), with
-//     the model paused and while it trains;
+//   - slider moved → its decoded image drawn, and pointer on a map point → its hover card with
+//     the reconstruction drawn (User Timing measures of the two views), with the model paused
+//     and while it trains;
 //   - main-thread long tasks (> 50 ms, the Long Tasks API) while training runs with the map,
 //     metrics and pictures refreshing and the slider being dragged.
 // A benchmark that prints numbers, not a test: run by bench.sh, or on its own with
-//   node pkg-config/latency.mjs [--moves 120] [--train-seconds 20] [--out tests/artifacts/latency.json]
+//   node pkg-config/latency.mjs [--moves 120] [--hovers 40] [--train-seconds 20] [--out tests/artifacts/latency.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,14 +15,15 @@ import { startServer } from '../tests/page/server.mjs';
 import { launchChromium } from '../tests/page/browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-// Must match LATENCY_MEASURE in www/views/traversal.js.
+// Must match LATENCY_MEASURE in www/views/traversal.js and HOVER_MEASURE in www/views/hovercard.js.
 const SLIDER_MEASURE = 'latent-lab:slider-to-image';
+const HOVER_MEASURE = 'latent-lab:hover-to-card';
 // One move per frame: what a steady drag delivers.
 const MOVE_INTERVAL_MS = 16;
 const TARGETS = { sliderMs: 16, longTaskMs: 50 };
 
 function parseArgs(argv) {
-  const opts = { moves: 120, trainSeconds: 20, out: join(ROOT, 'tests/artifacts/latency.json') };
+  const opts = { moves: 120, hovers: 40, trainSeconds: 20, out: join(ROOT, 'tests/artifacts/latency.json') };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
@@ -51,6 +53,19 @@ async function dragSlider(page, moves) {
   return page.evaluate((name) => performance.getEntriesByName(name).map((e) => e.duration), SLIDER_MEASURE);
 }
 
+/** Moves the pointer from point to point of the map `count` times; returns the latencies of the cards. */
+async function hoverPoints(page, count) {
+  await page.evaluate(() => performance.clearMeasures());
+  for (let i = 0; i < count; i++) {
+    const at = await page.evaluate((index) => window.latentLab.pointOnScreen(index), 37 * i);
+    await page.mouse.move(at.x, at.y);
+    // Long enough for the card to come back before the pointer moves on, as a reader would wait.
+    await page.waitForTimeout(120);
+  }
+  await page.mouse.move(0, 0);
+  return page.evaluate((name) => performance.getEntriesByName(name).map((e) => e.duration), HOVER_MEASURE);
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const report = { date: new Date().toISOString(), options: opts, loadavgBefore: loadavg() };
@@ -71,11 +86,13 @@ async function main() {
     report.settings = await page.evaluate(() => window.latentLab.state().settings);
 
     report.sliderPaused = stats(await dragSlider(page, opts.moves));
+    report.hoverPaused = stats(await hoverPoints(page, opts.hovers));
 
     await page.click('#train');
     await page.waitForTimeout(2000);
     const trainingFrom = await page.evaluate(() => performance.now());
     report.sliderTraining = stats(await dragSlider(page, opts.moves));
+    report.hoverTraining = stats(await hoverPoints(page, opts.hovers));
     const dragged = await page.evaluate(() => performance.now());
     await page.waitForTimeout(Math.max(0, opts.trainSeconds * 1000 - (dragged - trainingFrom)));
     const trainingTo = await page.evaluate(() => performance.now());
@@ -102,6 +119,8 @@ async function main() {
   console.log(`Latent Lab interaction latency — ${report.date}; ${m.kind} ${m.arch} hidden ${m.hidden}, latent ${m.latentDim}; load average ${report.loadavgBefore[0].toFixed(2)}`);
   console.log(line('slider → image, paused', report.sliderPaused, TARGETS.sliderMs));
   console.log(line('slider → image, while training', report.sliderTraining, TARGETS.sliderMs));
+  console.log(line('hover → card, paused', report.hoverPaused, TARGETS.sliderMs));
+  console.log(line('hover → card, while training', report.hoverTraining, TARGETS.sliderMs));
   console.log(line(`main-thread long tasks, ${report.training.seconds.toFixed(0)} s training`, report.longTasksWhileTraining, TARGETS.longTaskMs));
   console.log(`(${report.training.stepsAtEnd} steps trained; long tasks are only those over 50 ms, so n = 0 is the goal)`);
   console.log(`full results: ${opts.out}`);

@@ -7,6 +7,9 @@ import { HOVER } from '../config.js';
 import { showDigits } from './digits.js';
 import { classPhrase } from './scatter.js';
 
+/** The User Timing name of "pointer reached a point → its card drawn". */
+export const HOVER_MEASURE = 'latent-lab:hover-to-card';
+
 export class HoverCard {
   /**
    * @param {HTMLElement} card holds data-role="title", "input", "recon" (canvases); positioned
@@ -22,6 +25,7 @@ export class HoverCard {
     this.onRequest = onRequest;
     this.wanted = -1; // point under the pointer, −1 for none
     this.inFlight = false;
+    this.hoveredAt = null;
     this.pending = false; // the pointer moved on (or the model changed) while a request was out
     this.shown = null;
     this.classNames = classNames;
@@ -37,6 +41,7 @@ export class HoverCard {
     this.place(x, y);
     if (index === this.wanted) return;
     this.wanted = index;
+    this.hoveredAt = performance.now();
     // The previous point's images would mislabel this one; the card waits for its own.
     this.card.hidden = this.shown?.index !== index;
     this.request();
@@ -66,6 +71,9 @@ export class HoverCard {
       showDigits(this.recon, m.recon, 1, 1, HOVER.zoom);
       this.shown = { index: m.index, label: m.label, recon: Array.from(m.recon) };
       this.card.hidden = false;
+      // Pointer reached the point → its card drawn, as a User Timing measure for the latency benchmark.
+      if (this.hoveredAt !== null) performance.measure(HOVER_MEASURE, { start: this.hoveredAt, end: performance.now() });
+      this.hoveredAt = null;
     }
     if (this.pending && this.wanted >= 0) this.request();
   }
