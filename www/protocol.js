@@ -16,6 +16,9 @@ export const Cmd = Object.freeze({
   ADD_EPSILON: 'addEpsilon',
   SAMPLE: 'sample',
   DECODE: 'decode',
+  SAVE_MODEL: 'saveModel',
+  LOAD_MODEL: 'loadModel',
+  LOAD_CHECKPOINT: 'loadCheckpoint',
 });
 
 /** Messages from the worker to the page. */
@@ -30,6 +33,8 @@ export const Msg = Object.freeze({
   SELECTION: 'selection',
   SAMPLES: 'samples',
   DECODED: 'decoded',
+  SAVED: 'saved',
+  LOADED: 'loaded',
   ERROR: 'error',
 });
 
@@ -70,6 +75,18 @@ export const cmd = {
   sample: (count, seed) => ({ type: Cmd.SAMPLE, count, seed }),
   /** The decoder's image of code `z` (Float32Array of d numbers); `id` comes back with it. */
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
+  /** The current model as a checkpoint file; answered by SAVED. */
+  saveModel: () => ({ type: Cmd.SAVE_MODEL }),
+  /**
+   * Replaces the model by the checkpoint in `bytes` (ArrayBuffer; send with loadModelTransfer),
+   * keeping the data; `name` (the file's) is for messages. A refused file leaves the model as it was.
+   */
+  loadModel: (bytes, name) => ({ type: Cmd.LOAD_MODEL, bytes, name }),
+  /**
+   * Downloads the checkpoint at `url` (relative to the page) and loads it as LOAD_MODEL does,
+   * first switching to `dataset` (a key of config.DATASETS) if other data is loaded.
+   */
+  loadCheckpoint: (url, name, dataset) => ({ type: Cmd.LOAD_CHECKPOINT, url, name, dataset }),
 };
 
 export const msg = {
@@ -110,8 +127,18 @@ export const msg = {
   samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
   /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
   decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
+  /** `bytes`: Uint8Array, the checkpoint of SAVE_MODEL, to be offered as `filename`. */
+  saved: (filename, bytes) => ({ type: Msg.SAVED, filename, bytes }),
+  /**
+   * A checkpoint named `name` replaced the model; it has taken `step` optimizer steps. SETTINGS
+   * (its settings) comes just before, its pictures and evaluation follow.
+   */
+  loaded: (name, step) => ({ type: Msg.LOADED, name, step }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
+
+/** The buffer to transfer with a loadModel command. */
+export const loadModelTransfer = (m) => [m.bytes];
 
 /** The buffers to transfer with a manifold message. */
 export const manifoldTransfer = (m) => [m.pixels.buffer];
