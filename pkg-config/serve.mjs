@@ -17,6 +17,7 @@ const MIME = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml',
@@ -43,7 +44,8 @@ async function handle(root, req, res) {
   } catch {
     return send(res, 400, 'bad request');
   }
-  // No favicon ships; answer quietly so browsers and tests log no 404 for it.
+  // The page names its icon with <link rel="icon">; answer browsers that ask for
+  // /favicon.ico anyway quietly, so tests log no 404 for it.
   if (path === '/favicon.ico') {
     res.writeHead(204);
     return res.end();

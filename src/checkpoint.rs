@@ -5,6 +5,9 @@
 //! and `train` (the configs as JSON) and `step`. Loading builds a fresh model from the stored
 //! config and fills it only after every tensor's name and shape have been checked, so a wrong
 //! or corrupted file is refused with a message and whatever model the caller has is untouched.
+//!
+//! The same model, config and step always give the same bytes (the shipped checkpoints are
+//! regenerated and compared by hash): the metadata keys are written in sorted order.
 
 use std::collections::HashMap;
 
@@ -60,7 +63,39 @@ pub fn save(model: &Model, train: &TrainConfig, step: u64) -> candle_core::Resul
         ("train".to_string(), serde_json::to_string(train).map_err(candle_core::Error::wrap)?),
         ("step".to_string(), step.to_string()),
     ]);
-    safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata)).map_err(candle_core::Error::wrap)
+    let bytes = safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata)).map_err(candle_core::Error::wrap)?;
+    sorted_header(bytes).map_err(candle_core::Error::wrap)
+}
+
+/// safetensors takes the metadata as a `HashMap` and writes it in that map's iteration order,
+/// which changes from process to process. This rewrites the JSON header with every object's
+/// keys sorted; readers see the same objects, and the tensor data (addressed by offsets
+/// relative to the end of the header) is untouched.
+fn sorted_header(bytes: Vec<u8>) -> Result<Vec<u8>, serde_json::Error> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("safetensors starts with an 8-byte length")) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])?;
+    let mut json = serde_json::to_string(&sort_keys(header))?;
+    // safetensors pads the header with spaces so the data starts 8-byte aligned.
+    while json.len() % 8 != 0 {
+        json.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
+}
+
+/// Rebuilds objects with their keys inserted in sorted order, so the output is sorted whether
+/// or not serde_json's `preserve_order` feature is on somewhere in the dependency graph.
+fn sort_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, serde_json::Value> = map.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        other => other,
+    }
 }
 
 /// Reads a checkpoint written by [`save`].

@@ -482,6 +482,13 @@ impl Batcher {
         &self.order[start..start + self.batch_size]
     }
 
+    /// Continues as if `batches_done` batches had been drawn already (a run resumed from a
+    /// checkpoint): the epoch, its permutation and the position in it are those a run that
+    /// never stopped would have reached.
+    pub fn skip_to(&mut self, batches_done: usize) {
+        self.batches_done = batches_done;
+    }
+
     /// Completed epochs.
     pub fn epoch(&self) -> usize {
         self.batches_done / self.batches_per_epoch()

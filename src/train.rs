@@ -180,9 +180,11 @@ impl Trainer {
         self.step
     }
 
-    /// For a model restored from a checkpoint.
+    /// For a model restored from a checkpoint: its step count, and the batch order where a run
+    /// that never stopped would be (one batch per step), so the epoch count goes on from there.
     pub fn set_step(&mut self, step: u64) {
         self.step = step;
+        self.batcher.skip_to(step as usize);
     }
 
     pub fn epoch(&self) -> usize {
@@ -202,9 +204,11 @@ impl Trainer {
         Ok(())
     }
 
-    /// Starts a fresh batch order over a new training set (the model is kept).
+    /// A batch order over a new training set (the model is kept), at the batch the step count
+    /// has reached.
     pub fn set_train_len(&mut self, train_len: usize) {
         self.batcher = Batcher::new(effective_len(&self.config, train_len), self.config.batch_size, self.config.seed);
+        self.batcher.skip_to(self.step as usize);
     }
 
     /// Runs `n` optimizer steps on batches of `data` and returns their mean metrics.

@@ -57,15 +57,12 @@ fn assert_round_trip(config: &ModelConfig) {
     let mut rng = StdRng::seed_from_u64(8);
     let z = Tensor::from_vec((0..5 * n).map(|_| rng.random_range(-2.0f32..2.0)).collect::<Vec<_>>(), (5, n), &cpu()).unwrap();
     assert!(bits(&model.decode(&z).unwrap()) == bits(&restored.model.decode(&z).unwrap()));
-    // Saving the restored model again stores the same metadata and tensors. (Not necessarily
-    // the same bytes: the metadata is a HashMap, so its key order in the JSON header varies.)
-    let again = save(&restored.model, &restored.train, restored.step).unwrap();
-    assert_eq!(again.len(), bytes.len());
-    let ((m1, t1), (m2, t2)) = (parts(&bytes), parts(&again));
-    assert_eq!(m1, m2);
-    assert_eq!(t1.len(), t2.len());
-    for (name, t) in &t1 {
-        assert!(bits(t) == bits(&t2[name]), "{name} differs after a second save");
+    // Saving the restored model again gives the same bytes: the metadata keys are sorted, so
+    // the header does not depend on a HashMap's iteration order.
+    // Several saves, each with a freshly seeded HashMap inside safetensors.
+    for _ in 0..8 {
+        let again = save(&restored.model, &restored.train, restored.step).unwrap();
+        assert!(again == bytes, "a second save of the same model wrote different bytes");
     }
 }
 

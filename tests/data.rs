@@ -495,6 +495,21 @@ fn epoch_counter_and_progress_advance() {
 }
 
 #[test]
+fn a_resumed_batcher_continues_where_an_unbroken_one_is() {
+    let mut unbroken = Batcher::new(60, 12, 5);
+    let drawn: Vec<Vec<usize>> = (0..13).map(|_| unbroken.next_batch().to_vec()).collect();
+    // Skipping into the third epoch, mid-way: same epoch, progress and following batches.
+    let mut resumed = Batcher::new(60, 12, 5);
+    resumed.skip_to(11);
+    assert_eq!((resumed.epoch(), resumed.epoch_progress()), (2, 0.2));
+    assert_eq!(resumed.next_batch(), &drawn[11][..]);
+    assert_eq!(resumed.next_batch(), &drawn[12][..]);
+    // Skipping back into the first epoch restores its permutation as well.
+    resumed.skip_to(1);
+    assert_eq!(resumed.next_batch(), &drawn[1][..]);
+}
+
+#[test]
 fn incomplete_batch_is_dropped_and_size_clamped() {
     let mut batcher = Batcher::new(10, 4, 0);
     for _ in 0..6 {

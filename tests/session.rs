@@ -123,6 +123,19 @@ fn loading_a_checkpoint_keeps_the_data_and_a_bad_one_changes_nothing() {
 }
 
 #[test]
+fn a_loaded_checkpoint_goes_on_counting_epochs() {
+    // 3000 training images in batches of 128: 23 steps per epoch; 50 steps end in epoch 2.
+    let mut a = small_session(vae(2));
+    assert_eq!(a.trainer().steps_per_epoch(), 23);
+    a.train_steps(50).unwrap();
+    let mut b = small_session(vae(2));
+    b.load(&a.save().unwrap()).unwrap();
+    assert_eq!((b.trainer().step(), b.trainer().epoch()), (50, 2));
+    let (next_a, next_b) = (a.train_steps(1).unwrap(), b.train_steps(1).unwrap());
+    assert_eq!((next_b.step, next_b.epoch, next_b.epoch_progress), (next_a.step, next_a.epoch, next_a.epoch_progress));
+}
+
+#[test]
 fn test_images_and_labels_are_the_dataset_s() {
     let s = small_session(vae(2));
     let test: Dataset = common::mnist("t10k");

@@ -1,7 +1,7 @@
 // Wiring: controls → worker commands, worker messages → views. The worker owns the model;
 // this thread keeps only what the views need and never computes on the model itself.
 
-import { Msg, Phase, cmd } from './protocol.js';
+import { Msg, Phase, cmd, loadModelTransfer } from './protocol.js';
 import { CURVE, DATASETS, MANIFOLD, MODEL_FIELDS, OWN_DATA, QUICK_SUBSET, SETTINGS, TRAIN_FIELDS, TRAINING } from './config.js';
 import { ScatterView } from './views/scatter.js';
 import { ProgressView } from './views/progress.js';
@@ -22,6 +22,10 @@ import { SymbolicView } from './views/symbolic.js';
 import { DrawPadView } from './views/drawpad.js';
 import { CompareView } from './views/compare.js';
 import { sortIdxFiles } from './idxfiles.js';
+import { LectureView } from './views/lecture.js';
+import { LECTURES } from './lectures.js';
+import { initPresenter } from './presenter.js';
+import { registerOffline } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 const controls = {
@@ -34,6 +38,9 @@ const controls = {
   showManifold: $('show-manifold'),
   compare: $('compare-toggle'),
   idxFiles: $('idx-files'),
+  saveModel: $('save-model'),
+  loadModel: $('load-model'),
+  modelFile: $('model-file'),
 };
 const modelForm = $('model');
 const modelInputs = [...modelForm.querySelectorAll('[data-field]')];
@@ -93,6 +100,8 @@ const state = {
   settings: null,
   /** Key of the data it trains on: one of DATASETS, OWN_DATA.key, or null before any loaded. */
   dataset: null,
+  /** `{name, step}` of the checkpoint the model came from, or null for one trained here from scratch. */
+  loaded: null,
 };
 /** The bytes of the student's own files: sent to the worker, kept once it took them (for the comparison model). */
 let ownFiles = null;
@@ -192,6 +201,12 @@ worker.onmessage = ({ data: m }) => {
     case Msg.DRAWN:
       drawpad.setResult(m);
       break;
+    case Msg.SAVED:
+      offerDownload(m.filename, m.bytes);
+      break;
+    case Msg.LOADED:
+      onLoaded(m.name, m.step);
+      break;
     case Msg.ERROR:
       showError(m.message);
       // A failed export or hover answers with an error only; neither may wait for ever.
@@ -215,6 +230,10 @@ function onSettings(settings, dataset) {
   state.settings = settings;
   controls.learningRate.value = settings.train.learningRate;
   setUrlParam('lr', String(settings.train.learningRate));
+  // A loaded checkpoint brings its own training subset.
+  controls.quick.checked = settings.train.trainSubset > 0;
+  if (controls.quick.checked) setUrlParam('quick', '1');
+  else deleteUrlParam('quick');
   const { model } = settings;
   for (const input of modelInputs) {
     const field = input.dataset.field;
@@ -281,7 +300,13 @@ function onStatus(phase, message) {
   state.phase = phase;
   progress.showStatus(message);
   if (phase !== Phase.LOADING) progress.hideDownload();
-  if (phase === Phase.READY) startHistory();
+  if (phase === Phase.READY) {
+    // Once the first dataset is in, so that precaching does not compete with its download.
+    registerOffline();
+    startHistory();
+    // A new untrained model: the link no longer names a pretrained one.
+    if (!requestedCheckpoint) deleteUrlParam('checkpoint');
+  }
   // The step panel's arrows describe the last single step only.
   if (phase === Phase.READY || phase === Phase.TRAINING) stepView.clear();
   compare.followPhase(phase);
@@ -294,6 +319,7 @@ function startHistory() {
   state.epoch = 0;
   state.lastReport = null;
   state.lastEval = null;
+  state.loaded = null;
   metrics.clear();
   // A rectangle of the old model's plane means nothing on the new one.
   scatter.resetView();
@@ -395,6 +421,8 @@ function updateControls() {
   controls.reset.disabled = !hasModel;
   $('reset-view').disabled = !hasModel;
   $('export-codes').disabled = !hasModel || exportingCodes;
+  controls.saveModel.disabled = !hasModel;
+  controls.loadModel.disabled = !hasModel;
 }
 
 /** Adds a message to the error area; earlier ones stay until dismissed, as they may name the cause. */
@@ -626,6 +654,147 @@ send(cmd.loadData(initialDataset));
 // The worker keeps the seed and draws the samples as soon as the data (and so a model) is in.
 generation.resample();
 
+// ---- Save and load ----
+
+/** A checkpoint replaced the model: its curve starts afresh, at the step it was saved at. */
+function onLoaded(name, step) {
+  startHistory();
+  state.step = step;
+  state.loaded = { name, step };
+  progress.showLoaded(step);
+  // Only a shipped checkpoint can be named in a link; a loaded file cannot.
+  if (name === requestedCheckpoint) setUrlParam('checkpoint', name);
+  else deleteUrlParam('checkpoint');
+  requestedCheckpoint = null;
+}
+
+let downloadUrl = null;
+/** Offers `bytes` as a file download, as a link with a download attribute would. */
+function offerDownload(filename, bytes) {
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const link = Object.assign(document.createElement('a'), { href: downloadUrl, download: filename });
+  link.click();
+}
+
+/** Sends a checkpoint file (from the picker or a drop) to the worker; Rust checks it. */
+async function loadModelFile(file) {
+  clearError();
+  const m = cmd.loadModel(await file.arrayBuffer(), file.name);
+  worker.postMessage(m, loadModelTransfer(m));
+}
+
+controls.saveModel.addEventListener('click', () => {
+  clearError();
+  send(cmd.saveModel());
+});
+controls.loadModel.addEventListener('click', () => controls.modelFile.click());
+controls.modelFile.addEventListener('change', () => {
+  const [file] = controls.modelFile.files;
+  // Cleared so that choosing the same file again still fires a change.
+  controls.modelFile.value = '';
+  if (file) loadModelFile(file);
+});
+
+// Dropping a file anywhere on the page loads it; the overlay says so while one is dragged over.
+const dropHint = $('drop-hint');
+const carriesFile = (event) => event.dataTransfer?.types.includes('Files');
+let dragDepth = 0;
+document.addEventListener('dragenter', (event) => {
+  if (!carriesFile(event)) return;
+  dragDepth++;
+  dropHint.hidden = controls.loadModel.disabled;
+});
+document.addEventListener('dragleave', (event) => {
+  if (carriesFile(event) && --dragDepth <= 0) {
+    dragDepth = 0;
+    dropHint.hidden = true;
+  }
+});
+document.addEventListener('dragover', (event) => {
+  if (!carriesFile(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = controls.loadModel.disabled ? 'none' : 'copy';
+});
+document.addEventListener('drop', (event) => {
+  if (!carriesFile(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  dropHint.hidden = true;
+  const [file] = event.dataTransfer.files;
+  if (!file) return;
+  if (controls.loadModel.disabled) showError('Wait until the data has loaded, then drop the checkpoint again.');
+  else loadModelFile(file);
+});
+
+/** The shipped checkpoint asked for and not loaded yet. */
+let requestedCheckpoint = null;
+
+/** The pretrained checkpoints that ship with the page (checkpoints/manifest.json), fetched once. */
+let manifestRequest = null;
+function checkpointManifest() {
+  manifestRequest ??= fetch(new URL('checkpoints/manifest.json', location.href)).then((r) => {
+    if (!r.ok) throw new Error(`could not read the list of pretrained models: HTTP ${r.status}`);
+    return r.json();
+  });
+  return manifestRequest;
+}
+
+/**
+ * Loads the shipped checkpoint `name` (on its dataset) and records it in the URL. Its file's
+ * hash is part of the address, so the offline cache can keep checkpoints forever.
+ */
+async function loadCheckpoint(name) {
+  // Set before the manifest arrives: the data loading first must not drop it from the URL.
+  requestedCheckpoint = name;
+  const manifest = await checkpointManifest();
+  const entry = manifest.checkpoints.find((c) => c.name === name);
+  if (!entry) {
+    requestedCheckpoint = null;
+    throw new Error(`There is no pretrained model "${name}".`);
+  }
+  send(cmd.loadCheckpoint(`checkpoints/${entry.file}?v=${entry.sha256.slice(0, 16)}`, name, manifest.dataset));
+}
+
+// ---- Lectures ----
+
+const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, openLecture);
+
+/** Opens a preset's model (a shipped checkpoint, or a new one trained live) and its views. */
+function openLecture(preset, choice) {
+  clearError();
+  if (!preset) {
+    deleteUrlParam('lecture');
+    return;
+  }
+  setUrlParam('lecture', preset.id);
+  if (preset.live) {
+    newModel(preset.live.model, preset.live.train);
+    send(cmd.train());
+  } else {
+    loadCheckpoint(choice.checkpoint).catch((err) => showError(err.message));
+  }
+  const { manifold, select, panel } = preset.views;
+  if (controls.showManifold.checked !== manifold) {
+    controls.showManifold.checked = manifold;
+    controls.showManifold.dispatchEvent(new Event('change'));
+  }
+  if (select !== null) send(cmd.select(select));
+  // The lecture's panel moves up to just under its caption, beside the map.
+  if (panel) {
+    $('lecture-panel').after($(panel));
+    $(panel).scrollIntoView({ block: 'nearest' });
+  }
+}
+
+// A link names a lecture (and which of its models), or just a pretrained model; either loads
+// once the data is in, because the worker runs commands in order.
+if (params.has('lecture')) lecture.open(params.get('lecture'), params.get('checkpoint'));
+else if (params.has('checkpoint')) loadCheckpoint(params.get('checkpoint')).catch((err) => showError(err.message));
+
+// Presenter toggles (kept in the URL) and the offline cache.
+initPresenter(params, (key, on) => (on ? setUrlParam(key, '1') : deleteUrlParam(key)));
+
 /** Read-only handle for tests and the console. */
 window.latentLab = Object.freeze({
   state: () => structuredClone(state),
@@ -644,6 +813,7 @@ window.latentLab = Object.freeze({
   symbolic: () => symbolic.snapshot(),
   drawing: () => drawpad.snapshot(),
   compare: () => compare.snapshot(),
+  lecture: () => lecture.snapshot(),
   /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
   pointOnScreen: (index) => {
     const { plane } = scatter;

@@ -24,6 +24,9 @@ export const Cmd = Object.freeze({
   DECODE_CODES: 'decodeCodes',
   LOAD_FILES: 'loadFiles',
   DRAW: 'draw',
+  SAVE_MODEL: 'saveModel',
+  LOAD_MODEL: 'loadModel',
+  LOAD_CHECKPOINT: 'loadCheckpoint',
 });
 
 /** Messages from the worker to the page. */
@@ -45,6 +48,8 @@ export const Msg = Object.freeze({
   DIM_ROWS: 'dimRows',
   CODES_DECODED: 'codesDecoded',
   DRAWN: 'drawn',
+  SAVED: 'saved',
+  LOADED: 'loaded',
   ERROR: 'error',
 });
 
@@ -128,6 +133,18 @@ export const cmd = {
    * keeps re-encoding it as the model trains; `id` comes back with every answer.
    */
   draw: (pixels, id) => ({ type: Cmd.DRAW, pixels, id }),
+  /** The current model as a checkpoint file; answered by SAVED. */
+  saveModel: () => ({ type: Cmd.SAVE_MODEL }),
+  /**
+   * Replaces the model by the checkpoint in `bytes` (ArrayBuffer; send with loadModelTransfer),
+   * keeping the data; `name` (the file's) is for messages. A refused file leaves the model as it was.
+   */
+  loadModel: (bytes, name) => ({ type: Cmd.LOAD_MODEL, bytes, name }),
+  /**
+   * Downloads the checkpoint at `url` (relative to the page) and loads it as LOAD_MODEL does,
+   * first switching to `dataset` (a key of config.DATASETS) if other data is loaded.
+   */
+  loadCheckpoint: (url, name, dataset) => ({ type: Cmd.LOAD_CHECKPOINT, url, name, dataset }),
 };
 
 export const msg = {
@@ -208,8 +225,18 @@ export const msg = {
    * `recon` Float32Array (784) the model's reconstruction.
    */
   drawn: (d) => ({ type: Msg.DRAWN, ...d }),
+  /** `bytes`: Uint8Array, the checkpoint of SAVE_MODEL, to be offered as `filename`. */
+  saved: (filename, bytes) => ({ type: Msg.SAVED, filename, bytes }),
+  /**
+   * A checkpoint named `name` replaced the model; it has taken `step` optimizer steps. SETTINGS
+   * (its settings) comes just before, its pictures and evaluation follow.
+   */
+  loaded: (name, step) => ({ type: Msg.LOADED, name, step }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
+
+/** The buffer to transfer with a loadModel command. */
+export const loadModelTransfer = (m) => [m.bytes];
 
 /** The buffers to transfer with a manifold message. */
 export const manifoldTransfer = (m) => [m.pixels.buffer];

@@ -232,7 +232,50 @@ const handlers = {
     drawing = pixels ? { pixels, id } : null;
     if (drawing && session) sendDrawing();
   },
+
+  [Cmd.SAVE_MODEL]() {
+    requireSession();
+    const bytes = session.save();
+    const { model, step } = JSON.parse(session.config());
+    const m = msg.saved(`${model.kind}-${session.latentDim}d-step${step}.safetensors`, bytes);
+    post(m, [m.bytes.buffer]);
+  },
+
+  [Cmd.LOAD_MODEL]({ bytes, name }) {
+    requireData();
+    loadModel(new Uint8Array(bytes), name);
+  },
+
+  async [Cmd.LOAD_CHECKPOINT]({ url, name, dataset }) {
+    requireSession();
+    if (data?.name !== dataset) await handlers[Cmd.LOAD_DATA]({ dataset });
+    post(msg.status(phase, `Loading ${name}…`));
+    const response = await fetch(new URL(url, new URL('./', import.meta.url)));
+    if (!response.ok) throw new Error(`could not download ${response.url}: HTTP ${response.status}`);
+    loadModel(new Uint8Array(await response.arrayBuffer()), name);
+  },
 };
+
+/**
+ * Replaces the model by a checkpoint's, keeping the data. Rust checks the whole file before
+ * anything changes, so a refused one throws here with the model (and any training) untouched.
+ */
+function loadModel(bytes, name) {
+  try {
+    session.load(bytes);
+  } catch (err) {
+    throw new Error(`Could not load ${name}: ${messageOf(err)}. The current model is unchanged.`);
+  }
+  stopTraining();
+  const { model, train, step } = JSON.parse(session.config());
+  settings = { model, train };
+  // ε draws may not fit the loaded model's latent dimension; the followed digit stays.
+  if (selection) selection.epsilons = [];
+  postSettings();
+  post(msg.loaded(name, step));
+  setPhase(Phase.PAUSED, `Loaded ${name}: trained for ${step.toLocaleString('en-US')} steps. Press Train to continue.`);
+  sendPictures(null);
+}
 
 // Commands run in arrival order, each after the previous one finished (INIT awaits the wasm,
 // LOAD_DATA the network). The training loop is not a command: it runs beside the queue.

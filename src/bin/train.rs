@@ -4,6 +4,8 @@
 //! ```text
 //! cargo run --release --bin train -- --kind vae --latent-dim 20 --epochs 20 --out vae20.safetensors
 //! ```
+//! The `model`, `train` and final `test` lines are JSON (configs with defaults filled in, and
+//! the last epoch's `EvalReport`), so scripts can read them.
 //! Every `--kebab-case value` flag sets the camelCase field of the model or training config of
 //! the same name (see `ModelConfig` and `TrainConfig`), so the CLI and the page share one
 //! vocabulary. Values are read as JSON where they parse (numbers), otherwise as strings.
@@ -112,6 +114,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("data  {} training images, {} test images from {}", train_set.len(), test_set.len(), args.data.display());
     let model = Model::new(&args.model, args.train.seed, &device)?;
     let mut trainer = Trainer::new(model, args.train.clone(), train_set.len())?;
+    let mut last_eval = None;
     for epoch in 1..=args.epochs {
         let report = trainer.train_steps(&train_set, trainer.steps_per_epoch())?;
         let eval = trainer.evaluate(&test_set, args.eval_limit)?;
@@ -126,6 +129,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             line += &format!("  codebook {cb:7.4}  commit {cm:7.4}  codes used {used}/{}  perplexity {ppl:6.2}", args.model.codebook_size);
         }
         println!("{line}");
+        last_eval = Some(eval);
+    }
+    // The last evaluation in full, for scripts (pkg-config/checkpoints.sh records it).
+    if let Some(eval) = last_eval {
+        println!("test  {}", serde_json::to_string(&eval)?);
     }
     if let Some(out) = &args.out {
         let bytes = latent_lab::checkpoint::save(trainer.model(), trainer.config(), trainer.step())?;

@@ -51,4 +51,11 @@ export class ProgressView {
     this.step.textContent = report.step.toLocaleString('en-US');
     this.speed.textContent = Math.round(report.imagesPerSec).toLocaleString('en-US');
   }
+
+  /** A model loaded from a checkpoint: its step count, and no epoch or speed of this page's. */
+  showLoaded(step) {
+    this.epoch.textContent = '–';
+    this.step.textContent = step.toLocaleString('en-US');
+    this.speed.textContent = '–';
+  }
 }

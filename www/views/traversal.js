@@ -37,6 +37,8 @@ export class TraversalView {
    */
   setModel(kind, latentDim) {
     this.panel.hidden = kind === 'vqvae';
+    // The worker drops a z that no longer fits the model, so no reply may come for it.
+    if (this.panel.hidden) this.inFlight = false;
     if (this.panel.hidden || this.z.length === latentDim) return;
     this.z = new Float32Array(latentDim);
     const shown = Math.min(latentDim, TRAVERSAL.maxSliders);
