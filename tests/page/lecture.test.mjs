@@ -79,16 +79,22 @@ async function redecodeTraversal(page) {
   return greys(page, TRAVERSAL);
 }
 
-/** Drops `bytes` as a file named `name` onto the page, as dragging it from a file manager does. */
+/**
+ * Drops `bytes` as a file named `name` onto the page, as dragging it from a file manager does;
+ * returns whether the page showed its drop hint while the file was over it.
+ */
 async function dropFile(page, name, bytes) {
-  await page.evaluate(
+  return page.evaluate(
     ([fileName, base64]) => {
       const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
       const transfer = new DataTransfer();
       transfer.items.add(new File([data], fileName, { type: 'application/octet-stream' }));
-      for (const type of ['dragenter', 'dragover', 'drop']) {
-        document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      }
+      const fire = (type) => document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      fire('dragenter');
+      fire('dragover');
+      const hinted = !document.getElementById('drop-hint').hidden;
+      fire('drop');
+      return hinted;
     },
     [name, Buffer.from(bytes).toString('base64')],
   );
@@ -135,7 +141,8 @@ test('a saved model loads back to identical images; damaged files are refused an
   assert.deepEqual(await redecodeTraversal(page), traversalBefore, 'the traversal decodes z as before');
 
   // A truncated file, dropped on the page: refused with the reason, and nothing changes.
-  await dropFile(page, 'truncated.safetensors', bytes.subarray(0, Math.floor(bytes.length / 2)));
+  assert.ok(await dropFile(page, 'truncated.safetensors', bytes.subarray(0, Math.floor(bytes.length / 2))), 'the drop hint shows');
+  assert.equal(await page.locator('#drop-hint').isVisible(), false, 'and goes after the drop');
   const truncated = await errorText(page);
   console.log(`truncated file: ${truncated}`);
   assert.match(truncated, /Could not load truncated\.safetensors: .*truncated or corrupted.*The current model is unchanged/);
