@@ -146,6 +146,7 @@ test('a saved model loads back to identical images; damaged files are refused an
   const truncated = await errorText(page);
   console.log(`truncated file: ${truncated}`);
   assert.match(truncated, /Could not load truncated\.safetensors: .*truncated or corrupted.*The current model is unchanged/);
+  await page.locator('#error').scrollIntoViewIfNeeded();
   await screenshot(page, 'lecture-refused');
   assert.equal(differing(await greys(page, GRID), before), 0, 'the samples are unchanged');
   assert.deepEqual(await redecodeTraversal(page), traversalBefore, 'the current model still decodes, as before');
