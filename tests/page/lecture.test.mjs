@@ -201,7 +201,7 @@ test('a shipped checkpoint opens from a link within a second of the data, and tr
   await page.close();
 });
 
-test('after the first visit the page reloads, trains and opens a checkpoint with the network cut', async () => {
+test('the page is installable, and after the first visit it reloads, trains and opens a checkpoint with the network cut', async () => {
   // A server of its own, stopped for the offline part: nothing can come from the network.
   const server = await startServer(WWW);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -218,6 +218,11 @@ test('after the first visit the page reloads, trains and opens a checkpoint with
     assert.ok(tries < 240, 'the service worker is active and has cached the page within 60 s');
     await page.waitForTimeout(250);
   }
+  // Installable: the manifest parses, and Chromium's only objection is the test's private window.
+  const cdp = await context.newCDPSession(page);
+  assert.deepEqual((await cdp.send('Page.getAppManifest')).errors, []);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors.map((e) => e.errorId), ['in-incognito']);
   await server.close();
   await context.setOffline(true);
 
