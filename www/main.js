@@ -696,9 +696,12 @@ controls.modelFile.addEventListener('change', () => {
   if (file) loadModelFile(file);
 });
 
-// Dropping a file anywhere on the page loads it; the overlay says so while one is dragged over.
+// A model file dropped anywhere on the page loads it; the overlay says so while files are
+// dragged over. The drop is caught in the capture phase, before any other drop handler, so a
+// checkpoint is never taken for something else; other files are left to those handlers.
 const dropHint = $('drop-hint');
 const carriesFile = (event) => event.dataTransfer?.types.includes('Files');
+const isModelFile = (files) => files.length === 1 && files[0].name.toLowerCase().endsWith('.safetensors');
 let dragDepth = 0;
 document.addEventListener('dragenter', (event) => {
   if (!carriesFile(event)) return;
@@ -716,16 +719,22 @@ document.addEventListener('dragover', (event) => {
   event.preventDefault();
   event.dataTransfer.dropEffect = controls.loadModel.disabled ? 'none' : 'copy';
 });
-document.addEventListener('drop', (event) => {
-  if (!carriesFile(event)) return;
-  event.preventDefault();
-  dragDepth = 0;
-  dropHint.hidden = true;
-  const [file] = event.dataTransfer.files;
-  if (!file) return;
-  if (controls.loadModel.disabled) showError('Wait until the data has loaded, then drop the checkpoint again.');
-  else loadModelFile(file);
-});
+document.addEventListener(
+  'drop',
+  (event) => {
+    if (!carriesFile(event)) return;
+    // The browser would otherwise open the file in place of the page.
+    event.preventDefault();
+    dragDepth = 0;
+    dropHint.hidden = true;
+    const files = [...event.dataTransfer.files];
+    if (!isModelFile(files)) return;
+    event.stopImmediatePropagation();
+    if (controls.loadModel.disabled) showError('Wait until the data has loaded, then drop the model again.');
+    else loadModelFile(files[0]);
+  },
+  { capture: true },
+);
 
 /** The shipped checkpoint asked for and not loaded yet. */
 let requestedCheckpoint = null;

@@ -79,16 +79,22 @@ async function redecodeTraversal(page) {
   return greys(page, TRAVERSAL);
 }
 
-/** Drops `bytes` as a file named `name` onto the page, as dragging it from a file manager does. */
+/**
+ * Drops `bytes` as a file named `name` onto the page, as dragging it from a file manager does;
+ * returns whether the page showed its drop hint while the file was over it.
+ */
 async function dropFile(page, name, bytes) {
-  await page.evaluate(
+  return page.evaluate(
     ([fileName, base64]) => {
       const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
       const transfer = new DataTransfer();
       transfer.items.add(new File([data], fileName, { type: 'application/octet-stream' }));
-      for (const type of ['dragenter', 'dragover', 'drop']) {
-        document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-      }
+      const fire = (type) => document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      fire('dragenter');
+      fire('dragover');
+      const hinted = !document.getElementById('drop-hint').hidden;
+      fire('drop');
+      return hinted;
     },
     [name, Buffer.from(bytes).toString('base64')],
   );
@@ -135,10 +141,12 @@ test('a saved model loads back to identical images; damaged files are refused an
   assert.deepEqual(await redecodeTraversal(page), traversalBefore, 'the traversal decodes z as before');
 
   // A truncated file, dropped on the page: refused with the reason, and nothing changes.
-  await dropFile(page, 'truncated.safetensors', bytes.subarray(0, Math.floor(bytes.length / 2)));
+  assert.ok(await dropFile(page, 'truncated.safetensors', bytes.subarray(0, Math.floor(bytes.length / 2))), 'the drop hint shows');
+  assert.equal(await page.locator('#drop-hint').isVisible(), false, 'and goes after the drop');
   const truncated = await errorText(page);
   console.log(`truncated file: ${truncated}`);
   assert.match(truncated, /Could not load truncated\.safetensors: .*truncated or corrupted.*The current model is unchanged/);
+  await page.locator('#error').scrollIntoViewIfNeeded();
   await screenshot(page, 'lecture-refused');
   assert.equal(differing(await greys(page, GRID), before), 0, 'the samples are unchanged');
   assert.deepEqual(await redecodeTraversal(page), traversalBefore, 'the current model still decodes, as before');
@@ -193,7 +201,7 @@ test('a shipped checkpoint opens from a link within a second of the data, and tr
   await page.close();
 });
 
-test('after the first visit the page reloads, trains and opens a checkpoint with the network cut', async () => {
+test('the page is installable, and after the first visit it reloads, trains and opens a checkpoint with the network cut', async () => {
   // A server of its own, stopped for the offline part: nothing can come from the network.
   const server = await startServer(WWW);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -210,6 +218,11 @@ test('after the first visit the page reloads, trains and opens a checkpoint with
     assert.ok(tries < 240, 'the service worker is active and has cached the page within 60 s');
     await page.waitForTimeout(250);
   }
+  // Installable: the manifest parses, and Chromium's only objection is the test's private window.
+  const cdp = await context.newCDPSession(page);
+  assert.deepEqual((await cdp.send('Page.getAppManifest')).errors, []);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors.map((e) => e.errorId), ['in-incognito']);
   await server.close();
   await context.setOffline(true);
 
