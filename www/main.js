@@ -700,29 +700,28 @@ controls.modelFile.addEventListener('change', () => {
 // dragged over. The drop is caught in the capture phase, before any other drop handler, so a
 // checkpoint is never taken for something else; other files are left to those handlers.
 const dropHint = $('drop-hint');
-const carriesFile = (event) => event.dataTransfer?.types.includes('Files');
 const isModelFile = (files) => files.length === 1 && files[0].name.toLowerCase().endsWith('.safetensors');
 let dragDepth = 0;
 document.addEventListener('dragenter', (event) => {
-  if (!carriesFile(event)) return;
+  if (!carriesFiles(event)) return;
   dragDepth++;
   dropHint.hidden = controls.loadModel.disabled;
 });
 document.addEventListener('dragleave', (event) => {
-  if (carriesFile(event) && --dragDepth <= 0) {
+  if (carriesFiles(event) && --dragDepth <= 0) {
     dragDepth = 0;
     dropHint.hidden = true;
   }
 });
 document.addEventListener('dragover', (event) => {
-  if (!carriesFile(event)) return;
+  if (!carriesFiles(event)) return;
   event.preventDefault();
   event.dataTransfer.dropEffect = controls.loadModel.disabled ? 'none' : 'copy';
 });
 document.addEventListener(
   'drop',
   (event) => {
-    if (!carriesFile(event)) return;
+    if (!carriesFiles(event)) return;
     // The browser would otherwise open the file in place of the page.
     event.preventDefault();
     dragDepth = 0;

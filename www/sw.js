@@ -23,6 +23,7 @@ const SHELL_FILES = [
   'style.css',
   'main.js',
   'worker.js',
+  'replica.js',
   'protocol.js',
   'config.js',
   'pkg/latent_lab.js',
