@@ -71,8 +71,8 @@ scatter.addLayer(reparam);
 scatter.addLayer(stepView);
 const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
 new MapNavigation(scatter, {
-  select,
-  clear: () => select(null),
+  select: selectDigit,
+  clear: () => selectDigit(null),
   hover: (index, x, y) => hoverCard.show(index, x, y),
   announce: (text) => {
     $('map-status').textContent = text;
@@ -80,7 +80,7 @@ new MapNavigation(scatter, {
 });
 /** The test image the reparameterization view follows; a reply for an earlier pick is dropped. */
 let selectedIndex = null;
-function select(index) {
+function selectDigit(index) {
   selectedIndex = index;
   if (index === null) reparam.clear();
   send(cmd.select(index));
@@ -787,7 +787,7 @@ function openLecture(preset, choice) {
     controls.showManifold.checked = manifold;
     controls.showManifold.dispatchEvent(new Event('change'));
   }
-  if (select !== null) send(cmd.select(select));
+  if (select !== null) selectDigit(select);
   // The lecture's panel moves up to just under its caption, beside the map.
   if (panel) {
     $('lecture-panel').after($(panel));
