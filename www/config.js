@@ -120,6 +120,8 @@ export const CODEBOOK = {
   stripColumns: 16,
   stripZoom: 1.5,
   font: '10px system-ui, sans-serif',
+  // Drawn over the points, faint enough that 3,000 lines stay a haze.
+  snapLine: 'rgba(0, 0, 0, 0.18)',
 };
 
 export const REPARAM = {

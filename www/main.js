@@ -52,7 +52,7 @@ const progress = new ProgressView($('progress'));
 const metrics = new MetricsView($('metrics'), $('loss-charts'));
 const klBars = new KlBarsView($('kl-dims'));
 const redrawMap = () => scatter.requestDraw();
-const codebook = new CodebookView($('codebook'), redrawMap);
+const codebook = new CodebookView($('codebook'), redrawMap, () => scatter.plane);
 const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));

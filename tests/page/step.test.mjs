@@ -71,6 +71,21 @@ test('Step on a VQ-VAE shows which codes the batch picked and arrows for the cod
   assert.ok(codesMoved >= picked, `${codesMoved} codes moved, ${picked} picked: ${text}`);
   assert.ok(await page.locator('#step-mode table[data-role="epsilon"]').isHidden(), 'no ε in a VQ-VAE');
   await page.locator('.scatter-panel').screenshot({ path: `${ARTIFACTS}lab-step-vq-map.png` });
+
+  // Snap lines: every encoder output on the map joined to its nearest code.
+  await page.getByLabel("Show each z_e's snap to its nearest code").check();
+  await page.waitForFunction(() => window.latentLab.codebook()?.snapLines > 0);
+  const { snap, snapLines } = await page.evaluate(() => window.latentLab.codebook());
+  const { points, codebook, nearest } = snap;
+  assert.equal(snapLines, points.length / 2, 'one line per point');
+  assert.ok(points.length / 2 >= 1000, `${points.length / 2} points on the map`);
+  for (let i = 0; i < points.length / 2; i += 7) {
+    const d = (j) => (points[2 * i] - codebook[2 * j]) ** 2 + (points[2 * i + 1] - codebook[2 * j + 1]) ** 2;
+    const best = Math.min(...Array.from({ length: 16 }, (_, j) => d(j)));
+    assert.equal(d(nearest[i]), best, `point ${i} snaps to its nearest code`);
+  }
+  assert.ok(new Set(nearest).size > 1, 'the points snap to several codes');
+  await page.locator('.scatter-panel').screenshot({ path: `${ARTIFACTS}lab-vq-snap.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,8 +1,9 @@
 // The VQ-VAE codebook. On the map (D = 2, one code per image): the Voronoi cells of the codes,
 // since every encoder output in a cell is quantized to its code, filled lightly with the
 // colour of the digit most often assigned there, and the codes as marked points; dead codes
-// (no test image assigned) grey. In the panel: how many test codes each code receives, the
-// perplexity of that usage, and every code decoded.
+// (no test image assigned) grey; on request, a line from each encoder output z_e to the code
+// it snaps to (its nearest code e_k: what the decoder gets instead of z_e). In the panel: how
+// many test codes each code receives, the perplexity of that usage, and every code decoded.
 
 import { Delaunay } from '../vendor/d3-delaunay/d3-delaunay.mjs';
 import { CODEBOOK, PALETTE } from '../config.js';
@@ -13,8 +14,9 @@ export class CodebookView {
   /**
    * @param {HTMLElement} panel holds data-role="stats", "usage" (canvas), "strip" (canvas), "note"
    * @param {() => void} redrawMap asks the map to draw again
+   * @param {() => Float32Array | null} mapPoints the map's points (N·2), the encoder outputs z_e
    */
-  constructor(panel, redrawMap) {
+  constructor(panel, redrawMap, mapPoints) {
     const find = (role) => panel.querySelector(`[data-role="${role}"]`);
     this.panel = panel;
     this.stats = find('stats');
@@ -26,6 +28,12 @@ export class CodebookView {
     this.cells = 0; // Voronoi cells drawn on the last map draw
     this.drawnBounds = null; // the plane rectangle of that draw
     this.usageCtx = fitCanvas(this.usageCanvas, () => this.drawUsage());
+    this.mapPoints = mapPoints;
+    this.snapToggle = find('snap');
+    this.snapToggle.addEventListener('change', redrawMap);
+    /** `{points, codebook, nearest}`: the last points' nearest codes, reused until either changes. */
+    this.snapCache = null;
+    this.snapLines = 0; // snap lines drawn on the last map draw
   }
 
   /** Shown only for a VQ-VAE; hiding forgets the last codebook. */
@@ -104,8 +112,45 @@ export class CodebookView {
     }
   }
 
+  /** Index of the nearest code of every map point, by brute force (K·N distances, cached). */
+  nearestCodes(points, codebook) {
+    const c = this.snapCache;
+    if (c && c.points === points && c.codebook === codebook) return c.nearest;
+    const k = codebook.length / 2;
+    const nearest = new Uint16Array(points.length / 2);
+    for (let i = 0; i < nearest.length; i++) {
+      const [x, y] = [points[2 * i], points[2 * i + 1]];
+      let best = Infinity;
+      for (let j = 0; j < k; j++) {
+        const d = (x - codebook[2 * j]) ** 2 + (y - codebook[2 * j + 1]) ** 2;
+        if (d < best) [best, nearest[i]] = [d, j];
+      }
+    }
+    this.snapCache = { points, codebook, nearest };
+    return nearest;
+  }
+
+  /** Thin lines from each encoder output to its code: the quantization step on the map. */
+  drawSnaps(ctx, t) {
+    this.snapLines = 0;
+    const points = this.mapPoints();
+    if (!this.snapToggle.checked || !points) return;
+    const { codebook } = this.data;
+    const nearest = this.nearestCodes(points, codebook);
+    ctx.strokeStyle = CODEBOOK.snapLine;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let i = 0; i < nearest.length; i++) {
+      ctx.moveTo(t.px(points[2 * i]), t.py(points[2 * i + 1]));
+      ctx.lineTo(t.px(codebook[2 * nearest[i]]), t.py(codebook[2 * nearest[i] + 1]));
+    }
+    ctx.stroke();
+    this.snapLines = nearest.length;
+  }
+
   over(ctx, t) {
     if (!this.onMap()) return;
+    this.drawSnaps(ctx, t);
     const { codebook, usage } = this.data;
     const r = CODEBOOK.markerRadius;
     ctx.lineWidth = 1.5;
@@ -164,6 +209,13 @@ export class CodebookView {
       used,
       perplexity,
       fills,
+      snapLines: this.snapLines,
+      // The points and codebook the last snap lines were drawn for, and each point's code.
+      snap: this.snapCache && {
+        points: Array.from(this.snapCache.points),
+        codebook: Array.from(this.snapCache.codebook),
+        nearest: Array.from(this.snapCache.nearest),
+      },
     };
   }
 }
