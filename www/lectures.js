@@ -7,13 +7,11 @@
 // `choices` (shipped checkpoints by name, the first opened; more than one gives a button for
 // each) or `live` (model and training settings for a new model, trained at once), and `views`:
 // `manifold` (the decoded manifold on the map), `select` (a test image to follow in the
-// reparameterization panel) and `panel` (the id of the panel to bring into view).
-//
-// Presets the issue asks for that need views not in this page yet: the VAE filling the space
-// beside an autoencoder (a side-by-side view), β from 0.1 to 10 with posterior collapse (KL
-// per latent dimension; checkpoints vae-10d-beta0.1 … vae-10d-beta10 ship), interpolation in
-// seven steps (an interpolation strip), symbolic images with l = 16 codes (a code-grid editor;
-// checkpoint vq-l16 ships).
+// reparameterization and symbolic-image panels), `panel` (the id of the panel to bring into
+// view, or a list of ids, shown in that order) and, once the checkpoint is in, optionally
+// `compare` (`{kind, checkpoint}`: a shipped checkpoint as the side-by-side model),
+// `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
+// `randomCodes` (decode random code grids in the symbolic-image panel).
 
 import { SETTINGS } from './config.js';
 
@@ -83,5 +81,51 @@ export const LECTURES = [
       { label: 'EMA + dead-code restart', checkpoint: 'vq-k128-ema-restart' },
     ],
     views: { manifold: false, select: null, panel: 'codebook' },
+  },
+  {
+    id: 'vae-fills-space',
+    title: 'The VAE fills the space',
+    caption:
+      'The same network trained two ways: the main map is an autoencoder, the side-by-side map a VAE, ' +
+      'both with the decoder’s image of each point of the plane under the test codes. ' +
+      'The autoencoder’s clusters leave gaps that decode to smudges; the VAE’s KL term pulls every q(z|x) towards N(0, I), ' +
+      'so its codes pack around the origin and the plane between them decodes to digits.',
+    choices: [{ label: 'Autoencoder and VAE, d = 2', checkpoint: 'ae-2d' }],
+    views: { manifold: true, select: null, panel: 'compare', compare: { kind: 'vae', checkpoint: 'vae-2d' } },
+  },
+  {
+    id: 'beta',
+    title: 'β from 0.1 to 10 and posterior collapse',
+    caption:
+      'The same 10-D VAE trained with the KL term weighted by β: the bars give each latent dimension’s KL on test images, ' +
+      'the grid decodes z drawn from the prior. The larger β, the less information z carries (the total falls): compare the samples; ' +
+      'at β = 10 some dimensions fall below the dashed line — posterior collapse: their q(z|x) is the prior and the decoder ignores them.',
+    choices: [
+      { label: 'β = 0.1', checkpoint: 'vae-10d-beta0.1' },
+      { label: 'β = 1', checkpoint: 'vae-10d' },
+      { label: 'β = 4', checkpoint: 'vae-10d-beta4' },
+      { label: 'β = 10', checkpoint: 'vae-10d-beta10' },
+    ],
+    views: { manifold: false, select: null, panel: ['kl-dims', 'generation'] },
+  },
+  {
+    id: 'interpolation',
+    title: 'Interpolation in 7 steps',
+    caption:
+      'Two test digits of different classes, A and B, encoded by a 2-D VAE: the arrow on the map is the straight line ' +
+      'from A’s mean μ to B’s, and the strip decodes seven evenly spaced points on it, A’s first. ' +
+      'The KL term left no gaps between the clusters, so each point on the way decodes to a digit, of the classes the arrow crosses.',
+    choices: [{ label: 'VAE, d = 2', checkpoint: 'vae-2d' }],
+    views: { manifold: false, select: null, panel: 'interpolation', interpolate: { a: 3, b: 2, steps: 7 } },
+  },
+  {
+    id: 'symbolic',
+    title: 'Symbolic images',
+    caption:
+      'A VQ-VAE that describes an image by l = 16 vectors, each replaced by the nearest of K = 16 codes in a 2-D code space: ' +
+      'the picked test digit becomes a 4 × 4 grid of code indices, a discrete image of l · log₂ K bits. ' +
+      'Change a cell to swap one code; Random codes decodes grids drawn uniformly, a prior that knows nothing of digits.',
+    choices: [{ label: 'VQ-VAE, K = 16, D = 2, l = 16', checkpoint: 'vq-l16' }],
+    views: { manifold: false, select: 0, panel: 'symbolic', randomCodes: true },
   },
 ];

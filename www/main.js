@@ -666,6 +666,7 @@ function onLoaded(name, step) {
   if (name === requestedCheckpoint) setUrlParam('checkpoint', name);
   else deleteUrlParam('checkpoint');
   requestedCheckpoint = null;
+  if (lectureLoading?.checkpoint === name) lectureLoaded(lectureLoading.preset);
 }
 
 let downloadUrl = null;
@@ -755,13 +756,22 @@ function checkpointManifest() {
 async function loadCheckpoint(name) {
   // Set before the manifest arrives: the data loading first must not drop it from the URL.
   requestedCheckpoint = name;
+  let source;
+  try {
+    source = await checkpointSource(name);
+  } catch (err) {
+    requestedCheckpoint = null;
+    throw err;
+  }
+  send(cmd.loadCheckpoint(source.url, name, source.dataset));
+}
+
+/** Where shipped checkpoint `name` is (`{url, dataset}`); its hash in the address lets caches keep it. */
+async function checkpointSource(name) {
   const manifest = await checkpointManifest();
   const entry = manifest.checkpoints.find((c) => c.name === name);
-  if (!entry) {
-    requestedCheckpoint = null;
-    throw new Error(`There is no pretrained model "${name}".`);
-  }
-  send(cmd.loadCheckpoint(`checkpoints/${entry.file}?v=${entry.sha256.slice(0, 16)}`, name, manifest.dataset));
+  if (!entry) throw new Error(`There is no pretrained model "${name}".`);
+  return { url: `checkpoints/${entry.file}?v=${entry.sha256.slice(0, 16)}`, dataset: manifest.dataset };
 }
 
 // ---- Lectures ----
@@ -780,19 +790,43 @@ function openLecture(preset, choice) {
     newModel(preset.live.model, preset.live.train);
     send(cmd.train());
   } else {
+    lectureLoading = { preset, checkpoint: choice.checkpoint };
     loadCheckpoint(choice.checkpoint).catch((err) => showError(err.message));
   }
   const { manifold, select, panel } = preset.views;
+  // A comparison left on from before would train beside another preset's picture.
+  if (!preset.views.compare && compare.active) setComparing(false);
   if (controls.showManifold.checked !== manifold) {
     controls.showManifold.checked = manifold;
     controls.showManifold.dispatchEvent(new Event('change'));
   }
   if (select !== null) selectDigit(select);
-  // The lecture's panel moves up to just under its caption, beside the map.
+  // The lecture's panels move up to just under its caption, beside the map.
   if (panel) {
-    $('lecture-panel').after($(panel));
-    $(panel).scrollIntoView({ block: 'nearest' });
+    const panels = [panel].flat().map($);
+    $('lecture-panel').after(...panels);
+    panels[0].scrollIntoView({ block: 'nearest' });
   }
+}
+
+/** The preset whose checkpoint is on its way: the views that need the model wait for it. */
+let lectureLoading = null;
+
+/** The preset's checkpoint is in: the second model, the interpolation and the random codes follow. */
+function lectureLoaded(preset) {
+  lectureLoading = null;
+  const { compare: partner, interpolate, randomCodes } = preset.views;
+  if (partner) {
+    setComparing(true, partner.kind);
+    checkpointSource(partner.checkpoint)
+      .then(({ url, dataset }) => {
+        compare.showCheckpoint(partner.kind, url, partner.checkpoint, dataset);
+        setUrlParam('compare', compare.kind);
+      })
+      .catch((err) => showError(err.message));
+  }
+  if (interpolate) interpolation.setPair(interpolate.a, interpolate.b, interpolate.steps);
+  if (randomCodes) symbolic.drawRandom();
 }
 
 // A link names a lecture (and which of its models), or just a pretrained model; either loads

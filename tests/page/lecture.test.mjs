@@ -243,6 +243,105 @@ test('the page is installable, and after the first visit it reloads, trains and 
   await context.close();
 });
 
+/** Ink (grey below 128) in each of `count` 28×28 tiles side by side on canvas `selector`. */
+async function inkPerTile(page, selector, count) {
+  const pixels = await greys(page, selector);
+  const width = 28 * count;
+  assert.equal(pixels.length, width * 28, `${selector} holds ${count} images in a row`);
+  return Array.from({ length: count }, (_, k) => pixels.filter((v, p) => Math.floor((p % width) / 28) === k && v < 128).length);
+}
+
+/** What each preset that needs more than a model, a panel and a caption must show. */
+const SHOWS = {
+  // Two maps, each with its points and its decoded manifold; the second model is the shipped VAE.
+  'vae-fills-space': async (page, lecture) => {
+    const { checkpoint } = lecture.views.compare;
+    const entry = manifest.checkpoints.find((c) => c.name === checkpoint);
+    // The checkpoint's step tells it from a partner trained here, which would have the same settings.
+    await page.waitForFunction(
+      (steps) => {
+        const c = window.latentLab.compare();
+        return c.active && c.step === steps && c.phase === 'paused' && c.plane.length > 0 && c.manifold.n > 0;
+      },
+      entry.steps,
+      { timeout: 60_000 },
+    );
+    assert.deepEqual((await page.evaluate(() => window.latentLab.compare())).settings.model, entry.model);
+    const points = await page.evaluate(() => [window.latentLab.scatter(), window.latentLab.compare()].map((s) => s.plane.length / 2));
+    console.log(`side by side: ${points.join(' and ')} points`);
+    assert.ok(points[0] > 0 && points[0] === points[1], 'both maps have the same test images as points');
+    assert.ok((await page.evaluate(() => window.latentLab.manifold())).n > 0, 'the main map shows its manifold');
+    assert.equal((await page.evaluate(() => window.latentLab.compare())).kind, 'vae');
+    assert.match(await page.locator('#compare [data-role="status"]').textContent(), new RegExp(`step ${entry.steps.toLocaleString('en-US')} · test loss`));
+    assert.equal(new URL(page.url()).searchParams.get('compare'), 'vae');
+  },
+  // Each β: its model, ten KL bars from the test images, and prior samples.
+  beta: async (page, lecture) => {
+    const total = {};
+    for (const { label, checkpoint } of lecture.choices) {
+      await page.getByRole('button', { name: label, exact: true }).click();
+      await page.waitForFunction((n) => window.latentLab.state().loaded?.name === n && window.latentLab.state().lastEval, checkpoint, {
+        timeout: 30_000,
+      });
+      const entry = manifest.checkpoints.find((c) => c.name === checkpoint);
+      assert.deepEqual((await page.evaluate(() => window.latentLab.state())).settings.model, entry.model);
+      await page.waitForFunction(() => {
+        const k = window.latentLab.klBars();
+        return k.visible && k.test?.length === 10 && k.bars === 10;
+      });
+      const bars = await page.evaluate(() => window.latentLab.klBars());
+      assert.deepEqual(bars.test, (await page.evaluate(() => window.latentLab.state())).lastEval.klPerDim);
+      total[checkpoint] = bars.test.reduce((a, b) => a + b, 0);
+      console.log(`${label}: KL ${total[checkpoint].toFixed(2)} nats, collapsed ${JSON.stringify(bars.collapsed)} (trainer: ${entry.test.kl.toFixed(2)})`);
+      if (checkpoint === 'vae-10d-beta0.1') assert.deepEqual(bars.collapsed, [], 'β = 0.1 uses every dimension');
+      if (checkpoint === 'vae-10d-beta10') assert.ok(bars.collapsed.length > 0, 'β = 10 collapses some dimensions');
+      assert.equal(await page.getByRole('button', { name: label, exact: true }).getAttribute('aria-pressed'), 'true');
+      assert.ok((await page.evaluate(() => window.latentLab.generation()))?.count > 0, 'prior samples are shown');
+      await page.waitForTimeout(500);
+      await screenshot(page, `lecture-beta-${entry.model.beta}`);
+    }
+    const kl = lecture.choices.map((c) => total[c.checkpoint]);
+    assert.ok(kl.every((v, i) => i === 0 || v < kl[i - 1]), `the KL falls as β grows: ${kl.map((v) => v.toFixed(2))}`);
+  },
+  // Seven decoded points between two digits of different classes, and the arrow on the map.
+  interpolation: async (page, lecture) => {
+    const { a, b, steps } = lecture.views.interpolate;
+    await page.waitForFunction(
+      ([a, b, steps]) => {
+        const s = window.latentLab.interpolation();
+        return s.shown?.a === a && s.shown?.b === b && s.shown.steps === steps && s.arrowDrawn;
+      },
+      [a, b, steps],
+      { timeout: 30_000 },
+    );
+    const { shown } = await page.evaluate(() => window.latentLab.interpolation());
+    assert.notEqual(shown.labels[0], shown.labels[1], 'A and B are of different classes');
+    assert.equal(shown.path.length, 2 * steps, 'a dot on the arrow per decoded point');
+    const ink = await inkPerTile(page, '#interpolation [data-role="strip"]', steps);
+    console.log(`interpolation ${a} (class ${shown.labels[0]}) → ${b} (class ${shown.labels[1]}): ink per image ${ink}`);
+    assert.ok(ink.every((n) => n > 20), 'each of the seven images shows a drawing');
+  },
+  // The picked digit as 16 code cells, its decoded grid, and decoded random grids.
+  symbolic: async (page, lecture) => {
+    await page.waitForFunction(
+      (index) => {
+        const s = window.latentLab.symbolic();
+        return s.visible && s.index === index && s.grid?.length === 16 && s.shown?.grid && s.shown.random > 0;
+      },
+      lecture.views.select,
+      { timeout: 30_000 },
+    );
+    const s = await page.evaluate(() => window.latentLab.symbolic());
+    assert.equal(s.cells, 16);
+    assert.equal(await page.locator('#symbolic .code-cell').count(), 16, '16 cells on screen');
+    assert.ok(s.grid.every((c) => c >= 0 && c < 16));
+    const ink = await inkPerTile(page, '#symbolic [data-role="random-images"]', s.shown.random);
+    console.log(`symbolic: codes ${s.grid.join(' ')}; random grids' ink ${ink}`);
+    assert.ok(await page.locator('#symbolic [data-role="random-images"]').isVisible(), 'random-code samples are shown');
+    assert.ok(ink.some((n) => n > 0), 'the random grids decode to something');
+  },
+};
+
 test('every lecture opens its model, its views and its caption', async () => {
   const { page, problems } = await openPage(env.server.url);
   const state = () => page.evaluate(() => window.latentLab.state());
@@ -275,9 +374,14 @@ test('every lecture opens its model, its views and its caption', async () => {
     else assert.equal((await page.evaluate(() => window.latentLab.manifold())).n, 0);
     if (select !== null) await page.waitForFunction((i) => window.latentLab.reparam()?.index === i, select, { timeout: 30_000 });
     if (panel) {
-      const box = await page.locator(`#${panel}`).boundingBox();
-      assert.ok(box.y < 800 && box.y + Math.min(box.height, 100) > 0, `${panel} is brought into view`);
+      const ids = [panel].flat();
+      const box = await page.locator(`#${ids[0]}`).boundingBox();
+      assert.ok(box.y < 800 && box.y + Math.min(box.height, 100) > 0, `${ids[0]} is brought into view`);
+      // The others follow it, in order, just under the caption.
+      const order = await page.evaluate(() => [...document.querySelectorAll('#lecture-panel ~ section')].map((el) => el.id));
+      assert.deepEqual(order.slice(0, ids.length), ids);
     }
+    await SHOWS[lecture.id]?.(page, lecture);
     assert.equal(await page.locator('#lecture-panel [data-role="caption"]').textContent(), lecture.caption);
     assert.equal(new URL(page.url()).searchParams.get('lecture'), lecture.id);
     console.log(`${lecture.id}: open after ${Date.now() - started} ms`);
@@ -287,6 +391,7 @@ test('every lecture opens its model, its views and its caption', async () => {
 
   // Codebook collapse: the page counts the codes used on the test set, as the trainer did.
   const collapse = LECTURES.find((l) => l.id === 'codebook-collapse');
+  await page.getByLabel('Lecture').selectOption(collapse.id);
   const used = {};
   for (const { label, checkpoint } of collapse.choices) {
     await page.getByRole('button', { name: label, exact: true }).click();

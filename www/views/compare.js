@@ -148,6 +148,20 @@ export class CompareView {
     }
   }
 
+  /**
+   * Makes the shipped checkpoint at `url` (of kind `kind`, on `dataset`) the second model: its
+   * worker loads it after the data, in place of a partner trained from scratch, so both maps
+   * show trained models at once. The comparison must be on.
+   */
+  showCheckpoint(kind, url, name, dataset) {
+    if (kind !== this.kind && [...this.partner.options].some((o) => o.value === kind)) {
+      this.partner.value = kind;
+      this.kind = kind;
+      this.sync();
+    }
+    this.send(cmd.loadCheckpoint(url, name, dataset));
+  }
+
   send(message) {
     this.worker?.postMessage(message);
   }
@@ -212,6 +226,10 @@ export class CompareView {
       case Msg.REPORT:
         if (m.step) this.report = m.step;
         if (m.evaluation) this.evaluation = m.evaluation;
+        break;
+      case Msg.LOADED:
+        // A shipped checkpoint (showCheckpoint) counts on from the step it was saved at.
+        this.report = { step: m.step };
         break;
       case Msg.SCATTER:
         this.scatter.setData(m.plane, m.labels);

@@ -71,6 +71,17 @@ export class InterpolationView {
     this.request();
   }
 
+  /** Sets A, B and the number of points at once (a lecture preset), with one request. */
+  setPair(a, b, steps) {
+    this.steps = Math.min(INTERPOLATION.maxSteps, Math.max(INTERPOLATION.minSteps, steps));
+    this.stepsInput.value = this.steps;
+    this.a = a;
+    this.b = b;
+    this.inputs.a.value = a;
+    this.inputs.b.value = b;
+    this.request();
+  }
+
   request() {
     this.onChange(this.a, this.b, this.steps);
     if (this.a === null || this.b === null) this.clearShown();
