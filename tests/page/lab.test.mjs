@@ -118,7 +118,7 @@ test('an autoencoder from the URL shows its loss and tiles its map with the deco
   const { model } = await page.evaluate(() => window.latentLab.state().settings);
   assert.equal(model.kind, 'ae');
   assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), 'ae');
-  assert.equal(await page.getByLabel('β').isVisible(), false, 'an autoencoder has no β');
+  assert.equal(await page.getByLabel('β', { exact: true }).isVisible(), false, 'an autoencoder has no β');
   // An autoencoder's loss is its reconstruction error alone.
   const rows = await page.locator('#metrics tbody tr:visible th').allTextContents();
   assert.deepEqual(rows, ['reconstruction']);
