@@ -143,6 +143,11 @@ test('a finger draws on the pad too, without scrolling the page', async () => {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   await page.goto(env.server.url);
   await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  // Panels above the pad grow as training pictures arrive; without scroll anchoring that moves
+  // content, not scrollY, so scrollY changes only if the stroke itself scrolled the page.
+  await page.evaluate(() => {
+    document.documentElement.style.overflowAnchor = 'none';
+  });
   const pad = page.locator('#drawpad [data-role="pad"]');
   await pad.scrollIntoViewIfNeeded();
   const box = await pad.boundingBox();
