@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, greys, openLoadedPage, servePage } from './harness.mjs';
 import { CURVE, DIM_ROWS, SYMBOLIC } from '../../www/config.js';
 
 // A picture counts as drawn when at least this many pixels are ink, and as changed when at
@@ -16,15 +16,7 @@ const IMAGE = 784;
 
 const env = servePage();
 
-async function openPage(query) {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}${query}`);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+const openPage = (query) => openLoadedPage(env.browser, `${env.server.url}${query}`);
 
 /**
  * Trains until `steps` optimizer steps and `evaluations` held-out evaluations are in (the
@@ -41,15 +33,6 @@ async function trainUntil(page, steps, evaluations) {
   await page.waitForFunction(() => window.latentLab.state().phase === 'paused');
   // The pause sends a last scatter and evaluation; let the map's view ease onto it.
   await page.waitForTimeout(1500);
-}
-
-/** Grey levels (0 ink … 255 paper) of a canvas's backing pixels. */
-async function greys(page, selector) {
-  return page.evaluate((sel) => {
-    const canvas = document.querySelector(sel);
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return Array.from({ length: data.length / 4 }, (_, p) => data[4 * p]);
-  }, selector);
 }
 
 /** Image k (28 × 28 grey levels) of a strip `cols` images wide. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
 import { MANIFOLD, PALETTE } from '../../www/config.js';
 
 const TRAINING_TIMEOUT = 120_000;
@@ -14,15 +14,8 @@ const MIN_PIXELS = 30;
 
 const env = servePage();
 
-async function openLoadedPage(query = '') {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}${query}`);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+/** A fresh page at 1280×800 (`query` appended to the URL) with the data loaded. */
+const openPage = (query = '') => openLoadedPage(env.browser, `${env.server.url}${query}`);
 
 async function screenshot(page, name, fullPage = false) {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -55,7 +48,7 @@ async function mapPixels(page, selector) {
 const compareState = (page) => page.evaluate(() => window.latentLab.compare());
 
 test('Compare trains a VAE beside an autoencoder on the same data and seed, both maps labelled with their manifolds', async () => {
-  const { page, problems } = await openLoadedPage('?model=ae&d=2');
+  const { page, problems } = await openPage('?model=ae&d=2');
   // The training worker and the replica that answers the sliders.
   const ownWorkers = page.workers().length;
   assert.equal(ownWorkers, 2);
@@ -169,7 +162,7 @@ async function freshModel(page, action, { model = {}, train = {} }) {
 }
 
 test('architecture, batch size and seed from the form, l and commitment β from the URL, make the model', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   assert.equal(await page.getByLabel('Batch size').isVisible(), false, 'the rarer settings wait behind More settings');
   await page.getByRole('button', { name: 'More settings' }).click();
   await page.getByLabel('Architecture').selectOption('conv');
@@ -205,7 +198,7 @@ test('architecture, batch size and seed from the form, l and commitment β from 
   await page.close();
   assert.deepEqual(problems, []);
 
-  const vq = await openLoadedPage('?model=vqvae&K=32&D=2&l=4&commitment=0.5');
+  const vq = await openPage('?model=vqvae&K=32&D=2&l=4&commitment=0.5');
   const { model } = await vq.page.evaluate(() => window.latentLab.state().settings);
   assert.deepEqual([model.kind, model.codesPerImage, model.commitment], ['vqvae', 4, 0.5]);
   await vq.page.getByRole('button', { name: 'More settings' }).click();

@@ -9,7 +9,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ARTIFACTS, WWW, servePage } from './harness.mjs';
+import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
 import { DRAWPAD, IDX_FILES } from '../../www/config.js';
 
 // A picture counts as drawn when at least this many pixels show it.
@@ -18,15 +18,8 @@ const TRAINING_TIMEOUT = 90_000;
 
 const env = servePage();
 
-async function openLoadedPage() {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(env.server.url);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+/** A fresh page at 1280×800 with the data loaded; `problems` collects console errors (its workers' too). */
+const openPage = () => openLoadedPage(env.browser, env.server.url);
 
 async function screenshot(page, name, fullPage = false) {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -81,7 +74,7 @@ function geometry(pixels) {
 }
 
 test('a digit drawn with the mouse gets a star on the map and a reconstruction, and follows training', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   await page.click('#train');
   await page.waitForFunction(() => window.latentLab.state().step >= 30, null, { timeout: TRAINING_TIMEOUT });
   assert.equal((await canvasCounts(page, '#scatter', DRAWPAD.markerFill)).exact, 0, 'no star before drawing');
@@ -137,12 +130,7 @@ test('a digit drawn with the mouse gets a star on the map and a reconstruction, 
 
 test('a finger draws on the pad too, without scrolling the page', async () => {
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(env.server.url);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  const { page, problems } = await openLoadedPage(context, env.server.url);
   // Panels above the pad grow as training pictures arrive; without scroll anchoring that moves
   // content, not scrollY, so scrollY changes only if the stroke itself scrolled the page.
   await page.evaluate(() => {
@@ -174,7 +162,7 @@ const mnist = (name) => readFile(`${WWW}data/mnist/${name}`);
 const [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
 
 test('broken or incomplete IDX uploads are refused with a message while training on MNIST goes on', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   await page.click('#train');
   await page.waitForFunction(() => window.latentLab.state().step >= 20, null, { timeout: TRAINING_TIMEOUT });
   const error = page.locator('#error');
@@ -229,7 +217,7 @@ test('broken or incomplete IDX uploads are refused with a message while training
 });
 
 test('four renamed Fashion-MNIST files are sorted by header and size, load and train', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   await page.waitForFunction(() => window.latentLab.scatter().labels.length === 3000);
   const mnistLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
   // Names that say nothing: the magic number tells images from labels, the count training from test.

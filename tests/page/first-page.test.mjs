@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, WWW, servePage } from './harness.mjs';
+import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
 import { mkdir, stat } from 'node:fs/promises';
 import { IDX_FILES, PALETTE } from '../../www/config.js';
 
@@ -22,17 +22,8 @@ const MIN_PIXELS_PER_COLOUR = 20;
 
 const env = servePage();
 
-/** A fresh page at 1280×800 with the data loaded; `problems` collects console errors. */
-async function openLoadedPage() {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  // Console messages of the page's workers arrive here too.
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(env.server.url);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+/** A fresh page at 1280×800 with the data loaded; `problems` collects console errors (its workers' too). */
+const openPage = () => openLoadedPage(env.browser, env.server.url);
 
 const trainLossCell = '#metrics td[data-source="train"][data-metric="loss"]';
 
@@ -96,7 +87,7 @@ async function paletteCounts(page) {
 }
 
 test('training separates the digits in the scatter within seconds', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   const initial = await page.evaluate(() => window.latentLab.state());
   assert.equal(initial.phase, 'ready');
   // The download bar counted every byte of the four files against the announced total.
@@ -150,7 +141,7 @@ test('training separates the digits in the scatter within seconds', async () => 
 });
 
 test('a learning rate that blows up training shows the error and the page carries on', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   const testLossCell = '#metrics td[data-source="test"][data-metric="loss"]';
   await page.waitForFunction((sel) => Number(document.querySelector(sel).textContent) > 0, testLossCell);
   const untrainedLoss = Number(await page.locator(testLossCell).textContent());

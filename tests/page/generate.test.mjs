@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, greys, openLoadedPage, servePage } from './harness.mjs';
 import { mkdir } from 'node:fs/promises';
 
 const TRAIN_MS = 4000;
@@ -14,25 +14,11 @@ const MIN_PIXELS = 30;
 
 const env = servePage();
 
-/** Grey levels (0 ink … 255 paper) of a canvas's backing pixels. */
-async function greys(page, selector) {
-  return page.evaluate((sel) => {
-    const canvas = document.querySelector(sel);
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return Array.from({ length: data.length / 4 }, (_, p) => data[4 * p]);
-  }, selector);
-}
-
 const ink = (pixels) => pixels.filter((v) => v < 128).length;
 const differing = (a, b) => a.filter((v, i) => Math.abs(v - b[i]) > 8).length;
 
 test('a trained VAE generates digits from the prior, and its sliders move the decoded z', async () => {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}?model=vae&d=2`);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+  const { page, problems } = await openLoadedPage(env.browser, `${env.server.url}?model=vae&d=2`);
   await page.waitForFunction(() => window.latentLab.generation() !== null);
   assert.equal(await page.locator('#generation [data-role="caption"]').textContent(), 'z ~ N(0, I), decoded.');
 

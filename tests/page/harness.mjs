@@ -22,3 +22,34 @@ export function servePage() {
   });
   return env;
 }
+
+/** Console errors and uncaught exceptions of `page` (its workers' included), as they happen. */
+export function collectProblems(page) {
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+/**
+ * Opens `url` in a new page of `target` — a Browser (1280×800, plus `pageOptions`) or a
+ * BrowserContext — and waits until `ready` is enabled (the data is in and a model exists).
+ * `problems` collects console errors.
+ */
+export async function openLoadedPage(target, url, { ready = '#train:enabled', timeout = 60_000, ...pageOptions } = {}) {
+  const isBrowser = typeof target.newContext === 'function';
+  const page = isBrowser ? await target.newPage({ viewport: { width: 1280, height: 800 }, ...pageOptions }) : await target.newPage();
+  const problems = collectProblems(page);
+  await page.goto(url);
+  await page.locator(ready).waitFor({ timeout });
+  return { page, problems };
+}
+
+/** Grey levels (0 ink … 255 paper) of a canvas's backing pixels. */
+export async function greys(page, selector) {
+  return page.evaluate((sel) => {
+    const canvas = document.querySelector(sel);
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    return Array.from({ length: data.length / 4 }, (_, p) => data[4 * p]);
+  }, selector);
+}

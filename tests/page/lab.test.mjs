@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
 import { mkdir } from 'node:fs/promises';
 import { MANIFOLD, PALETTE } from '../../www/config.js';
 
@@ -16,15 +16,7 @@ const MIN_PIXELS = 30;
 const env = servePage();
 
 /** A fresh page at 1280×800 (`query` appended to the URL) with the data loaded. */
-async function openLoadedPage(query = '') {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}${query}`);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+const openPage = (query = '') => openLoadedPage(env.browser, `${env.server.url}${query}`);
 
 /** Trains for `ms`, then pauses and waits until the paused model's pictures are in. */
 async function trainFor(page, ms) {
@@ -64,7 +56,7 @@ async function canvasPixels(page, selector, inset = null) {
 const PLOT_INSET = [47, 15, 15, 39];
 
 test('a VQ-VAE with K = 16, D = 2 draws one Voronoi cell per code and counts every test image', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   await page.getByLabel('Model', { exact: true }).selectOption('vqvae');
   await page.getByLabel('K', { exact: true }).fill('16');
   await page.getByLabel('D', { exact: true }).fill('2');
@@ -114,7 +106,7 @@ test('a VQ-VAE with K = 16, D = 2 draws one Voronoi cell per code and counts eve
 });
 
 test('an autoencoder from the URL shows its loss and tiles its map with the decoded manifold', async () => {
-  const { page, problems } = await openLoadedPage('?model=ae&d=2');
+  const { page, problems } = await openPage('?model=ae&d=2');
   const { model } = await page.evaluate(() => window.latentLab.state().settings);
   assert.equal(model.kind, 'ae');
   assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), 'ae');
@@ -156,7 +148,7 @@ test('an autoencoder from the URL shows its loss and tiles its map with the deco
 });
 
 test('drawing ε for a picked VAE digit puts z = μ + σ ⊙ ε on the map and decodes it', async () => {
-  const { page, problems } = await openLoadedPage();
+  const { page, problems } = await openPage();
   await trainFor(page, TRAIN_MS);
   const at = await page.evaluate(() => window.latentLab.pointOnScreen(0));
   await page.mouse.click(at.x, at.y);

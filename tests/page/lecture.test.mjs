@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { ARTIFACTS, WWW, servePage } from './harness.mjs';
+import { ARTIFACTS, WWW, greys, openLoadedPage, servePage } from './harness.mjs';
 import { startServer } from './server.mjs';
 import { LECTURES } from '../../www/lectures.js';
 
@@ -17,15 +17,7 @@ const env = servePage();
 const manifest = JSON.parse(await readFile(`${WWW}checkpoints/manifest.json`, 'utf8'));
 
 /** A page at 1280×800 in `context` (a new one by default); `problems` collects console errors. */
-async function openPage(url, context = null) {
-  const page = context ? await context.newPage() : await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(url);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+const openPage = (url, context = null) => openLoadedPage(context ?? env.browser, url);
 
 async function screenshot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
@@ -39,15 +31,6 @@ async function trainFor(page, ms) {
   await page.click('#train');
   await page.waitForFunction(() => window.latentLab.state().phase === 'paused');
   await page.waitForTimeout(500);
-}
-
-/** Grey levels (0 ink … 255 paper) of a canvas's backing pixels. */
-async function greys(page, selector) {
-  return page.evaluate((sel) => {
-    const canvas = document.querySelector(sel);
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    return Array.from({ length: data.length / 4 }, (_, p) => data[4 * p]);
-  }, selector);
 }
 
 const differing = (a, b) => a.filter((v, i) => Math.abs(v - b[i]) > 0).length;

@@ -7,22 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
 import { MANIFOLD, SCATTER } from '../../www/config.js';
 
 const TRAIN_MS = 3000;
 const env = servePage();
 
 /** A fresh page at 1280×800 (`query` appended to the URL) with the data loaded. */
-async function openLoadedPage(query = '') {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}${query}`);
-  await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
-  return { page, problems };
-}
+const openPage = (query = '') => openLoadedPage(env.browser, `${env.server.url}${query}`, { acceptDownloads: true });
 
 /** Trains for `ms`, then pauses and waits until the paused model's map has settled. */
 async function trainFor(page, ms) {
@@ -94,7 +86,7 @@ async function visiblePoint(page, avoid) {
 const onScreen = (page, i) => page.evaluate((index) => window.latentLab.pointOnScreen(index), i);
 
 test('the wheel zooms about the cursor, a drag pans, training keeps the view and Reset view fits again', async () => {
-  const { page, problems } = await openLoadedPage('?model=vae&d=2&manifold=1');
+  const { page, problems } = await openPage('?model=vae&d=2&manifold=1');
   await trainFor(page, TRAIN_MS);
   const fitted = await map(page);
   assert.equal(fitted.zoomed, false);
@@ -175,7 +167,7 @@ test('the wheel zooms about the cursor, a drag pans, training keeps the view and
 });
 
 test('the VQ-VAE’s Voronoi cells are drawn again for the zoomed rectangle', async () => {
-  const { page, problems } = await openLoadedPage('?model=vqvae&K=16&D=2');
+  const { page, problems } = await openPage('?model=vqvae&K=16&D=2');
   await trainFor(page, TRAIN_MS);
   const c = await plotCentre(page);
   await page.mouse.move(c.x, c.y);
@@ -196,7 +188,7 @@ test('the VQ-VAE’s Voronoi cells are drawn again for the zoomed rectangle', as
 });
 
 test('from the keyboard: Tab to the map, arrows step between points, Enter picks, Escape clears', async () => {
-  const { page, problems } = await openLoadedPage('?model=vae&d=2');
+  const { page, problems } = await openPage('?model=vae&d=2');
   await trainFor(page, TRAIN_MS);
   await page.getByLabel('Decoded manifold').focus();
   await page.keyboard.press('Tab');
@@ -262,7 +254,7 @@ function pngSize(bytes) {
 }
 
 test('Export codes writes every test image’s μ and log σ², and Export PNG saves the map and the panels', async () => {
-  const { page, problems } = await openLoadedPage('?model=vae&d=2');
+  const { page, problems } = await openPage('?model=vae&d=2');
   await trainFor(page, TRAIN_MS);
   const csv = await download(page, () => page.getByRole('button', { name: 'Export codes (CSV)' }).click());
   const lines = csv.bytes.toString('utf8').trimEnd().split('\n');
@@ -319,7 +311,7 @@ async function darkNear(page, points, radius = 2) {
 }
 
 test('hovering a point shows its image, the model’s reconstruction and its class beside the pointer', async () => {
-  const { page, problems } = await openLoadedPage('?model=vae&d=2');
+  const { page, problems } = await openPage('?model=vae&d=2');
   await trainFor(page, TRAIN_MS);
   const c = await plotCentre(page);
   const i = await visiblePoint(page, c);
@@ -361,7 +353,7 @@ test('hovering a point shows its image, the model’s reconstruction and its cla
 });
 
 test('a VAE with d = 4 draws the projected σ ellipse and the projected ε samples of a picked digit', async () => {
-  const { page, problems } = await openLoadedPage('?model=vae&d=4');
+  const { page, problems } = await openPage('?model=vae&d=4');
   assert.equal((await page.evaluate(() => window.latentLab.state().settings)).model.latentDim, 4);
   await trainFor(page, TRAIN_MS);
   const c = await plotCentre(page);

@@ -4,19 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, servePage } from './harness.mjs';
+import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
 
 const env = servePage();
 
-async function openReady(query) {
-  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto(`${env.server.url}${query}`);
-  await page.locator('#step:enabled').waitFor({ timeout: 120_000 });
-  return { page, problems };
-}
+// A Step needs a model on loaded data: the Step button is enabled then.
+const openReady = (query) => openLoadedPage(env.browser, `${env.server.url}${query}`, { ready: '#step:enabled', timeout: 120_000 });
 
 /** Dark pixels of a canvas (ink on white paper). */
 const ink = (page, selector) =>
