@@ -4,6 +4,7 @@
 
 import { CURVE, KL_BARS } from '../config.js';
 import { fitCanvas } from './axes.js';
+import { throttled } from './throttle.js';
 
 const PAD = { left: 46, right: 8, top: 10, bottom: 32 };
 
@@ -13,8 +14,8 @@ export class KlBarsView {
     this.panel = panel;
     this.canvas = panel.querySelector('[data-role="bars"]');
     this.summary = panel.querySelector('[data-role="summary"]');
-    this.timer = 0;
-    this.drawnAt = -Infinity;
+    /** Redraws at most every KL_BARS.redrawMs, however often reports arrive. */
+    this.requestDraw = throttled(() => this.draw(), KL_BARS.redrawMs);
     this.bars = 0; // bars drawn on the last draw
     this.clear();
     this.ctx = fitCanvas(this.canvas, () => this.draw());
@@ -48,16 +49,6 @@ export class KlBarsView {
   collapsed() {
     const kl = this.test ?? this.train;
     return kl ? kl.flatMap((v, j) => (v < KL_BARS.collapsed ? [j] : [])) : [];
-  }
-
-  requestDraw() {
-    if (this.timer) return;
-    const wait = Math.max(0, this.drawnAt + KL_BARS.redrawMs - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = 0;
-      this.drawnAt = performance.now();
-      this.draw();
-    }, wait);
   }
 
   draw() {

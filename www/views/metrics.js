@@ -6,6 +6,7 @@
 
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { CURVE, LOSS_CHARTS } from '../config.js';
+import { throttled } from './throttle.js';
 
 const METRICS = ['loss', 'recon', 'kl', 'codebookLoss', 'commitmentLoss', 'codesUsed', 'perplexity'];
 const LOSS_NAMES = { ae: 'reconstruction', vae: 'loss (−ELBO)', vqvae: 'loss' };
@@ -65,8 +66,8 @@ export class MetricsView {
     this.model = null;
     /** `{term, plot, value}` per chart of the current model kind. */
     this.charts = [];
-    this.timer = 0;
-    this.drawnAt = -Infinity;
+    /** Redraws at most every LOSS_CHARTS.redrawMs, however often reports arrive. */
+    this.requestDraw = throttled(() => this.draw(), LOSS_CHARTS.redrawMs);
     new ResizeObserver(() => this.resize()).observe(chartsHost);
     this.clear();
   }
@@ -242,17 +243,6 @@ export class MetricsView {
       const width = chart.host.clientWidth;
       if (width > 0 && width !== chart.plot.width) chart.plot.setSize({ width, height: LOSS_CHARTS.height });
     }
-  }
-
-  /** Redraws at most every LOSS_CHARTS.redrawMs, however often reports arrive. */
-  requestDraw() {
-    if (this.timer) return;
-    const wait = Math.max(0, this.drawnAt + LOSS_CHARTS.redrawMs - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = 0;
-      this.drawnAt = performance.now();
-      this.draw();
-    }, wait);
   }
 
   draw() {
