@@ -7,6 +7,7 @@
 
 import init, { Session } from './pkg/latent_lab.js';
 import { Cmd, msg } from './protocol.js';
+import { asModelInput } from './views/digits.js';
 
 let session = null;
 /** The test set's IDX files until a session exists to hold them. */
@@ -32,7 +33,7 @@ const handlers = {
     if (!session || session.testLength === 0) throw new Error('no test images yet to show');
     if (!(index >= 0 && index < session.testLength)) throw new Error(`test image ${index} does not exist`);
     const image = session.testImages(index, 1);
-    const recon = new Float32Array(session.reconstruct(Float32Array.from(image, (v) => v / 255)));
+    const recon = new Float32Array(session.reconstruct(asModelInput(image)));
     const m = msg.hovered(index, session.testLabels(index + 1)[index], image, recon);
     post(m, [m.image.buffer, m.recon.buffer]);
   },

@@ -6,8 +6,8 @@
 import init, { Session, defaultConfig } from './pkg/latent_lab.js';
 import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
 import { DATASETS, GENERATION, IDX_FILES, OWN_DATA, STEP_MODE, TRAINING } from './config.js';
+import { PIXELS, asModelInput } from './views/digits.js';
 
-const PIXELS = 784;
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
 let settings = null;
@@ -494,7 +494,7 @@ function sendSelection() {
   const { index, epsilons } = selection;
   if (index >= session.testLength) throw new Error(`test image ${index} does not exist`);
   const image = session.testImages(index, 1);
-  const encoding = session.encode(Float32Array.from(image, (v) => v / 255));
+  const encoding = session.encode(asModelInput(image));
   const mu = Array.from(encoding.mean);
   const logvar = encoding.logvar ? Array.from(encoding.logvar) : null;
   const muPlane = Array.from(encoding.plane);
@@ -547,7 +547,7 @@ function sendInterpolation() {
   const images = new Uint8Array(2 * PIXELS);
   images.set(session.testImages(a, 1));
   images.set(session.testImages(b, 1), PIXELS);
-  const encoding = session.encode(Float32Array.from(images, (v) => v / 255));
+  const encoding = session.encode(asModelInput(images));
   const codes = encoding.mean;
   encoding.free();
   const [za, zb] = [codes.subarray(0, d), codes.subarray(d)];
@@ -576,7 +576,7 @@ function sendDimRows() {
   let baseLabel = null;
   const index = selection?.index ?? null;
   if (index !== null) {
-    const encoding = session.encode(Float32Array.from(session.testImages(index, 1), (v) => v / 255));
+    const encoding = session.encode(asModelInput(session.testImages(index, 1)));
     base = encoding.mean;
     encoding.free();
     baseLabel = session.testLabels(index + 1)[index];
