@@ -112,7 +112,8 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint, CheckpointError
         return Err(CheckpointError::UnsupportedVersion(version));
     }
     let field = |key: &str| meta.get(key).ok_or_else(|| CheckpointError::BadMetadata(format!("missing \"{key}\"")));
-    let model_config: ModelConfig = serde_json::from_str(field("model")?).map_err(|e| CheckpointError::BadMetadata(format!("model: {e}")))?;
+    let model_config: ModelConfig =
+        serde_json::from_str(field("model")?).map_err(|e| CheckpointError::BadMetadata(format!("model: {e}")))?;
     let train: TrainConfig = serde_json::from_str(field("train")?).map_err(|e| CheckpointError::BadMetadata(format!("train: {e}")))?;
     let step: u64 = field("step")?.parse().map_err(|e| CheckpointError::BadMetadata(format!("step: {e}")))?;
     train.validate().map_err(CheckpointError::BadMetadata)?;

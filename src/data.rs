@@ -63,17 +63,9 @@ pub enum IdxError {
     /// The product of the declared dimensions does not fit in `usize`.
     SizeOverflow { dims: Vec<u32> },
     /// Fewer data bytes than the header declares.
-    Truncated {
-        dims: Vec<u32>,
-        declared: usize,
-        actual: usize,
-    },
+    Truncated { dims: Vec<u32>, declared: usize, actual: usize },
     /// More data bytes than the header declares.
-    TrailingBytes {
-        dims: Vec<u32>,
-        declared: usize,
-        actual: usize,
-    },
+    TrailingBytes { dims: Vec<u32>, declared: usize, actual: usize },
     /// Images are not 28×28.
     WrongImageSize { rows: u32, cols: u32 },
     /// No images at all.
@@ -93,21 +85,18 @@ pub enum IdxError {
 impl fmt::Display for IdxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooShort { len, header_len } => write!(
-                f,
-                "the file is only {len} bytes long, shorter than the {header_len}-byte IDX header"
-            ),
+            Self::TooShort { len, header_len } => {
+                write!(f, "the file is only {len} bytes long, shorter than the {header_len}-byte IDX header")
+            }
             Self::BadMagic { first } => write!(
                 f,
                 "this is not an IDX file: it should start with two zero bytes but starts with \
                  0x{:02x} 0x{:02x}",
                 first[0], first[1]
             ),
-            Self::UnsupportedType { code } => write!(
-                f,
-                "the IDX data type is 0x{code:02x} ({}); only 0x08 (unsigned bytes) is supported",
-                type_name(*code)
-            ),
+            Self::UnsupportedType { code } => {
+                write!(f, "the IDX data type is 0x{code:02x} ({}); only 0x08 (unsigned bytes) is supported", type_name(*code))
+            }
             Self::WrongDimensions { expected, found } => write!(
                 f,
                 "the header declares {found} dimension(s) but {} files have {expected}{}",
@@ -118,26 +107,14 @@ impl fmt::Display for IdxError {
                     _ => "",
                 }
             ),
-            Self::SizeOverflow { dims } => write!(
-                f,
-                "the header declares {}, more bytes than this machine can address",
-                describe(dims)
-            ),
-            Self::Truncated {
-                dims,
-                declared,
-                actual,
-            } => write!(
+            Self::SizeOverflow { dims } => write!(f, "the header declares {}, more bytes than this machine can address", describe(dims)),
+            Self::Truncated { dims, declared, actual } => write!(
                 f,
                 "the header declares {} = {declared} bytes but the file holds only {actual} \
                  bytes after the header (is it cut short?)",
                 describe(dims)
             ),
-            Self::TrailingBytes {
-                dims,
-                declared,
-                actual,
-            } => write!(
+            Self::TrailingBytes { dims, declared, actual } => write!(
                 f,
                 "the header declares {} = {declared} bytes but the file holds {actual} bytes \
                  after the header, {} too many",
@@ -160,22 +137,15 @@ impl fmt::Display for IdxError {
                 "there are {images} images but {labels} labels; both files must come from the \
                  same split"
             ),
-            Self::LabelOutOfRange { index, label } => write!(
-                f,
-                "label {label} at position {index} is not a class between 0 and {}",
-                NUM_CLASSES - 1
-            ),
-            Self::Gzip(reason) => {
-                write!(
-                    f,
-                    "the gzip data is broken (truncated or corrupted): {reason}"
-                )
+            Self::LabelOutOfRange { index, label } => {
+                write!(f, "label {label} at position {index} is not a class between 0 and {}", NUM_CLASSES - 1)
             }
-            Self::TooLarge { limit } => write!(
-                f,
-                "the gzip data inflates to more than {limit} bytes ({} MiB); refusing to unpack it",
-                limit >> 20
-            ),
+            Self::Gzip(reason) => {
+                write!(f, "the gzip data is broken (truncated or corrupted): {reason}")
+            }
+            Self::TooLarge { limit } => {
+                write!(f, "the gzip data inflates to more than {limit} bytes ({} MiB); refusing to unpack it", limit >> 20)
+            }
         }
     }
 }
@@ -227,18 +197,11 @@ pub fn maybe_gunzip_with_limit(bytes: &[u8], limit: usize) -> Result<Cow<'_, [u8
     // doubling (and the doubled peak in the wasm heap) of a growing Vec. It is only a hint:
     // deflate cannot expand more than ~1032:1, so a lying trailer cannot reserve much more than
     // the input could produce, and never more than the cap.
-    let trailer_size = bytes.len().checked_sub(4).map_or(0, |at| {
-        u32::from_le_bytes(bytes[at..].try_into().unwrap()) as usize
-    });
-    let hint = trailer_size
-        .min(limit)
-        .min(bytes.len().saturating_mul(1032));
+    let trailer_size = bytes.len().checked_sub(4).map_or(0, |at| u32::from_le_bytes(bytes[at..].try_into().unwrap()) as usize);
+    let hint = trailer_size.min(limit).min(bytes.len().saturating_mul(1032));
     let mut out = Vec::with_capacity(hint);
     // One byte past the cap tells "exactly at the cap" from "over it".
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| IdxError::Gzip(e.to_string()))?;
+    flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1).read_to_end(&mut out).map_err(|e| IdxError::Gzip(e.to_string()))?;
     if out.len() > limit {
         return Err(IdxError::TooLarge { limit });
     }
@@ -250,48 +213,27 @@ pub fn maybe_gunzip_with_limit(bytes: &[u8], limit: usize) -> Result<Cow<'_, [u8
 fn parse_idx(bytes: &[u8], ndims: u8) -> Result<(Vec<u32>, &[u8]), IdxError> {
     let header_len = 4 + 4 * ndims as usize;
     if bytes.len() < header_len {
-        return Err(IdxError::TooShort {
-            len: bytes.len(),
-            header_len,
-        });
+        return Err(IdxError::TooShort { len: bytes.len(), header_len });
     }
     if bytes[..2] != [0, 0] {
-        return Err(IdxError::BadMagic {
-            first: [bytes[0], bytes[1]],
-        });
+        return Err(IdxError::BadMagic { first: [bytes[0], bytes[1]] });
     }
     if bytes[2] != U8_TYPE {
         return Err(IdxError::UnsupportedType { code: bytes[2] });
     }
     if bytes[3] != ndims {
-        return Err(IdxError::WrongDimensions {
-            expected: ndims,
-            found: bytes[3],
-        });
+        return Err(IdxError::WrongDimensions { expected: ndims, found: bytes[3] });
     }
-    let dims: Vec<u32> = bytes[4..header_len]
-        .chunks_exact(4)
-        .map(|b| u32::from_be_bytes(b.try_into().unwrap()))
-        .collect();
-    let declared = dims
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
-        .ok_or_else(|| IdxError::SizeOverflow { dims: dims.clone() })?;
+    let dims: Vec<u32> = bytes[4..header_len].chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap())).collect();
+    let declared =
+        dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize)).ok_or_else(|| IdxError::SizeOverflow { dims: dims.clone() })?;
     let data = &bytes[header_len..];
     let actual = data.len();
     if actual < declared {
-        return Err(IdxError::Truncated {
-            dims,
-            declared,
-            actual,
-        });
+        return Err(IdxError::Truncated { dims, declared, actual });
     }
     if actual > declared {
-        return Err(IdxError::TrailingBytes {
-            dims,
-            declared,
-            actual,
-        });
+        return Err(IdxError::TrailingBytes { dims, declared, actual });
     }
     Ok((dims, data))
 }
@@ -320,10 +262,7 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
 
 fn check_labels(labels: &[u8]) -> Result<(), IdxError> {
     match labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-        Some(index) => Err(IdxError::LabelOutOfRange {
-            index,
-            label: labels[index],
-        }),
+        Some(index) => Err(IdxError::LabelOutOfRange { index, label: labels[index] }),
         None => Ok(()),
     }
 }
@@ -340,16 +279,11 @@ impl Dataset {
     /// Pairs `images` (`n * 784` bytes) with `n` labels, each below [`NUM_CLASSES`].
     pub fn new(images: Vec<u8>, labels: Vec<u8>) -> Result<Self, IdxError> {
         if !images.len().is_multiple_of(IMAGE_PIXELS) {
-            return Err(IdxError::PartialImage {
-                bytes: images.len(),
-            });
+            return Err(IdxError::PartialImage { bytes: images.len() });
         }
         let count = images.len() / IMAGE_PIXELS;
         if count != labels.len() {
-            return Err(IdxError::CountMismatch {
-                images: count,
-                labels: labels.len(),
-            });
+            return Err(IdxError::CountMismatch { images: count, labels: labels.len() });
         }
         if count == 0 {
             return Err(IdxError::NoImages);
@@ -397,10 +331,7 @@ impl Dataset {
     /// `1..=len` so the result is never empty.
     pub fn take(&self, n: usize) -> Dataset {
         let n = n.clamp(1, self.len());
-        Dataset {
-            images: self.images[..n * IMAGE_PIXELS].to_vec(),
-            labels: self.labels[..n].to_vec(),
-        }
+        Dataset { images: self.images[..n * IMAGE_PIXELS].to_vec(), labels: self.labels[..n].to_vec() }
     }
 
     /// Images at `indices` as an f32 tensor `(B, 784)` with values `pixel / 255` in `[0, 1]`.
@@ -419,10 +350,7 @@ impl Dataset {
     /// Images `range` as a batch tensor `(range.len(), 784)`, for evaluation in chunks.
     pub fn batch_range(&self, range: Range<usize>, device: &Device) -> candle_core::Result<Tensor> {
         if range.start > range.end || range.end > self.len() {
-            candle_core::bail!(
-                "image range {range:?} is out of range for {} images",
-                self.len()
-            );
+            candle_core::bail!("image range {range:?} is out of range for {} images", self.len());
         }
         let pixels = &self.images[range.start * IMAGE_PIXELS..range.end * IMAGE_PIXELS];
         let values: Vec<f32> = pixels.iter().map(|&p| p as f32 / 255.0).collect();
@@ -448,13 +376,7 @@ impl Batcher {
     /// `batch_size` is clamped to `1..=len`. Panics if `len` is 0.
     pub fn new(len: usize, batch_size: usize, seed: u64) -> Self {
         assert!(len > 0, "a Batcher needs at least one example");
-        let mut batcher = Self {
-            batch_size: batch_size.clamp(1, len),
-            order: Vec::new(),
-            order_epoch: 0,
-            seed,
-            batches_done: 0,
-        };
+        let mut batcher = Self { batch_size: batch_size.clamp(1, len), order: Vec::new(), order_epoch: 0, seed, batches_done: 0 };
         batcher.order = batcher.permutation(len, 0);
         batcher
     }

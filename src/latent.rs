@@ -169,16 +169,16 @@ pub struct Rect {
 /// Centres of an `nx × ny` grid of cells over `rect`, `(ny·nx, 2)`, top row (largest y) first.
 pub fn grid(rect: Rect, nx: usize, ny: usize) -> Vec<f32> {
     let (w, h) = ((rect.x1 - rect.x0) / nx as f32, (rect.y1 - rect.y0) / ny as f32);
-    (0..ny)
-        .flat_map(|row| (0..nx).flat_map(move |col| [rect.x0 + (col as f32 + 0.5) * w, rect.y1 - (row as f32 + 0.5) * h]))
-        .collect()
+    (0..ny).flat_map(|row| (0..nx).flat_map(move |col| [rect.x0 + (col as f32 + 0.5) * w, rect.y1 - (row as f32 + 0.5) * h])).collect()
 }
 
 /// `steps` evenly spaced points from `a` to `b` inclusive, `(steps, d)`.
 pub fn interpolate(a: &[f32], b: &[f32], steps: usize) -> Vec<f32> {
     let denom = steps.saturating_sub(1).max(1) as f32;
-    (0..steps).flat_map(|s| {
-        let t = s as f32 / denom;
-        a.iter().zip(b).map(move |(x, y)| x + t * (y - x))
-    }).collect()
+    (0..steps)
+        .flat_map(|s| {
+            let t = s as f32 / denom;
+            a.iter().zip(b).map(move |(x, y)| x + t * (y - x))
+        })
+        .collect()
 }

@@ -229,7 +229,8 @@ impl Session {
         if let Some(bad) = indices.iter().find(|&&i| i as usize >= train.len()) {
             return Err(SessionError::Request(format!("training image {bad} does not exist (the set has {})", train.len())));
         }
-        let pixels = indices.iter().flat_map(|&i| &train.pixels()[i as usize * IMAGE_PIXELS..(i as usize + 1) * IMAGE_PIXELS]).copied().collect();
+        let pixels =
+            indices.iter().flat_map(|&i| &train.pixels()[i as usize * IMAGE_PIXELS..(i as usize + 1) * IMAGE_PIXELS]).copied().collect();
         let labels = indices.iter().map(|&i| train.labels()[i as usize]).collect();
         Ok((pixels, labels))
     }

@@ -99,7 +99,10 @@ pub struct EvalReport {
 #[derive(Debug)]
 pub enum TrainError {
     /// The loss or the weights became NaN/∞; the last good weights were restored.
-    NonFinite { step: u64, learning_rate: f64 },
+    NonFinite {
+        step: u64,
+        learning_rate: f64,
+    },
     Config(String),
     Candle(candle_core::Error),
 }
@@ -342,9 +345,8 @@ pub fn evaluate(model: &Model, data: &Dataset, limit: usize) -> Result<EvalRepor
         recon,
         kl,
         kl_per_dim,
-        active_units: mu_moments.map(|(s1, s2)| {
-            s1.iter().zip(&s2).filter(|(a, b)| **b / images as f64 - (**a / images as f64).powi(2) > 0.01).count()
-        }),
+        active_units: mu_moments
+            .map(|(s1, s2)| s1.iter().zip(&s2).filter(|(a, b)| **b / images as f64 - (**a / images as f64).powi(2) > 0.01).count()),
         codebook_loss: sums.codebook.map(mean),
         commitment_loss: sums.commitment.map(mean),
         codes_used: is_vq.then(|| usage.iter().filter(|&&u| u > 0).count()),
@@ -373,9 +375,13 @@ pub fn perplexity(counts: &[u32]) -> f32 {
     if total == 0.0 {
         return 0.0;
     }
-    let entropy: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = c as f64 / total;
-        -p * p.ln()
-    }).sum();
+    let entropy: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / total;
+            -p * p.ln()
+        })
+        .sum();
     entropy.exp() as f32
 }

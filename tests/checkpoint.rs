@@ -76,7 +76,8 @@ fn round_trip_is_exact_for_every_family() {
 
 #[test]
 fn round_trip_keeps_the_ema_statistics() {
-    let config = ModelConfig { codebook_update: CodebookUpdate::EmaRestart, codebook_size: 8, codes_per_image: 2, ..small(ModelKind::Vqvae) };
+    let config =
+        ModelConfig { codebook_update: CodebookUpdate::EmaRestart, codebook_size: 8, codes_per_image: 2, ..small(ModelKind::Vqvae) };
     let fresh = Model::new(&config, 4, &cpu()).unwrap().weights().unwrap();
     let trainer = trained(&config, 15);
     let (model, train, step) = (trainer.model(), trainer.config().clone(), trainer.step());
@@ -213,20 +214,52 @@ fn a_safetensors_file_without_our_metadata_is_not_ours() {
 
 #[test]
 fn wrong_version_is_unsupported() {
-    match err(&edited(|m, _| { m.insert("version".into(), "2".into()); })) {
+    match err(&edited(|m, _| {
+        m.insert("version".into(), "2".into());
+    })) {
         CheckpointError::UnsupportedVersion(v) => assert_eq!(v, "2"),
         e => panic!("expected UnsupportedVersion, got {e:?}"),
     }
-    assert_variant!(edited(|m, _| { m.remove("version"); }), CheckpointError::UnsupportedVersion(_));
+    assert_variant!(
+        edited(|m, _| {
+            m.remove("version");
+        }),
+        CheckpointError::UnsupportedVersion(_)
+    );
 }
 
 #[test]
 fn unreadable_settings_are_bad_metadata() {
-    assert_variant!(edited(|m, _| { m.remove("model"); }), CheckpointError::BadMetadata(_));
-    assert_variant!(edited(|m, _| { m.remove("step"); }), CheckpointError::BadMetadata(_));
-    assert_variant!(edited(|m, _| { m.insert("step".into(), "-3".into()); }), CheckpointError::BadMetadata(_));
-    assert_variant!(edited(|m, _| { m.insert("model".into(), "{not json".into()); }), CheckpointError::BadMetadata(_));
-    assert_variant!(edited(|m, _| { m.insert("train".into(), "{\"learningRate\": 50}".into()); }), CheckpointError::BadMetadata(_));
+    assert_variant!(
+        edited(|m, _| {
+            m.remove("model");
+        }),
+        CheckpointError::BadMetadata(_)
+    );
+    assert_variant!(
+        edited(|m, _| {
+            m.remove("step");
+        }),
+        CheckpointError::BadMetadata(_)
+    );
+    assert_variant!(
+        edited(|m, _| {
+            m.insert("step".into(), "-3".into());
+        }),
+        CheckpointError::BadMetadata(_)
+    );
+    assert_variant!(
+        edited(|m, _| {
+            m.insert("model".into(), "{not json".into());
+        }),
+        CheckpointError::BadMetadata(_)
+    );
+    assert_variant!(
+        edited(|m, _| {
+            m.insert("train".into(), "{\"learningRate\": 50}".into());
+        }),
+        CheckpointError::BadMetadata(_)
+    );
     // A config that parses but is out of range (hidden size 2).
     assert_variant!(
         edited(|m, _| {
@@ -250,8 +283,18 @@ fn tensors_that_do_not_fit_the_stored_config_are_a_mismatch() {
         CheckpointError::Mismatch(_)
     );
     // A missing tensor, an extra tensor, a renamed tensor.
-    assert_variant!(edited(|_, t| { t.remove("decoder.fc2.bias"); }), CheckpointError::Mismatch(_));
-    assert_variant!(edited(|_, t| { t.insert("extra".into(), Tensor::zeros(3, candle_core::DType::F32, &cpu()).unwrap()); }), CheckpointError::Mismatch(_));
+    assert_variant!(
+        edited(|_, t| {
+            t.remove("decoder.fc2.bias");
+        }),
+        CheckpointError::Mismatch(_)
+    );
+    assert_variant!(
+        edited(|_, t| {
+            t.insert("extra".into(), Tensor::zeros(3, candle_core::DType::F32, &cpu()).unwrap());
+        }),
+        CheckpointError::Mismatch(_)
+    );
     assert_variant!(
         edited(|_, t| {
             let v = t.remove("decoder.fc2.bias").unwrap();

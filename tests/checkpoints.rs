@@ -40,7 +40,8 @@ fn shipped_checkpoints_load_and_score_as_recorded() {
         let ckpt = checkpoint::load(&bytes, &Device::Cpu).unwrap_or_else(|e| panic!("{name} no longer loads: {e}"));
 
         let model: ModelConfig = serde_json::from_value(entry["model"].clone()).unwrap_or_else(|e| panic!("{name}: model settings: {e}"));
-        let train: TrainConfig = serde_json::from_value(entry["train"].clone()).unwrap_or_else(|e| panic!("{name}: training settings: {e}"));
+        let train: TrainConfig =
+            serde_json::from_value(entry["train"].clone()).unwrap_or_else(|e| panic!("{name}: training settings: {e}"));
         assert_eq!(ckpt.model.config(), &model, "{name}: stored model settings");
         assert_eq!(ckpt.train, train, "{name}: stored training settings");
         assert_eq!(ckpt.step as f64, number(entry, "steps"), "{name}: step");

@@ -10,8 +10,7 @@ use candle_core::Device;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use latent_lab::data::{
-    maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, Batcher, Dataset, IdxError,
-    IMAGE_PIXELS, NUM_CLASSES,
+    maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, Batcher, Dataset, IdxError, IMAGE_PIXELS, NUM_CLASSES,
 };
 
 /// An IDX file: zero magic, `type_code`, dimension count, big-endian dims, then `data`.
@@ -26,9 +25,7 @@ fn idx(type_code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
 
 /// `count` 28×28 images whose pixel `p` of image `i` is `(i * 7 + p) % 256`.
 fn pixels(count: usize) -> Vec<u8> {
-    (0..count * IMAGE_PIXELS)
-        .map(|k| ((k / IMAGE_PIXELS) * 7 + k % IMAGE_PIXELS) as u8)
-        .collect()
+    (0..count * IMAGE_PIXELS).map(|k| ((k / IMAGE_PIXELS) * 7 + k % IMAGE_PIXELS) as u8).collect()
 }
 
 fn image_file(count: usize) -> Vec<u8> {
@@ -65,10 +62,7 @@ fn parses_images_exactly() {
 
 #[test]
 fn parses_labels_exactly() {
-    assert_eq!(
-        parse_labels(&label_file(&[7, 0, 9, 3])).unwrap(),
-        vec![7, 0, 9, 3]
-    );
+    assert_eq!(parse_labels(&label_file(&[7, 0, 9, 3])).unwrap(), vec![7, 0, 9, 3]);
 }
 
 #[test]
@@ -104,22 +98,10 @@ fn concatenated_gzip_members_are_joined() {
 #[test]
 fn shorter_than_the_header() {
     let err = parse_images(&[0, 0, 8, 3, 0]).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::TooShort {
-            len: 5,
-            header_len: 16
-        }
-    );
+    assert_eq!(err, IdxError::TooShort { len: 5, header_len: 16 });
     assert_mentions(&err, &["5", "16"]);
     let err = parse_labels(&[]).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::TooShort {
-            len: 0,
-            header_len: 8
-        }
-    );
+    assert_eq!(err, IdxError::TooShort { len: 0, header_len: 8 });
 }
 
 #[test]
@@ -127,12 +109,7 @@ fn wrong_magic() {
     let mut bytes = image_file(1);
     bytes[..2].copy_from_slice(b"PK");
     let err = parse_images(&bytes).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::BadMagic {
-            first: [0x50, 0x4b]
-        }
-    );
+    assert_eq!(err, IdxError::BadMagic { first: [0x50, 0x4b] });
     assert_mentions(&err, &["0x50", "0x4b"]);
 }
 
@@ -148,22 +125,10 @@ fn unsupported_data_type() {
 fn wrong_dimension_count() {
     // A label file where images are expected, and the other way round.
     let err = parse_images(&idx(0x08, &[8], &[0; 8])).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::WrongDimensions {
-            expected: 3,
-            found: 1
-        }
-    );
+    assert_eq!(err, IdxError::WrongDimensions { expected: 3, found: 1 });
     assert_mentions(&err, &["1 dimension", "3", "label file"]);
     let err = parse_labels(&image_file(1)).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::WrongDimensions {
-            expected: 1,
-            found: 3
-        }
-    );
+    assert_eq!(err, IdxError::WrongDimensions { expected: 1, found: 3 });
 }
 
 #[test]
@@ -171,27 +136,13 @@ fn data_shorter_than_declared() {
     let mut bytes = idx(0x08, &[60000, 28, 28], &[0; 1000]);
     let err = parse_images(&bytes).unwrap_err();
     let dims = vec![60000, 28, 28];
-    assert_eq!(
-        err,
-        IdxError::Truncated {
-            dims,
-            declared: 47_040_000,
-            actual: 1000
-        }
-    );
+    assert_eq!(err, IdxError::Truncated { dims, declared: 47_040_000, actual: 1000 });
     assert_mentions(&err, &["60000 images", "28×28", "47040000", "1000"]);
 
     bytes = label_file(&[1, 2, 3]);
     bytes.pop();
     let err = parse_labels(&bytes).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::Truncated {
-            dims: vec![3],
-            declared: 3,
-            actual: 2
-        }
-    );
+    assert_eq!(err, IdxError::Truncated { dims: vec![3], declared: 3, actual: 2 });
     assert_mentions(&err, &["3 labels", "2 bytes"]);
 }
 
@@ -201,27 +152,13 @@ fn trailing_bytes_after_the_data() {
     bytes.extend_from_slice(&[0; 10]);
     let err = parse_images(&bytes).unwrap_err();
     let dims = vec![2, 28, 28];
-    assert_eq!(
-        err,
-        IdxError::TrailingBytes {
-            dims,
-            declared: 1568,
-            actual: 1578
-        }
-    );
+    assert_eq!(err, IdxError::TrailingBytes { dims, declared: 1568, actual: 1578 });
     assert_mentions(&err, &["2 images", "1568", "1578", "10 too many"]);
 
     let mut bytes = label_file(&[1, 2]);
     bytes.push(3);
     let err = parse_labels(&bytes).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::TrailingBytes {
-            dims: vec![2],
-            declared: 2,
-            actual: 3
-        }
-    );
+    assert_eq!(err, IdxError::TrailingBytes { dims: vec![2], declared: 2, actual: 3 });
 }
 
 /// The claim is compared with the bytes present before anything is allocated; were it not,
@@ -232,37 +169,18 @@ fn absurd_count_is_refused_without_allocating() {
     let err = parse_images(&idx(0x08, &[u32::MAX, 28, 28], &[0; 4])).unwrap_err();
     let declared = u32::MAX as usize * IMAGE_PIXELS;
     let dims = vec![u32::MAX, 28, 28];
-    assert_eq!(
-        err,
-        IdxError::Truncated {
-            dims,
-            declared,
-            actual: 4
-        }
-    );
+    assert_eq!(err, IdxError::Truncated { dims, declared, actual: 4 });
     assert_mentions(&err, &["4294967295 images", &declared.to_string()]);
 
     let err = parse_labels(&idx(0x08, &[u32::MAX], &[1])).unwrap_err();
     let (dims, declared) = (vec![u32::MAX], u32::MAX as usize);
-    assert_eq!(
-        err,
-        IdxError::Truncated {
-            dims,
-            declared,
-            actual: 1
-        }
-    );
+    assert_eq!(err, IdxError::Truncated { dims, declared, actual: 1 });
 }
 
 #[test]
 fn size_product_overflow() {
     let err = parse_images(&idx(0x08, &[u32::MAX; 3], &[])).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::SizeOverflow {
-            dims: vec![u32::MAX; 3]
-        }
-    );
+    assert_eq!(err, IdxError::SizeOverflow { dims: vec![u32::MAX; 3] });
     assert_mentions(&err, &["4294967295 images of 4294967295×4294967295"]);
 }
 
@@ -280,31 +198,16 @@ fn zero_images() {
     let err = parse_images(&image_file(0)).unwrap_err();
     assert_eq!(err, IdxError::NoImages);
     assert_mentions(&err, &["0 images"]);
-    assert_eq!(
-        Dataset::new(vec![], vec![]).unwrap_err(),
-        IdxError::NoImages
-    );
+    assert_eq!(Dataset::new(vec![], vec![]).unwrap_err(), IdxError::NoImages);
 }
 
 #[test]
 fn image_and_label_counts_must_agree() {
     let err = Dataset::from_idx(&image_file(3), &label_file(&[1, 2])).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::CountMismatch {
-            images: 3,
-            labels: 2
-        }
-    );
+    assert_eq!(err, IdxError::CountMismatch { images: 3, labels: 2 });
     assert_mentions(&err, &["3 images", "2 labels"]);
     let err = Dataset::new(pixels(1), vec![1, 2]).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::CountMismatch {
-            images: 1,
-            labels: 2
-        }
-    );
+    assert_eq!(err, IdxError::CountMismatch { images: 1, labels: 2 });
 }
 
 #[test]
@@ -317,22 +220,10 @@ fn pixel_buffer_must_hold_whole_images() {
 #[test]
 fn labels_must_be_digit_classes() {
     let err = parse_labels(&label_file(&[3, 9, 12, 10])).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::LabelOutOfRange {
-            index: 2,
-            label: 12
-        }
-    );
+    assert_eq!(err, IdxError::LabelOutOfRange { index: 2, label: 12 });
     assert_mentions(&err, &["12", "position 2", "9"]);
     let err = Dataset::new(pixels(2), vec![0, NUM_CLASSES as u8]).unwrap_err();
-    assert_eq!(
-        err,
-        IdxError::LabelOutOfRange {
-            index: 1,
-            label: 10
-        }
-    );
+    assert_eq!(err, IdxError::LabelOutOfRange { index: 1, label: 10 });
 }
 
 #[test]
@@ -353,17 +244,11 @@ fn corrupted_gzip() {
     let last = zipped.len() - 1;
     // The stored CRC-32 (second-last trailer word) no longer matches the data.
     zipped[last - 4] ^= 0xff;
-    assert!(matches!(
-        maybe_gunzip(&zipped).unwrap_err(),
-        IdxError::Gzip(_)
-    ));
+    assert!(matches!(maybe_gunzip(&zipped).unwrap_err(), IdxError::Gzip(_)));
     // An invalid deflate block type (0b11) right after the 10-byte header.
     let mut zipped = gzip(&image_file(2));
     zipped[10] = 0x07;
-    assert!(matches!(
-        maybe_gunzip(&zipped).unwrap_err(),
-        IdxError::Gzip(_)
-    ));
+    assert!(matches!(maybe_gunzip(&zipped).unwrap_err(), IdxError::Gzip(_)));
 }
 
 /// A 4 MB file of concatenated gzip members that would inflate to 4 GiB: refused at the cap,
@@ -383,10 +268,7 @@ fn gzip_bomb_stops_at_the_cap() {
     assert_eq!(err, IdxError::TooLarge { limit });
     assert_mentions(&err, &["1048576", "1 MiB"]);
     // Exactly at the cap is still fine.
-    assert_eq!(
-        maybe_gunzip_with_limit(&gzip(&head), limit).unwrap().len(),
-        limit
-    );
+    assert_eq!(maybe_gunzip_with_limit(&gzip(&head), limit).unwrap().len(), limit);
 }
 
 // ---- dataset ----
@@ -397,12 +279,7 @@ fn batch_is_pixels_over_255() {
     let batch = data.batch(&[2, 0], &Device::Cpu).unwrap();
     assert_eq!(batch.dims(), &[2, IMAGE_PIXELS]);
     let rows = batch.to_vec2::<f32>().unwrap();
-    let expect = |i: usize| {
-        data.image(i)
-            .iter()
-            .map(|&p| p as f32 / 255.0)
-            .collect::<Vec<_>>()
-    };
+    let expect = |i: usize| data.image(i).iter().map(|&p| p as f32 / 255.0).collect::<Vec<_>>();
     assert_eq!(rows[0], expect(2));
     assert_eq!(rows[1], expect(0));
     assert_eq!(rows[0][0], 14.0 / 255.0);
@@ -416,10 +293,7 @@ fn batch_range_matches_batch() {
     let ranged = data.batch_range(1..4, &Device::Cpu).unwrap();
     let indexed = data.batch(&[1, 2, 3], &Device::Cpu).unwrap();
     assert_eq!(ranged.dims(), &[3, IMAGE_PIXELS]);
-    assert_eq!(
-        ranged.to_vec2::<f32>().unwrap(),
-        indexed.to_vec2::<f32>().unwrap()
-    );
+    assert_eq!(ranged.to_vec2::<f32>().unwrap(), indexed.to_vec2::<f32>().unwrap());
     assert!(data.batch_range(4..6, &Device::Cpu).is_err());
 }
 
@@ -437,18 +311,14 @@ fn take_keeps_the_first_examples() {
 // ---- batcher ----
 
 fn epoch_of(batcher: &mut Batcher) -> Vec<usize> {
-    (0..batcher.batches_per_epoch())
-        .flat_map(|_| batcher.next_batch().to_vec())
-        .collect()
+    (0..batcher.batches_per_epoch()).flat_map(|_| batcher.next_batch().to_vec()).collect()
 }
 
 #[test]
 fn same_seed_same_order_other_seed_other_order() {
     let run = |seed| {
         let mut b = Batcher::new(100, 10, seed);
-        (0..25)
-            .flat_map(|_| b.next_batch().to_vec())
-            .collect::<Vec<_>>()
+        (0..25).flat_map(|_| b.next_batch().to_vec()).collect::<Vec<_>>()
     };
     assert_eq!(run(7), run(7));
     assert_ne!(run(7), run(8));

@@ -22,7 +22,14 @@ fn vae(latent_dim: usize) -> ModelConfig {
 }
 
 fn vq() -> ModelConfig {
-    ModelConfig { kind: ModelKind::Vqvae, hidden: 64, codebook_size: 12, code_dim: 2, codebook_update: CodebookUpdate::Ema, ..Default::default() }
+    ModelConfig {
+        kind: ModelKind::Vqvae,
+        hidden: 64,
+        codebook_size: 12,
+        code_dim: 2,
+        codebook_update: CodebookUpdate::Ema,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -226,7 +233,10 @@ fn a_traced_vae_step_shows_its_batch_and_standard_normal_epsilon() {
     let shown: Vec<u32> = trace.indices[..4].iter().map(|&i| i as u32).collect();
     let (pixels, labels) = s.train_images(&shown).unwrap();
     let data = common::mnist("t10k");
-    assert_eq!(pixels, trace.indices[..4].iter().flat_map(|&i| data.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec()).collect::<Vec<_>>());
+    assert_eq!(
+        pixels,
+        trace.indices[..4].iter().flat_map(|&i| data.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec()).collect::<Vec<_>>()
+    );
     assert_eq!(labels, trace.indices[..4].iter().map(|&i| data.labels()[i]).collect::<Vec<_>>());
     assert!(s.train_images(&[3000]).unwrap_err().to_string().contains("3000"));
 }

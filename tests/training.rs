@@ -58,7 +58,13 @@ fn assert_learns(name: &str, config: &ModelConfig, steps: usize, fraction: f32) 
         start.elapsed().as_secs_f32()
     );
     assert!(after.loss.is_finite() && before.loss.is_finite());
-    assert!(after.loss <= (1.0 - fraction) * before.loss, "{name}: loss {} → {} is not {}% lower", before.loss, after.loss, fraction * 100.0);
+    assert!(
+        after.loss <= (1.0 - fraction) * before.loss,
+        "{name}: loss {} → {} is not {}% lower",
+        before.loss,
+        after.loss,
+        fraction * 100.0
+    );
     assert!(after.recon < before.recon, "{name}: reconstruction did not improve");
     (before, after)
 }
@@ -125,7 +131,10 @@ fn strong_beta_collapses_the_posterior() {
     let (_, strong) = before_after(&config(20.0), 200);
     let (kl1, kl20) = (plain.kl.unwrap(), strong.kl.unwrap());
     let (au1, au20) = (plain.active_units.unwrap(), strong.active_units.unwrap());
-    println!("β=1: KL {kl1:.2}, active units {au1}, recon {:.1}; β=20: KL {kl20:.2}, active units {au20}, recon {:.1}", plain.recon, strong.recon);
+    println!(
+        "β=1: KL {kl1:.2}, active units {au1}, recon {:.1}; β=20: KL {kl20:.2}, active units {au20}, recon {:.1}",
+        plain.recon, strong.recon
+    );
     println!("β=1 KL per dim {:?}\nβ=20 KL per dim {:?}", plain.kl_per_dim.unwrap(), strong.kl_per_dim.as_ref().unwrap());
     assert!(kl20 < 0.2 * kl1, "β=20 should pull q(z|x) onto the prior: KL {kl20} vs {kl1}");
     assert!(au20 < au1, "β=20 should leave fewer active units: {au20} vs {au1}");
@@ -141,7 +150,10 @@ fn all_finite(weights: &[(String, Tensor)]) -> bool {
 }
 
 fn bits(weights: &[(String, Tensor)]) -> Vec<(String, Vec<u32>)> {
-    weights.iter().map(|(n, t)| (n.clone(), t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect())).collect()
+    weights
+        .iter()
+        .map(|(n, t)| (n.clone(), t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect()))
+        .collect()
 }
 
 #[test]
@@ -206,7 +218,11 @@ fn run(seed: u64, chunks: &[usize]) -> (Vec<f32>, Vec<(String, Vec<u32>)>) {
 fn the_same_seed_reproduces_a_run() {
     let (m1, w1) = run(5, &[20]);
     let (m2, w2) = run(5, &[20]);
-    assert_eq!(m1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), m2.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "metrics differ: {m1:?} vs {m2:?}");
+    assert_eq!(
+        m1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        m2.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        "metrics differ: {m1:?} vs {m2:?}"
+    );
     assert!(w1 == w2, "weights differ after 20 steps with the same seed");
     // Splitting the run into chunks (as the worker does) changes nothing but the reports.
     let (_, w3) = run(5, &[7, 13]);

@@ -53,10 +53,7 @@ fn kl_closed_form_matches_monte_carlo() {
         let (mc, se) = kl_monte_carlo(m as f64, lv as f64, 200_000, &mut rng);
         // 5 standard errors plus f32 rounding; (0, 0) has KL 0 and zero variance.
         let tol = 5.0 * se + 1e-5 * (1.0 + mc.abs());
-        assert!(
-            (kl as f64 - mc).abs() <= tol,
-            "μ={m}, log σ²={lv}: closed form {kl} vs Monte Carlo {mc} ± {se}"
-        );
+        assert!((kl as f64 - mc).abs() <= tol, "μ={m}, log σ²={lv}: closed form {kl} vs Monte Carlo {mc} ± {se}");
     }
     // The standard prior itself has zero KL, and every other pair is strictly positive.
     assert!(closed[0].abs() < 1e-7);
@@ -70,11 +67,9 @@ fn kl_per_dimension_is_elementwise_over_a_batch() {
     let mut rng = StdRng::seed_from_u64(3);
     let mu: Vec<f32> = (0..12).map(|_| rng.random_range(-2.0..2.0)).collect();
     let lv: Vec<f32> = (0..12).map(|_| rng.random_range(-3.0..2.0)).collect();
-    let batch = kl_per_dimension(
-        &Tensor::from_vec(mu.clone(), (3, 4), &cpu()).unwrap(),
-        &Tensor::from_vec(lv.clone(), (3, 4), &cpu()).unwrap(),
-    )
-    .unwrap();
+    let batch =
+        kl_per_dimension(&Tensor::from_vec(mu.clone(), (3, 4), &cpu()).unwrap(), &Tensor::from_vec(lv.clone(), (3, 4), &cpu()).unwrap())
+            .unwrap();
     assert_eq!(batch.dims(), &[3, 4]);
     for (i, got) in vec1(&batch).into_iter().enumerate() {
         let (m, l) = (mu[i] as f64, lv[i] as f64);
@@ -170,12 +165,7 @@ fn random_batch(rng: &mut StdRng, b: usize, lo: f32, hi: f32) -> (Tensor, Tensor
             _ => 1.0,
         })
         .collect();
-    (
-        Tensor::from_vec(logits.clone(), (b, 784), &cpu()).unwrap(),
-        Tensor::from_vec(x.clone(), (b, 784), &cpu()).unwrap(),
-        logits,
-        x,
-    )
+    (Tensor::from_vec(logits.clone(), (b, 784), &cpu()).unwrap(), Tensor::from_vec(x.clone(), (b, 784), &cpu()).unwrap(), logits, x)
 }
 
 #[test]
@@ -205,14 +195,21 @@ fn bernoulli_nll_is_finite_and_right_for_huge_logits() {
     let logits: Vec<f32> = (0..2 * 784).map(|i| if (i * 7919) % 5 < 2 { 1000.0 } else { -1000.0 }).collect();
     let x: Vec<f32> = (0..2 * 784).map(|_| rng.random_range(0.0..=1.0)).collect();
     let got = Likelihood::Bernoulli
-        .nll_per_image(&Tensor::from_vec(logits.clone(), (2, 784), &cpu()).unwrap(), &Tensor::from_vec(x.clone(), (2, 784), &cpu()).unwrap())
+        .nll_per_image(
+            &Tensor::from_vec(logits.clone(), (2, 784), &cpu()).unwrap(),
+            &Tensor::from_vec(x.clone(), (2, 784), &cpu()).unwrap(),
+        )
         .unwrap();
     for (i, g) in vec1(&got).into_iter().enumerate() {
         assert!(g.is_finite(), "image {i}: {g}");
         let want: f64 = (0..784)
             .map(|p| {
                 let (l, t) = (logits[i * 784 + p] as f64, x[i * 784 + p] as f64);
-                if l > 0.0 { l * (1.0 - t) } else { -l * t }
+                if l > 0.0 {
+                    l * (1.0 - t)
+                } else {
+                    -l * t
+                }
             })
             .sum();
         assert!((g as f64 - want).abs() < 1e-4 * want, "image {i}: {g} vs {want}");
@@ -261,7 +258,13 @@ fn same_seed_same_weights_different_seed_different_weights() {
                 continue;
             }
             let differing = va.iter().zip(vc).filter(|(x, y)| x != y).count();
-            assert!(differing * 10 >= va.len() * 9, "{:?} {na}: seeds 42 and 43 agree on {} of {} values", config.kind, va.len() - differing, va.len());
+            assert!(
+                differing * 10 >= va.len() * 9,
+                "{:?} {na}: seeds 42 and 43 agree on {} of {} values",
+                config.kind,
+                va.len() - differing,
+                va.len()
+            );
         }
     }
 }

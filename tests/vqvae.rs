@@ -22,11 +22,24 @@ fn vec1(t: &Tensor) -> Vec<f32> {
 }
 
 fn normal_vec(rng: &mut StdRng, n: usize, std: f32) -> Vec<f32> {
-    (0..n).map(|_| { let s: f32 = StandardNormal.sample(&mut *rng); std * s }).collect()
+    (0..n)
+        .map(|_| {
+            let s: f32 = StandardNormal.sample(&mut *rng);
+            std * s
+        })
+        .collect()
 }
 
 fn vq_config(update: CodebookUpdate) -> ModelConfig {
-    ModelConfig { kind: ModelKind::Vqvae, hidden: 32, codebook_size: 8, code_dim: 2, codes_per_image: 2, codebook_update: update, ..Default::default() }
+    ModelConfig {
+        kind: ModelKind::Vqvae,
+        hidden: 32,
+        codebook_size: 8,
+        code_dim: 2,
+        codes_per_image: 2,
+        codebook_update: update,
+        ..Default::default()
+    }
 }
 
 // ---- Nearest code ----
@@ -37,9 +50,7 @@ fn brute_force_nearest(z: &[f32], codebook: &[f32], d: usize) -> Vec<(u32, f64, 
     let k = codebook.len() / d;
     z.chunks(d)
         .map(|row| {
-            let dists: Vec<f64> = (0..k)
-                .map(|j| (0..d).map(|i| (row[i] as f64 - codebook[j * d + i] as f64).powi(2)).sum())
-                .collect();
+            let dists: Vec<f64> = (0..k).map(|j| (0..d).map(|i| (row[i] as f64 - codebook[j * d + i] as f64).powi(2)).sum()).collect();
             let mut best = 0;
             for j in 1..k {
                 if dists[j] < dists[best] {
@@ -72,8 +83,12 @@ fn nearest_code_indices_match_brute_force() {
             if g != *want {
                 // The fast path works in f32 with ‖e‖² − 2z·e; only a near-tie may differ.
                 let excess = dists[g as usize] - dists[*want as usize];
-                assert!(*gap < 1e-4 * (1.0 + dists[*want as usize]) && excess < 1e-4 * (1.0 + dists[*want as usize]),
-                    "K={k} D={d} row {row}: got code {g} (d²={}), brute force {want} (d²={})", dists[g as usize], dists[*want as usize]);
+                assert!(
+                    *gap < 1e-4 * (1.0 + dists[*want as usize]) && excess < 1e-4 * (1.0 + dists[*want as usize]),
+                    "K={k} D={d} row {row}: got code {g} (d²={}), brute force {want} (d²={})",
+                    dists[g as usize],
+                    dists[*want as usize]
+                );
                 near_ties += 1;
             }
         }
@@ -105,7 +120,9 @@ fn straight_through_copies_the_decoder_input_gradient_to_z_e() {
     let w = Tensor::from_vec(normal_vec(&mut rng, n * d, 1.0), (n, d), &cpu()).unwrap();
     let v = Tensor::from_vec(normal_vec(&mut rng, n * d, 1.0), (n, d), &cpu()).unwrap();
     // A non-linear "reconstruction" of the decoder input: Σ w ⊙ q² + Σ v ⊙ sin(q).
-    let f = |q: &Tensor| -> Tensor { ((q.sqr().unwrap() * &w).unwrap().sum_all().unwrap() + (q.sin().unwrap() * &v).unwrap().sum_all().unwrap()).unwrap() };
+    let f = |q: &Tensor| -> Tensor {
+        ((q.sqr().unwrap() * &w).unwrap().sum_all().unwrap() + (q.sin().unwrap() * &v).unwrap().sum_all().unwrap()).unwrap()
+    };
 
     let z_q = straight_through(z_e.as_tensor(), &e).unwrap();
     // Forward: the value is the code.

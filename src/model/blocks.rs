@@ -63,7 +63,12 @@ impl<'a> Params<'a> {
 
     pub fn normal(&mut self, name: &str, shape: &[usize], std: f32) -> Result<Tensor> {
         let n = shape.iter().product();
-        let values = (0..n).map(|_| { let s: f32 = StandardNormal.sample(&mut *self.rng); std * s }).collect::<Vec<f32>>();
+        let values = (0..n)
+            .map(|_| {
+                let s: f32 = StandardNormal.sample(&mut *self.rng);
+                std * s
+            })
+            .collect::<Vec<f32>>();
         self.var_from(name, shape, values)
     }
 

@@ -100,7 +100,13 @@ const NR: usize = 8;
 /// `b` is packed into panels of [`NR`] columns (`k × NR`, zero-padded) and `a` into blocks of
 /// [`MR`] rows (`k × MR`), so the kernel reads both sequentially; each `MR × NR` tile of the
 /// result is summed over the whole `k` in registers. The sum runs in order over `k`.
-pub fn matmul_f32((m, n, k): (usize, usize, usize), a: &[f32], (a_rs, a_cs): (usize, usize), b: &[f32], (b_rs, b_cs): (usize, usize)) -> Vec<f32> {
+pub fn matmul_f32(
+    (m, n, k): (usize, usize, usize),
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: &[f32],
+    (b_rs, b_cs): (usize, usize),
+) -> Vec<f32> {
     let mut c = vec![0.0f32; m * n];
     if m == 0 || n == 0 || k == 0 {
         return c;

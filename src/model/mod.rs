@@ -93,9 +93,15 @@ impl ModelConfig {
             ModelKind::Vqvae => {
                 check((2..=1024).contains(&self.codebook_size), format!("codebook size K must be 2 to 1024, got {}", self.codebook_size))?;
                 check((1..=64).contains(&self.code_dim), format!("code dimension D must be 1 to 64, got {}", self.code_dim))?;
-                check((1..=64).contains(&self.codes_per_image), format!("codes per image l must be 1 to 64, got {}", self.codes_per_image))?;
+                check(
+                    (1..=64).contains(&self.codes_per_image),
+                    format!("codes per image l must be 1 to 64, got {}", self.codes_per_image),
+                )?;
                 check(self.code_dim * self.codes_per_image <= 256, "l·D must be at most 256".to_string())?;
-                check(self.commitment.is_finite() && (0.0..=10.0).contains(&self.commitment), format!("commitment β must be 0 to 10, got {}", self.commitment))?;
+                check(
+                    self.commitment.is_finite() && (0.0..=10.0).contains(&self.commitment),
+                    format!("commitment β must be 0 to 10, got {}", self.commitment),
+                )?;
                 check(self.ema_decay > 0.0 && self.ema_decay < 1.0, format!("EMA decay must be between 0 and 1, got {}", self.ema_decay))
             }
         }
@@ -217,7 +223,11 @@ impl Model {
                 let z_e = vq.encoder.forward(x)?;
                 let codes = vq.nearest_codes(&z_e, &self.config)?;
                 let b = x.dim(0)?;
-                Ok(Encoding { mean: z_e, logvar: None, codes: Some(Tensor::from_vec(codes, (b, self.config.codes_per_image), &self.device)?) })
+                Ok(Encoding {
+                    mean: z_e,
+                    logvar: None,
+                    codes: Some(Tensor::from_vec(codes, (b, self.config.codes_per_image), &self.device)?),
+                })
             }
         }
     }
@@ -291,10 +301,7 @@ impl Model {
     /// A copy of every parameter, sorted by name.
     pub fn weights(&self) -> Result<Vec<(String, Tensor)>> {
         let data = self.varmap.data().lock().unwrap();
-        let mut out = data
-            .iter()
-            .map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut out = data.iter().map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?))).collect::<Result<Vec<_>>>()?;
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }

@@ -20,22 +20,12 @@ pub fn fashion(split: &str) -> Dataset {
 /// Missing files fail the test rather than skip it: a skipped data test would hide a broken
 /// setup.
 fn load(set: &str, split: &str) -> Dataset {
-    assert!(
-        split == "train" || split == "t10k",
-        "split must be \"train\" or \"t10k\", not {split:?}"
-    );
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("www/data")
-        .join(set);
+    assert!(split == "train" || split == "t10k", "split must be \"train\" or \"t10k\", not {split:?}");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/data").join(set);
     let read = |kind: &str| {
         let path = dir.join(format!("{split}-{kind}-ubyte.gz"));
-        std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {}: {e}. Run pkg-config/setup.sh to fetch the datasets.",
-                path.display()
-            )
-        })
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}. Run pkg-config/setup.sh to fetch the datasets.", path.display()))
     };
-    Dataset::from_idx(&read("images-idx3"), &read("labels-idx1"))
-        .unwrap_or_else(|e| panic!("{set} {split} does not parse: {e}"))
+    Dataset::from_idx(&read("images-idx3"), &read("labels-idx1")).unwrap_or_else(|e| panic!("{set} {split} does not parse: {e}"))
 }
