@@ -145,7 +145,9 @@ async function main() {
   const wasmBytes = readFileSync(WASM);
   report.wasmSize = { raw: wasmBytes.length, gzip9: gzipSync(wasmBytes, { level: 9 }).length };
 
-  const server = await startServer(join(ROOT, 'www'));
+  // The benchmark page lives outside the app (pkg-config/bench/) and is served beside it at
+  // bench/, so it reaches www/pkg, www/data and www/vendor as ../pkg and so on.
+  const server = await startServer(join(ROOT, 'www'), { mounts: { 'bench/': join(ROOT, 'pkg-config/bench') } });
   const browser = await launchChromium({
     // A headless page is "visible", but make sure no timer or renderer throttling applies.
     args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
@@ -159,7 +161,7 @@ async function main() {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
-    await page.goto(`${server.url}bench.html?driven`);
+    await page.goto(`${server.url}bench/bench.html?driven`);
     report.page = await page.evaluate(() => window.bench.ready);
     report.browser = browser.version();
 

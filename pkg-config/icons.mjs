@@ -5,7 +5,7 @@
 // origin of a 2-D latent space, as the lab's map shows them after training.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { PALETTE } from '../www/config.js';
+import { PALETTE } from '../www/app/config.js';
 import { launchChromium } from '../tests/page/browser.mjs';
 
 const OUT = fileURLToPath(new URL('../www/icons/', import.meta.url));

@@ -36,7 +36,7 @@ function send(res, status, text) {
   res.end(text);
 }
 
-async function handle(root, req, res) {
+async function handle(root, mounts, req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
   let path;
   try {
@@ -51,8 +51,11 @@ async function handle(root, req, res) {
     return res.end();
   }
   if (path.endsWith('/')) path += 'index.html';
-  const file = normalize(join(root, path));
-  if (file !== root && !file.startsWith(root + sep)) return send(res, 403, 'forbidden');
+  // A mounted folder answers under its prefix (the benchmark page beside the app).
+  const mount = Object.keys(mounts).find((prefix) => path.startsWith(`/${prefix}`));
+  const base = mount ? mounts[mount] : root;
+  const file = normalize(join(base, mount ? path.slice(mount.length + 1) : path));
+  if (file !== base && !file.startsWith(base + sep)) return send(res, 403, 'forbidden');
 
   let info;
   try {
@@ -75,13 +78,15 @@ async function handle(root, req, res) {
 }
 
 /**
- * Serves `root` over http on 127.0.0.1. `port` 0 (the default) takes a free port.
+ * Serves `root` over http on 127.0.0.1. `port` 0 (the default) takes a free port. `mounts`
+ * maps a URL prefix ending in '/' (say 'bench/') to another folder served under it.
  * Resolves to `{ url, close }`; `url` ends in '/', `close()` resolves once stopped.
  */
-export async function startServer(root, { port = 0, host = '127.0.0.1' } = {}) {
+export async function startServer(root, { port = 0, host = '127.0.0.1', mounts = {} } = {}) {
   const dir = resolve(root);
+  const resolved = Object.fromEntries(Object.entries(mounts).map(([prefix, folder]) => [prefix, resolve(folder)]));
   const server = createServer((req, res) => {
-    handle(dir, req, res).catch((err) => {
+    handle(dir, resolved, req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, String(err));
       else res.destroy();
     });

@@ -16,16 +16,17 @@ const STATIC = `latent-lab-static-${VERSION}`;
 
 // What main.js imports reaches the cache through the list it sends; the training worker's
 // modules are not visible to the page, so they are listed here: a module imported only by
-// worker.js must be added (the page test that reloads offline fails otherwise).
+// workers/ must be added (the page test that reloads offline fails otherwise).
 const SHELL_FILES = [
   './',
   'index.html',
   'style.css',
-  'main.js',
-  'worker.js',
-  'replica.js',
-  'protocol.js',
-  'config.js',
+  'app/main.js',
+  'workers/worker.js',
+  'workers/replica.js',
+  'app/protocol.js',
+  'app/config.js',
+  'views/digits.js',
   'pkg/latent_lab.js',
   'pkg/latent_lab_bg.wasm',
   'manifest.webmanifest',

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { ARTIFACTS, greys, openLoadedPage, servePage } from './harness.mjs';
-import { CURVE, DIM_ROWS, SYMBOLIC } from '../../www/config.js';
+import { CURVE, DIM_ROWS, SYMBOLIC } from '../../www/app/config.js';
 
 // A picture counts as drawn when at least this many pixels are ink, and as changed when at
 // least this many differ.

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
-import { MANIFOLD, PALETTE } from '../../www/config.js';
+import { MANIFOLD, PALETTE } from '../../www/app/config.js';
 
 const TRAINING_TIMEOUT = 120_000;
 const MIN_PIXELS = 30;

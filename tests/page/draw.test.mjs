@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
-import { DRAWPAD, IDX_FILES } from '../../www/config.js';
+import { DRAWPAD, IDX_FILES } from '../../www/app/config.js';
 
 // A picture counts as drawn when at least this many pixels show it.
 const MIN_PIXELS = 30;
@@ -159,7 +159,7 @@ test('a finger draws on the pad too, without scrolling the page', async () => {
 });
 
 const mnist = (name) => readFile(`${WWW}data/mnist/${name}`);
-const [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
+const [, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
 
 test('broken or incomplete IDX uploads are refused with a message while training on MNIST goes on', async () => {
   const { page, problems } = await openPage();

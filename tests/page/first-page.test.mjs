@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
 import { mkdir, stat } from 'node:fs/promises';
-import { IDX_FILES, PALETTE } from '../../www/config.js';
+import { IDX_FILES, PALETTE } from '../../www/app/config.js';
 
 
 // "The 2-D scatter separates digits within about 10 seconds": the test allows 15 s for a

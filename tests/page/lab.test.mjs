@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
 import { mkdir } from 'node:fs/promises';
-import { MANIFOLD, PALETTE } from '../../www/config.js';
+import { MANIFOLD, PALETTE } from '../../www/app/config.js';
 
 // Long enough for a few hundred steps here: the codes spread and the clusters form.
 const TRAIN_MS = 4000;

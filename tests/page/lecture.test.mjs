@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ARTIFACTS, WWW, greys, openLoadedPage, servePage } from './harness.mjs';
 import { startServer } from './server.mjs';
-import { LECTURES } from '../../www/lectures.js';
+import { LECTURES } from '../../www/app/lectures.js';
 
 const TRAIN_MS = 3000;
 // A picture counts as changed when at least this many grey levels differ.

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
-import { MANIFOLD, SCATTER } from '../../www/config.js';
+import { MANIFOLD, SCATTER } from '../../www/app/config.js';
 
 const TRAIN_MS = 3000;
 const env = servePage();

@@ -6,7 +6,7 @@
 // many test codes each code receives, the perplexity of that usage, and every code decoded.
 
 import { Delaunay } from '../vendor/d3-delaunay/d3-delaunay.mjs';
-import { CODEBOOK, PALETTE } from '../config.js';
+import { CODEBOOK, PALETTE } from '../app/config.js';
 import { fitCanvas } from './axes.js';
 import { showDigits } from './digits.js';
 
@@ -37,7 +37,8 @@ export class CodebookView {
   }
 
   /** Shown only for a VQ-VAE; hiding forgets the last codebook. */
-  setVisible(visible) {
+  setModel({ kind }) {
+    const visible = kind === 'vqvae';
     this.panel.hidden = !visible;
     if (!visible) this.clear();
   }

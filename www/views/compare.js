@@ -3,25 +3,24 @@
 // (the same worker.js with its own session), its map drawn with the decoded manifold under the
 // points. An autoencoder's map leaves gaps that decode to junk; a VAE's fills in.
 
-import { Msg, Phase, cmd } from '../protocol.js';
-import { COMPARE, MANIFOLD, MODEL_FIELDS } from '../config.js';
+import { Msg, Phase, cmd } from '../app/protocol.js';
+import { COMPARE } from '../app/config.js';
+import { fieldOf, optionLabel } from '../app/schema.js';
 import { ScatterView } from './scatter.js';
-import { ManifoldLayer } from './manifold.js';
-
-const KIND_NAMES = MODEL_FIELDS.kind.options;
+import { ManifoldLayer, pacedManifoldRequests } from './manifold.js';
 
 /**
  * The second model's settings: the main model's, with `kind` and a latent space of the same
  * size (d for the AE and VAE, l·D for the VQ-VAE, which keeps its own l·D when that matches d).
  */
-export function partnerSettings(main, kind) {
+export function partnerSettings(main, kind, schema) {
   const model = { ...main.model, kind };
   if (kind === 'vqvae' && main.model.kind !== 'vqvae' && model.codeDim * model.codesPerImage !== main.model.latentDim) {
     model.codeDim = main.model.latentDim;
     model.codesPerImage = 1;
   }
   if (kind !== 'vqvae' && main.model.kind === 'vqvae') {
-    const { min, max } = MODEL_FIELDS.latentDim;
+    const { min, max } = fieldOf(schema, 'latentDim');
     model.latentDim = Math.min(max, Math.max(min, main.model.codeDim * main.model.codesPerImage));
   }
   return { model, train: { ...main.train } };
@@ -37,9 +36,11 @@ function latentSize(model) {
 export class CompareView {
   /**
    * @param {HTMLElement} panel holds data-role="partner", "caption", "status", "map", "legend", "same"
+   * @param {{fields, rules}} schema the settings schema (kind names, the latent dimension's range)
    * @param {(message: string) => void} onError shows a message of the second model's worker
    */
-  constructor(panel, onError) {
+  constructor(panel, schema, onError) {
+    this.schema = schema;
     const find = (role) => panel.querySelector(`[data-role="${role}"]`);
     this.panel = panel;
     this.partner = find('partner');
@@ -58,13 +59,17 @@ export class CompareView {
     this.main = null;
     this.requested = null; // settings last sent to the second worker
     this.loadedSource = null;
-    this.manifoldTimer = 0;
-    this.manifoldSentAt = -Infinity;
+    // As on the main map: at most one request per MANIFOLD.minMs while the view moves.
+    this.requestManifold = pacedManifoldRequests(this.scatter, () => this.showManifold, (m) => this.send(m));
     this.reset();
     this.partner.addEventListener('change', () => {
       this.kind = this.partner.value;
       if (this.worker) this.sync();
     });
+  }
+
+  kindName(kind) {
+    return optionLabel(this.schema, 'kind', kind);
   }
 
   get active() {
@@ -75,7 +80,7 @@ export class CompareView {
   start(kind = null) {
     if (this.worker) return;
     this.panel.hidden = false;
-    this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+    this.worker = new Worker(new URL('../workers/worker.js', import.meta.url), { type: 'module' });
     this.worker.onmessage = ({ data }) => this.onMessage(data);
     this.worker.onerror = (event) => {
       event.preventDefault();
@@ -120,14 +125,14 @@ export class CompareView {
   /** Fills the partner list for the main model's kind, keeping `wanted` when it is allowed. */
   choosePartners(wanted) {
     const kinds = COMPARE.partners[this.main?.settings.model.kind ?? 'vae'];
-    this.partner.replaceChildren(...kinds.map((k) => new Option(KIND_NAMES[k], k)));
+    this.partner.replaceChildren(...kinds.map((k) => new Option(this.kindName(k), k)));
     this.kind = kinds.includes(wanted) ? wanted : kinds[0];
     this.partner.value = this.kind;
   }
 
   /** Sends the second worker what it needs to match the main model: new data, a new model or a rate. */
   sync() {
-    const want = partnerSettings(this.main.settings, this.kind);
+    const want = partnerSettings(this.main.settings, this.kind, this.schema);
     const { source } = this.main;
     const before = this.requested;
     this.requested = want;
@@ -193,19 +198,6 @@ export class CompareView {
     }
   }
 
-  // As on the main map: at most one request per MANIFOLD.minMs while the view moves.
-  requestManifold() {
-    if (this.manifoldTimer || !this.showManifold) return;
-    const wait = Math.max(0, this.manifoldSentAt + MANIFOLD.minMs - performance.now());
-    this.manifoldTimer = setTimeout(() => {
-      this.manifoldTimer = 0;
-      const rect = this.scatter.targetRect();
-      if (!rect || !this.showManifold) return;
-      this.manifoldSentAt = performance.now();
-      this.send(cmd.manifold(rect, MANIFOLD.tiles));
-    }, wait);
-  }
-
   onMessage(m) {
     switch (m.type) {
       case Msg.STATUS:
@@ -251,14 +243,14 @@ export class CompareView {
     const main = this.main.settings;
     const { model, train } = main;
     this.same.textContent =
-      `Both: same data, seed ${train.seed}, ${MODEL_FIELDS.arch.options[model.arch]} with hidden size ${model.hidden}, ` +
+      `Both: same data, seed ${train.seed}, ${optionLabel(this.schema, 'arch', model.arch)} with hidden size ${model.hidden}, ` +
       `batches of ${train.batchSize}, learning rate ${train.learningRate}. ` +
-      `Latent space: ${KIND_NAMES[model.kind]} ${latentSize(model)}; ${KIND_NAMES[this.kind]} ${latentSize(this.requested.model)}.`;
+      `Latent space: ${this.kindName(model.kind)} ${latentSize(model)}; ${this.kindName(this.kind)} ${latentSize(this.requested.model)}.`;
   }
 
   showStatus() {
     const kind = this.settings?.model.kind ?? this.kind;
-    this.caption.textContent = `Comparison: ${KIND_NAMES[kind]}`;
+    this.caption.textContent = `Comparison: ${this.kindName(kind)}`;
     const r = this.report;
     const e = this.evaluation;
     if (this.phase === Phase.TRAINING || this.phase === Phase.PAUSED) {

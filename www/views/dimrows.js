@@ -2,7 +2,7 @@
 // latent dimension, that dimension swept from −range to +range while the others stay fixed.
 // A row that does not change is a dimension the decoder ignores (collapsed, for a VAE).
 
-import { DIM_ROWS } from '../config.js';
+import { DIM_ROWS } from '../app/config.js';
 import { PIXELS, SIDE, showDigits } from './digits.js';
 
 export class DimRowsView {
@@ -38,7 +38,7 @@ export class DimRowsView {
   }
 
   /** One row per dimension up to DIM_ROWS.defaultRows, all of them on request; none for a VQ-VAE. */
-  setModel(kind, latentDim) {
+  setModel({ kind, latentDim }) {
     this.panel.hidden = kind === 'vqvae';
     if (this.panel.hidden) return;
     const hasMore = latentDim > DIM_ROWS.defaultRows;

@@ -3,7 +3,7 @@
 // in 28 × 28 with its centre of mass at the centre), and what the model makes of it: its code
 // as a star on the map and its reconstruction. The worker re-encodes it as the model trains.
 
-import { DRAWPAD } from '../config.js';
+import { DRAWPAD } from '../app/config.js';
 import { PIXELS, SIDE, showDigits } from './digits.js';
 
 const NAMES = {
@@ -49,7 +49,7 @@ export class DrawPadView {
     this.wipe();
   }
 
-  setKind(kind) {
+  setModel({ kind }) {
     this.kind = kind;
     this.show();
   }

@@ -1,7 +1,7 @@
 // Generation: images decoded from codes drawn from the prior, the model's answer to "make a
 // new digit". Only a model whose codes were pushed towards the prior makes digits this way.
 
-import { GENERATION } from '../config.js';
+import { GENERATION } from '../app/config.js';
 import { showDigits } from './digits.js';
 
 const CAPTIONS = {
@@ -31,7 +31,7 @@ export class GenerationView {
     this.onSample(this.count, this.seed);
   }
 
-  setKind(kind) {
+  setModel({ kind }) {
     this.caption.textContent = CAPTIONS[kind];
   }
 

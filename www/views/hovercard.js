@@ -3,7 +3,7 @@
 // points meanwhile sends only the latest one when the reply is in, so the worker never
 // queues up work the pointer has left behind.
 
-import { HOVER } from '../config.js';
+import { HOVER } from '../app/config.js';
 import { showDigits } from './digits.js';
 import { classPhrase } from './scatter.js';
 

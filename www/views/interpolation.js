@@ -3,7 +3,7 @@
 // between the two originals, and the same line on the map as an arrow with a dot per point.
 // A good VAE stays on the data manifold all the way; an autoencoder may pass through junk.
 
-import { INTERPOLATION } from '../config.js';
+import { INTERPOLATION } from '../app/config.js';
 import { PIXELS, showDigits } from './digits.js';
 
 export class InterpolationView {
@@ -51,7 +51,7 @@ export class InterpolationView {
   }
 
   /** Hidden for a VQ-VAE: its decoder only ever sees codebook vectors, not points between them. */
-  setKind(kind) {
+  setModel({ kind }) {
     const hidden = kind === 'vqvae';
     if (hidden !== this.panel.hidden) this.clearShown();
     this.panel.hidden = hidden;

@@ -2,7 +2,7 @@
 // so that a dimension whose KL falls towards zero stays visible: that is posterior collapse,
 // the dimension's q equals the prior and the decoder ignores it.
 
-import { CURVE, KL_BARS } from '../config.js';
+import { CURVE, KL_BARS } from '../app/config.js';
 import { fitCanvas } from './axes.js';
 import { throttled } from './throttle.js';
 
@@ -22,7 +22,7 @@ export class KlBarsView {
   }
 
   /** Shown only for a VAE: the other models have no KL term. */
-  setModel(kind, latentDim) {
+  setModel({ kind, latentDim }) {
     this.panel.hidden = kind !== 'vae';
     if (latentDim !== this.dim) this.clear();
     this.dim = latentDim;

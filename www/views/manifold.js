@@ -2,6 +2,8 @@
 // drawn under the scatter's points. An AE leaves junk between its clusters; a VAE fills in.
 
 import { digitsImage } from './digits.js';
+import { cmd } from '../app/protocol.js';
+import { MANIFOLD } from '../app/config.js';
 
 export class ManifoldLayer {
   /** @param {() => void} redraw asks the map to draw again */
@@ -42,4 +44,24 @@ export class ManifoldLayer {
   snapshot() {
     return { n: this.rect ? this.n : 0, rect: this.rect };
   }
+}
+
+/**
+ * A function that asks for the decoded manifold over `scatter`'s target view through `send`
+ * while `isOn()`. The view's rectangle changes with every scatter while training; asking at
+ * most every MANIFOLD.minMs (and once more at the end) keeps the worker's decoding in proportion.
+ */
+export function pacedManifoldRequests(scatter, isOn, send) {
+  const pace = { timer: 0, sentAt: -Infinity };
+  return () => {
+    if (pace.timer || !isOn()) return;
+    const wait = Math.max(0, pace.sentAt + MANIFOLD.minMs - performance.now());
+    pace.timer = setTimeout(() => {
+      pace.timer = 0;
+      const rect = scatter.targetRect();
+      if (!rect || !isOn()) return;
+      pace.sentAt = performance.now();
+      send(cmd.manifold(rect, MANIFOLD.tiles));
+    }, wait);
+  };
 }

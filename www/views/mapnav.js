@@ -3,7 +3,7 @@
 // arrows step a highlight to the nearest point in that direction, Enter or Space picks it,
 // Escape clears; Shift+arrows pan, + and − zoom about the highlight, 0 resets the view.
 
-import { SCATTER } from '../config.js';
+import { SCATTER } from '../app/config.js';
 import { classPhrase } from './scatter.js';
 
 const DIRECTIONS = {

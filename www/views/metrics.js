@@ -5,7 +5,7 @@
 // perplexity) for a VQ-VAE; the reconstruction alone for an autoencoder.
 
 import uPlot from '../vendor/uplot/uPlot.esm.js';
-import { CURVE, LOSS_CHARTS } from '../config.js';
+import { CURVE, LOSS_CHARTS } from '../app/config.js';
 import { throttled } from './throttle.js';
 
 const METRICS = ['loss', 'recon', 'kl', 'codebookLoss', 'commitmentLoss', 'codesUsed', 'perplexity'];

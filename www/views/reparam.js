@@ -3,7 +3,7 @@
 // z = μ + σ ⊙ ε for ε ~ N(0, I) drawn here, with the decoder's image of every z. The
 // randomness is an input (ε); μ and σ stay differentiable.
 
-import { REPARAM } from '../config.js';
+import { REPARAM } from '../app/config.js';
 import { PIXELS, showDigits } from './digits.js';
 
 export class ReparamView {
@@ -34,7 +34,7 @@ export class ReparamView {
   }
 
   /** The model kind decides whether there is a σ to sample with. */
-  setKind(kind) {
+  setModel({ kind }) {
     this.isVae = kind === 'vae';
     // Without a σ there is nothing to reparameterize: the panel just shows the picked digit.
     if (this.isVae) this.title.innerHTML = this.formulaTitle;

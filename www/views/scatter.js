@@ -3,7 +3,7 @@
 // person zooms or pans (views/mapnav.js): their rectangle then stays until Reset view. Other
 // views draw on the same plane as layers (under or over the points), through the same transform.
 
-import { PALETTE, SCATTER } from '../config.js';
+import { PALETTE, SCATTER } from '../app/config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
 
 const PAD = { left: 44, right: 12, top: 12, bottom: 36 };

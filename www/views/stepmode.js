@@ -3,7 +3,7 @@
 // terms of that step, and for a VQ-VAE the codes the batch picked and how far each codebook
 // vector moved, with arrows from old to new position on the latent map when D = 2.
 
-import { STEP_MODE } from '../config.js';
+import { STEP_MODE } from '../app/config.js';
 import { showDigits } from './digits.js';
 
 const fixed = (x, digits = 2) => (x == null ? '–' : x.toFixed(digits));

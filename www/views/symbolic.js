@@ -3,7 +3,7 @@
 // codebook vector for that position and shows what the decoder makes of the edited grid;
 // "Random codes" decodes grids drawn uniformly, the simplest prior over code grids.
 
-import { SYMBOLIC } from '../config.js';
+import { SYMBOLIC } from '../app/config.js';
 import { PIXELS, showDigits } from './digits.js';
 
 export class SymbolicView {

@@ -2,7 +2,7 @@
 // see what each direction of the latent space means to the decoder. AE and VAE only: a
 // VQ-VAE's codes are discrete.
 
-import { TRAVERSAL } from '../config.js';
+import { TRAVERSAL } from '../app/config.js';
 import { showDigits } from './digits.js';
 
 /** The User Timing name of "slider moved → its image drawn". */
@@ -35,7 +35,7 @@ export class TraversalView {
    * Sliders for the model's latent dimension, all at the prior's mean. Settings of the same
    * shape (a new learning rate, a reset) keep the sliders where the student left them.
    */
-  setModel(kind, latentDim) {
+  setModel({ kind, latentDim }) {
     this.panel.hidden = kind === 'vqvae';
     // The worker drops a z that no longer fits the model, so no reply may come for it.
     if (this.panel.hidden) this.inFlight = false;

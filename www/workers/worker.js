@@ -3,10 +3,10 @@
 // chunks with a yield to the event loop between them, so Pause and the other commands get
 // through within one chunk.
 
-import init, { Session, defaultConfig } from './pkg/latent_lab.js';
-import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from './protocol.js';
-import { DATASETS, GENERATION, IDX_FILES, OWN_DATA, STEP_MODE, TRAINING } from './config.js';
-import { PIXELS, asModelInput } from './views/digits.js';
+import init, { Session, defaultConfig } from '../pkg/latent_lab.js';
+import { Cmd, Phase, manifoldTransfer, msg, scatterTransfer } from '../app/protocol.js';
+import { DATASETS, GENERATION, IDX_FILES, OWN_DATA, STEP_MODE, TRAINING } from '../app/config.js';
+import { PIXELS, asModelInput } from '../views/digits.js';
 
 
 /** `{model, train}` with every field filled in; kept so Reset rebuilds the same model. */
@@ -250,7 +250,7 @@ const handlers = {
     requireSession();
     if (data?.name !== dataset) await handlers[Cmd.LOAD_DATA]({ dataset });
     post(msg.status(phase, `Loading ${name}…`));
-    const response = await fetch(new URL(url, new URL('./', import.meta.url)));
+    const response = await fetch(new URL(url, new URL('../', import.meta.url)));
     if (!response.ok) throw new Error(`could not download ${response.url}: HTTP ${response.status}`);
     loadModel(new Uint8Array(await response.arrayBuffer()), name);
   },
@@ -627,7 +627,7 @@ function yieldToEvents() {
 
 /** Fetches the four IDX files under `dir` as raw bytes, posting progress as they stream in. */
 async function download(dir) {
-  const base = new URL(dir, new URL('./', import.meta.url));
+  const base = new URL(dir, new URL('../', import.meta.url));
   const responses = await Promise.all(IDX_FILES.map((name) => fetch(new URL(name, base))));
   responses.forEach((r) => {
     if (!r.ok) throw new Error(`could not download ${r.url}: HTTP ${r.status}`);

@@ -5,11 +5,11 @@
 const TOGGLES = { present: 'present', large: 'large-text', contrast: 'high-contrast' };
 
 /**
- * Wires the Present button and the two checkboxes and applies the toggles named in `params`.
- * @param {URLSearchParams} params the page's URL parameters
+ * Wires the Present button and the two checkboxes and applies the toggles that are on in `values`.
+ * @param {{present: boolean, large: boolean, contrast: boolean}} values the toggles from the URL
  * @param {(key: string, on: boolean) => void} onChange records a toggle in the URL
  */
-export function initPresenter(params, onChange) {
+export function initPresenter(values, onChange) {
   const controls = Object.fromEntries(Object.entries(TOGGLES).map(([key, id]) => [key, document.getElementById(id)]));
   const root = document.documentElement;
 
@@ -39,5 +39,5 @@ export function initPresenter(params, onChange) {
   });
   controls.large.addEventListener('change', () => set('large', controls.large.checked));
   controls.contrast.addEventListener('change', () => set('contrast', controls.contrast.checked));
-  for (const key of Object.keys(TOGGLES)) set(key, params.get(key) === '1');
+  for (const key of Object.keys(TOGGLES)) set(key, Boolean(values[key]));
 }

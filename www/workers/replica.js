@@ -5,9 +5,9 @@
 // Session.save() makes it) after every refresh and the test set with every new dataset, so its
 // pictures lag training by at most one refresh, as the other views do.
 
-import init, { Session } from './pkg/latent_lab.js';
-import { Cmd, msg } from './protocol.js';
-import { asModelInput } from './views/digits.js';
+import init, { Session } from '../pkg/latent_lab.js';
+import { Cmd, msg } from '../app/protocol.js';
+import { asModelInput } from '../views/digits.js';
 
 let session = null;
 /** The test set's IDX files until a session exists to hold them. */

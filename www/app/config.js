@@ -174,36 +174,6 @@ export const STEP_MODE = {
 };
 
 /**
- * The model settings on the page, with the URL parameter of each and its range; the Rust
- * model validates them again. Fields not listed take the model's defaults.
- */
-export const MODEL_FIELDS = {
-  kind: { param: 'model', options: { ae: 'Autoencoder', vae: 'VAE', vqvae: 'VQ-VAE' } },
-  latentDim: { param: 'd', min: 2, max: 32, kinds: ['ae', 'vae'] },
-  beta: { param: 'beta', min: 0, max: 100, kinds: ['vae'] },
-  codebookSize: { param: 'K', min: 2, max: 1024, kinds: ['vqvae'] },
-  codeDim: { param: 'D', min: 1, max: 64, kinds: ['vqvae'] },
-  codesPerImage: { param: 'l', min: 1, max: 64, kinds: ['vqvae'] },
-  codebookUpdate: {
-    param: 'update',
-    options: { loss: 'codebook loss', ema: 'EMA', emaRestart: 'EMA + restart' },
-    kinds: ['vqvae'],
-  },
-  hidden: { param: 'hidden', min: 8, max: 2048 },
-  arch: { param: 'arch', options: { mlp: 'MLP', conv: 'Convolutional' } },
-  commitment: { param: 'commitment', min: 0, max: 10, kinds: ['vqvae'] },
-};
-
-/**
- * The training settings in the model form (they too start a new model), as MODEL_FIELDS.
- * The seed is a u64 in Rust; JavaScript numbers hold integers exactly up to 2⁵³ − 1.
- */
-export const TRAIN_FIELDS = {
-  batchSize: { param: 'batch', min: 1, max: 4096 },
-  seed: { param: 'seed', min: 0, max: Number.MAX_SAFE_INTEGER },
-};
-
-/**
  * Data from the student's own four IDX files. The Rust reader accepts labels 0–9 only, so
  * the classes are named as digits.
  */

@@ -6,10 +6,10 @@
 // Training runs on the page's main thread on purpose: one thread for each implementation,
 // no worker messaging in the measurement, and nothing else competing in the page.
 
-import init, { Session, defaultConfig } from './pkg/latent_lab.js';
+import init, { Session, defaultConfig } from '../pkg/latent_lab.js';
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 
-const DATA_DIR = 'data/mnist/';
+const DATA_DIR = '../data/mnist/';
 const DATA_FILES = [
   'train-images-idx3-ubyte.gz',
   'train-labels-idx1-ubyte.gz',
@@ -49,7 +49,7 @@ async function setup() {
   const files = await Promise.all(DATA_FILES.map((f) => fetchBytes(DATA_DIR + f)));
   session.setData(...files);
   const { count, pixels } = parseImages(await gunzip(files[0]));
-  const tfjsInfo = await useWasmBackend(globalThis.tf, 'vendor/tfjs/');
+  const tfjsInfo = await useWasmBackend(globalThis.tf, '../vendor/tfjs/');
   const tfjs = new TfjsVae(globalThis.tf, pixels, count, {
     hidden: config.model.hidden,
     latentDim: config.model.latentDim,

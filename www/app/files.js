@@ -1,0 +1,100 @@
+// Files the student gives the page: one drop handler for the whole page, which routes a saved
+// model (one `.safetensors` file) to the model loader and anything else to the IDX reader,
+// and the two file pickers (Load model…, and "Your own IDX files…" in the dataset list).
+
+import { cmd, loadModelTransfer } from './protocol.js';
+import { sortIdxFiles } from './idxfiles.js';
+
+const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
+const isModelFile = (files) => files.length === 1 && files[0].name.toLowerCase().endsWith('.safetensors');
+
+export class FileInput {
+  /**
+   * @param {object} page `{worker, canLoad, onError, clearError}`: the training worker, whether a
+   *   model and its data exist (files are refused before), and the error area's two calls
+   * @param {{modelFile: HTMLInputElement, idxFiles: HTMLInputElement, dropHint: HTMLElement}} elements
+   */
+  constructor(page, { modelFile, idxFiles, dropHint }) {
+    this.page = page;
+    this.dropHint = dropHint;
+    /** The bytes of the student's own files: sent to the worker, kept once it took them (for the comparison model). */
+    this.ownFiles = null;
+    this.pendingOwnFiles = null;
+    this.dragDepth = 0;
+    pick(modelFile, ([file]) => file && this.loadModel(file));
+    pick(idxFiles, (files) => this.loadOwnFiles(files));
+    document.addEventListener('dragenter', (event) => {
+      if (!carriesFiles(event)) return;
+      this.dragDepth++;
+      dropHint.hidden = !page.canLoad();
+    });
+    document.addEventListener('dragleave', (event) => {
+      if (!carriesFiles(event)) return;
+      if (--this.dragDepth <= 0 || event.relatedTarget === null) this.endDrag();
+    });
+    document.addEventListener('dragover', (event) => {
+      if (!carriesFiles(event)) return;
+      // The browser would otherwise open the file in place of the page.
+      event.preventDefault();
+      event.dataTransfer.dropEffect = page.canLoad() ? 'copy' : 'none';
+      document.body.classList.add('dropping');
+    });
+    document.addEventListener('drop', (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      this.endDrag();
+      const files = [...event.dataTransfer.files];
+      const model = isModelFile(files);
+      if (!page.canLoad()) {
+        page.onError(
+          model
+            ? 'Wait until the data has loaded, then drop the model again.'
+            : 'Wait until the model and its data have loaded, then drop your files again.',
+        );
+      } else if (model) this.loadModel(files[0]);
+      else this.loadOwnFiles(files);
+    });
+  }
+
+  endDrag() {
+    this.dragDepth = 0;
+    this.dropHint.hidden = true;
+    document.body.classList.remove('dropping');
+  }
+
+  /** Sends a checkpoint file (from the picker or a drop) to the worker; Rust checks it. */
+  async loadModel(file) {
+    this.page.clearError();
+    const m = cmd.loadModel(await file.arrayBuffer(), file.name);
+    this.page.worker.postMessage(m, loadModelTransfer(m));
+  }
+
+  /** Sorts the four IDX files, then hands their bytes to the worker, which may still refuse them. */
+  async loadOwnFiles(files) {
+    this.page.clearError();
+    try {
+      this.pendingOwnFiles = await sortIdxFiles(files);
+    } catch (err) {
+      this.page.onError(`Your files were not loaded: ${err.message}`);
+      return;
+    }
+    // Copied, not transferred: the comparison model needs the same bytes.
+    this.page.worker.postMessage(cmd.loadFiles(this.pendingOwnFiles));
+  }
+
+  /** The worker took the student's files: they are the ones in use now. */
+  ownFilesTaken() {
+    if (this.pendingOwnFiles) this.ownFiles = this.pendingOwnFiles;
+    this.pendingOwnFiles = null;
+    return this.ownFiles;
+  }
+}
+
+/** Calls `onFiles` with what the student chose in `input`, then clears it so the same choice fires again. */
+function pick(input, onFiles) {
+  input.addEventListener('change', () => {
+    const files = [...input.files];
+    input.value = '';
+    onFiles(files);
+  });
+}

@@ -1,0 +1,96 @@
+// The page's state, and the part of it a link reproduces (TensorFlow Playground's state.ts
+// idea): one list of URL properties — the settings from the schema plus the page's own — read
+// from the URL once and written back whole from one place.
+
+import { DATASETS } from './config.js';
+import { appliesTo } from './schema.js';
+
+/** The page's own URL properties: `key` is the parameter, `bool` ones are '1' or absent. */
+const PAGE_PROPERTIES = [
+  { key: 'dataset', parse: (v) => (Object.hasOwn(DATASETS, v) ? v : null) },
+  { key: 'quick', bool: true },
+  { key: 'manifold', bool: true },
+  { key: 'compare' },
+  { key: 'lecture' },
+  { key: 'checkpoint' },
+  { key: 'present', bool: true },
+  { key: 'large', bool: true },
+  { key: 'contrast', bool: true },
+];
+
+const number = (text) => (text !== null && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : null);
+
+export class PageState {
+  /**
+   * @param {object[]} fields the settings schema's fields
+   * @param {string} search the URL's query, read once here
+   */
+  constructor(fields, search) {
+    const params = new URLSearchParams(search);
+    this.fields = fields;
+    /** The page properties, from the URL and then from the page; `write()` puts them in the URL. */
+    this.url = {};
+    for (const { key, bool, parse } of PAGE_PROPERTIES) {
+      const text = params.get(key);
+      this.url[key] = bool ? text === '1' : parse ? parse(text) : text;
+    }
+    /** Settings the link asks for: `{model, train}`, only the fields it names with a usable value. */
+    this.requested = { model: {}, train: {} };
+    for (const field of fields) {
+      const text = params.get(field.param);
+      const value = field.kind === 'enum' ? (field.options.some((o) => o.value === text) ? text : null) : number(text);
+      // A learning rate must be positive; the other ranges are the model's to check.
+      if (value !== null && (field.name !== 'learningRate' || value > 0)) this.requested[field.group][field.name] = value;
+    }
+    // What the page is doing, read by the views' wiring and (cloned) by tests.
+    this.phase = 'starting';
+    this.step = 0;
+    this.epoch = 0;
+    this.lastReport = null;
+    this.lastEval = null;
+    /** `{model, train}` of the model that exists, as the worker reported it. */
+    this.settings = null;
+    /** Key of the data it trains on: one of DATASETS, OWN_DATA.key, or null before any loaded. */
+    this.dataset = null;
+    /** `{name, step}` of the checkpoint the model came from, or null for one trained here from scratch. */
+    this.loaded = null;
+    /** The test image the map's pick follows; a reply for an earlier pick is dropped. */
+    this.selected = null;
+    /** Whether an Export codes request is out; its button waits for the file. */
+    this.exportingCodes = false;
+  }
+
+  /** Sets page properties (`{manifold: true}`, …) and writes the URL. */
+  set(changes) {
+    Object.assign(this.url, changes);
+    this.write();
+  }
+
+  /** The model that exists changed: its settings (and the quick toggle they carry) go in the URL. */
+  setSettings(settings) {
+    this.settings = settings;
+    this.url.quick = settings.train.trainSubset > 0;
+    this.write();
+  }
+
+  /** Writes the whole state to the URL: the settings that matter for the model's kind, then the page's. */
+  write() {
+    const params = new URLSearchParams();
+    if (this.settings) {
+      for (const field of this.fields) {
+        if (appliesTo(field, this.settings.model.kind)) params.set(field.param, String(this.settings[field.group][field.name]));
+      }
+    }
+    for (const { key, bool } of PAGE_PROPERTIES) {
+      const value = this.url[key];
+      if (bool ? value : value !== null && value !== undefined) params.set(key, bool ? '1' : value);
+    }
+    history.replaceState(null, '', `?${params}`);
+  }
+
+  /** A plain copy for tests and the console. */
+  snapshot() {
+    const { phase, step, epoch, lastReport, lastEval, settings, dataset, loaded, url } = this;
+    return structuredClone({ phase, step, epoch, lastReport, lastEval, settings, dataset, loaded, url });
+  }
+}
