@@ -11,6 +11,16 @@ log() { printf '[test-setup] %s\n' "$*"; }
 
 "$HERE/setup.sh"
 
+# The format and lint checks of test.sh.
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^$component"; then
+    log "rust component $component: present"
+  else
+    log "adding rust component $component"
+    rustup component add "$component"
+  fi
+done
+
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)

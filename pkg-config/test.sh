@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Command (b): install, build, then run every test suite, stopping at the first
-# failure: native Rust tests, the wasm tests in headless Chromium and Firefox, and
+# Command (b): install, build, then run the checks and every test suite, stopping at the
+# first failure: format, Clippy (native and wasm32) and ESLint, native Rust tests, the wasm tests in headless Chromium and Firefox, and
 # the page tests (Playwright driving Chromium against www/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,17 +15,23 @@ banner() {
   printf '\n==== [%s] %s (%dm%02ds elapsed) ====\n' "$1" "$2" $((t / 60)) $((t % 60))
 }
 
-banner 1/5 "test-setup: toolchain, npm packages, data, browsers"
+banner 1/6 "test-setup: toolchain, npm packages, data, browsers"
 "$CFG/test-setup.sh"
 
-banner 2/5 "build: wasm-pack -> www/pkg"
+banner 2/6 "build: wasm-pack -> www/pkg"
 "$CFG/build.sh"
 
-banner 3/5 "native tests: cargo test --release"
+banner 3/6 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
+"$CFG/node_modules/.bin/eslint" --config "$CFG/eslint.config.mjs"
+
+banner 4/6 "native tests: cargo test --release"
 # --locked: a dependency change must come with its Cargo.lock change.
 cargo test --release --locked
 
-banner 4/5 "wasm tests in headless Chromium and Firefox: wasm-pack test"
+banner 5/6 "wasm tests in headless Chromium and Firefox: wasm-pack test"
 # The runner reads browser flags from this file (it would otherwise look for
 # ./webdriver.json); the default 20 s budget per test binary is far too short
 # for training steps.
@@ -38,7 +44,7 @@ wasm-pack test --release --headless --mode no-install \
   --firefox --geckodriver "$geckodriver" \
   "$ROOT"
 
-banner 5/5 "page tests: node --test tests/page/*.test.mjs"
+banner 6/6 "page tests: node --test tests/page/*.test.mjs"
 shopt -s nullglob
 page_tests=("$ROOT"/tests/page/*.test.mjs)
 shopt -u nullglob
