@@ -5,8 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, greys, openLoadedPage, servePage } from './harness.mjs';
+
+import { greys, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { CURVE, DIM_ROWS, SYMBOLIC } from '../../www/app/config.js';
 
 // A picture counts as drawn when at least this many pixels are ink, and as changed when at
@@ -80,12 +80,6 @@ async function darkestNear(page, x, y) {
     },
     [x, y],
   );
-}
-
-async function screenshot(page, name, selector = null) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  if (selector) await page.locator(selector).screenshot({ path: `${ARTIFACTS}${name}.png` });
-  else await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 }
 
 test('a d = 4 VAE: loss curves per term, KL per dimension, one row per dimension, interpolation with its arrow', async () => {
@@ -192,12 +186,12 @@ test('a d = 4 VAE: loss curves per term, KL per dimension, one row per dimension
   // Picking a digit moves the rows' base from the origin to its code.
   await page.waitForFunction((i) => window.latentLab.dimRows().shown?.base === i, picked);
 
-  await screenshot(page, 'charts-vae');
+  await screenshot(page, 'charts-vae', { fullPage: true });
   await page.locator('#metrics').scrollIntoViewIfNeeded();
-  await screenshot(page, 'charts-losses', '#metrics');
-  await screenshot(page, 'charts-kl', '#kl-dims');
-  await screenshot(page, 'charts-interpolation', '.layout');
-  await screenshot(page, 'charts-dim-rows', '#dim-rows');
+  await screenshot(page, 'charts-losses', { selector: '#metrics' });
+  await screenshot(page, 'charts-kl', { selector: '#kl-dims' });
+  await screenshot(page, 'charts-interpolation', { selector: '.layout' });
+  await screenshot(page, 'charts-dim-rows', { selector: '#dim-rows' });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -258,8 +252,8 @@ test('a VQ-VAE with l = 4: its loss terms, the symbolic image edited cell by cel
   assert.ok(differing(tiles[0], tiles[1]) + differing(tiles[2], tiles[3]) >= MIN_PIXELS, 'different grids decode differently');
 
   await page.locator('#symbolic').scrollIntoViewIfNeeded();
-  await screenshot(page, 'charts-symbolic', '#symbolic');
-  await screenshot(page, 'charts-vqvae-losses', '#metrics');
+  await screenshot(page, 'charts-symbolic', { selector: '#symbolic' });
+  await screenshot(page, 'charts-vqvae-losses', { selector: '#metrics' });
   assert.deepEqual(problems, []);
   await page.close();
 });

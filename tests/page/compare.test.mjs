@@ -5,8 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
+
+import { openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { MANIFOLD, PALETTE } from '../../www/app/config.js';
 
 const TRAINING_TIMEOUT = 120_000;
@@ -16,11 +16,6 @@ const env = servePage();
 
 /** A fresh page at 1280×800 (`query` appended to the URL) with the data loaded. */
 const openPage = (query = '') => openLoadedPage(env.browser, `${env.server.url}${query}`);
-
-async function screenshot(page, name, fullPage = false) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage });
-}
 
 /** Palette pixels (points) and grey levels (decoded tiles) in a map's plot area. */
 async function mapPixels(page, selector) {

@@ -5,11 +5,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
+import { WWW, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { DRAWPAD, IDX_FILES } from '../../www/app/config.js';
 
 // A picture counts as drawn when at least this many pixels show it.
@@ -20,11 +20,6 @@ const env = servePage();
 
 /** A fresh page at 1280×800 with the data loaded; `problems` collects console errors (its workers' too). */
 const openPage = () => openLoadedPage(env.browser, env.server.url);
-
-async function screenshot(page, name, fullPage = false) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage });
-}
 
 /** Pixels of a canvas with exactly colour `hex`, and pixels darker than mid-grey. */
 async function canvasCounts(page, selector, hex) {

@@ -4,10 +4,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, WWW, openLoadedPage, servePage } from './harness.mjs';
+import { ARTIFACTS, WWW, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { mkdir, stat } from 'node:fs/promises';
 import { IDX_FILES, PALETTE } from '../../www/app/config.js';
-
 
 // "The 2-D scatter separates digits within about 10 seconds": the test allows 15 s for a
 // busy machine. Measured here with two cores shared with compile jobs, the 5-NN accuracy of
@@ -119,7 +118,7 @@ test('training separates the digits in the scatter within seconds', async () => 
   const counts = await paletteCounts(page);
   const lastLoss = await displayedTrainLoss(page);
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}first-page.png` });
+  await screenshot(page, 'first-page');
 
   console.log(`kNN accuracy by time: ${trace.join(', ')}`);
   console.log(
@@ -154,7 +153,7 @@ test('a learning rate that blows up training shows the error and the page carrie
   await error.waitFor({ state: 'visible', timeout: 20_000 });
   assert.match(await error.textContent(), /NaN or infinite.*learning rate 10/s);
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}first-page-error.png` });
+  await screenshot(page, 'first-page-error');
   await page.locator('#train', { hasText: 'Train' }).waitFor();
   const stopped = await page.evaluate(() => window.latentLab.state());
   assert.equal(stopped.phase, 'paused');

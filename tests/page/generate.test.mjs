@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, greys, openLoadedPage, servePage } from './harness.mjs';
+import { ARTIFACTS, greys, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { mkdir } from 'node:fs/promises';
 
 const TRAIN_MS = 4000;
@@ -60,7 +60,7 @@ test('a trained VAE generates digits from the prior, and its sliders move the de
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.locator('#generation').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `${ARTIFACTS}lab-generate.png` });
+  await screenshot(page, 'lab-generate');
   assert.deepEqual(problems, []);
   await page.close();
 });

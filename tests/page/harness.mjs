@@ -2,6 +2,7 @@
 // started before the file's tests and closed after them.
 
 import { after, before } from 'node:test';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './server.mjs';
 import { launchChromium } from './browser.mjs';
@@ -52,4 +53,16 @@ export async function greys(page, selector) {
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     return Array.from({ length: data.length / 4 }, (_, p) => data[4 * p]);
   }, selector);
+}
+
+/**
+ * Saves a screenshot of `page` as tests/artifacts/<name>.png: of the element `selector` when
+ * given, else of the page (`fullPage` and other Playwright options pass through).
+ * pkg-config/screenshots.sh copies the ones the README shows to tests/screenshots/.
+ */
+export async function screenshot(page, name, { selector = null, ...options } = {}) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const path = `${ARTIFACTS}${name}.png`;
+  if (selector) await page.locator(selector).screenshot({ path });
+  else await page.screenshot({ path, ...options });
 }

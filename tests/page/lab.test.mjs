@@ -4,8 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
-import { mkdir } from 'node:fs/promises';
+import { openLoadedPage, servePage, screenshot } from './harness.mjs';
+
 import { MANIFOLD, PALETTE } from '../../www/app/config.js';
 
 // Long enough for a few hundred steps here: the codes spread and the clusters form.
@@ -27,11 +27,6 @@ async function trainFor(page, ms) {
   await page.waitForFunction(() => window.latentLab.state().phase === 'paused');
   // The pause sends a last scatter; let the map's view settle on it.
   await page.waitForTimeout(1200);
-}
-
-async function screenshot(page, name, fullPage = false) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage });
 }
 
 /** RGB pixels of a canvas as the page shows them; `inset` trims the scatter's axes and ticks. */
@@ -100,7 +95,7 @@ test('a VQ-VAE with K = 16, D = 2 draws one Voronoi cell per code and counts eve
   const perplexityCell = await page.locator('td[data-source="test"][data-metric="perplexity"]').textContent();
   assert.ok(Number(perplexityCell) >= 1, `test perplexity cell shows "${perplexityCell}"`);
   await screenshot(page, 'lab-vqvae');
-  await screenshot(page, 'lab-vqvae-full', true);
+  await screenshot(page, 'lab-vqvae-full', { fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -179,7 +174,7 @@ test('drawing ε for a picked VAE digit puts z = μ + σ ⊙ ε on the map and d
   }
   const formula = await page.locator('#reparam [data-role="formula"]').textContent();
   assert.match(formula, /z = μ \+ σ ⊙ ε.*draw 11/s);
-  await screenshot(page, 'lab-reparam', true);
+  await screenshot(page, 'lab-reparam', { fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
 });

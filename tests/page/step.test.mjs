@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, openLoadedPage, servePage } from './harness.mjs';
+import { ARTIFACTS, openLoadedPage, servePage, screenshot } from './harness.mjs';
 
 const env = servePage();
 
@@ -45,7 +45,7 @@ test('Step on a VAE shows its batch, its ε draws and its loss terms', async () 
   assert.ok(terms.includes(lastReport.loss.toFixed(2)), `${terms} shows loss ${lastReport.loss}`);
   assert.ok(terms.includes(lastReport.kl.toFixed(2)));
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.locator('#step-mode').screenshot({ path: `${ARTIFACTS}lab-step-vae.png` });
+  await screenshot(page, 'lab-step-vae', { selector: '#step-mode' });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -63,7 +63,7 @@ test('Step on a VQ-VAE shows which codes the batch picked and arrows for the cod
   // The EMA update moves every code the batch picked towards its assignments.
   assert.ok(codesMoved >= picked, `${codesMoved} codes moved, ${picked} picked: ${text}`);
   assert.ok(await page.locator('#step-mode table[data-role="epsilon"]').isHidden(), 'no ε in a VQ-VAE');
-  await page.locator('.scatter-panel').screenshot({ path: `${ARTIFACTS}lab-step-vq-map.png` });
+  await screenshot(page, 'lab-step-vq-map', { selector: '.scatter-panel' });
 
   // Snap lines: every encoder output on the map joined to its nearest code.
   await page.getByLabel("Show each z_e's snap to its nearest code").check();
@@ -78,7 +78,7 @@ test('Step on a VQ-VAE shows which codes the batch picked and arrows for the cod
     assert.equal(d(nearest[i]), best, `point ${i} snaps to its nearest code`);
   }
   assert.ok(new Set(nearest).size > 1, 'the points snap to several codes');
-  await page.locator('.scatter-panel').screenshot({ path: `${ARTIFACTS}lab-vq-snap.png` });
+  await screenshot(page, 'lab-vq-snap', { selector: '.scatter-panel' });
   assert.deepEqual(problems, []);
   await page.close();
 });
