@@ -5,7 +5,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { basePath: '..', ignores: ['www/pkg/**', 'www/vendor/**', 'www/data/**', 'target/**', '**/node_modules/**', 'tests/artifacts/**'] },
+  // Generated, vendored and downloaded files, wherever ESLint is started.
+  { ignores: ['**/www/pkg/**', '**/www/vendor/**', '**/www/data/**', '**/target/**', '**/node_modules/**', '**/tests/artifacts/**'] },
   { basePath: '..', ...js.configs.recommended, files: ['www/**/*.js', 'tests/page/**/*.mjs', 'pkg-config/**/*.mjs', 'pkg-config/**/*.js'] },
   {
     basePath: '..',

@@ -9,10 +9,12 @@ import { loadSchema, optionLabel } from './schema.js';
 import { PageState } from './state.js';
 import { SettingsForm } from './form.js';
 import { FileInput } from './files.js';
+import { TrainingControls } from './controls.js';
 import { Checkpoints, Lectures } from './checkpoints.js';
 import { LECTURES } from './lectures.js';
 import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
+import { exposeHandle } from './handle.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -24,7 +26,7 @@ import { TraversalView } from '../views/traversal.js';
 import { StepView } from '../views/stepmode.js';
 import { MapNavigation } from '../views/mapnav.js';
 import { HoverCard } from '../views/hovercard.js';
-import { addPngExport, buttonRow, downloadBlob, stackCanvases } from '../views/export.js';
+import { addPanelPngExports, addPngExport, downloadBlob } from '../views/export.js';
 import { KlBarsView } from '../views/klbars.js';
 import { InterpolationView } from '../views/interpolation.js';
 import { DimRowsView } from '../views/dimrows.js';
@@ -35,19 +37,6 @@ import { LectureView } from '../views/lecture.js';
 import { ErrorArea } from '../views/errors.js';
 
 const $ = (id) => document.getElementById(id);
-const controls = {
-  dataset: $('dataset'),
-  learningRate: $('learning-rate'),
-  quick: $('quick'),
-  train: $('train'),
-  step: $('step'),
-  reset: $('reset'),
-  showManifold: $('show-manifold'),
-  compare: $('compare-toggle'),
-  idxFiles: $('idx-files'),
-  saveModel: $('save-model'),
-  loadModel: $('load-model'),
-};
 const errors = new ErrorArea($('error'));
 const showError = (message) => errors.show(message);
 const clearError = () => errors.clear();
@@ -103,6 +92,7 @@ const form = new SettingsForm($('model'), schema, (settings) => {
   clearError();
   newModel(settings);
 }, showError);
+const controls = new TrainingControls({ send, state, compare, scatter, form, clearError, showError, newModel, hasModel });
 const files = new FileInput(
   { worker, canLoad: hasModel, onError: showError, clearError },
   { modelFile: $('model-file'), idxFiles: controls.idxFiles, dropHint: $('drop-hint') },
@@ -172,7 +162,7 @@ const onMessage = {
   [Msg.CODES]: (m) => {
     downloadBlob(new Blob([m.csv], { type: 'text/csv' }), m.filename);
     state.exportingCodes = false;
-    updateControls();
+    controls.update();
   },
   [Msg.INTERPOLATION]: (m) => interpolation.setInterpolation(m),
   [Msg.DIM_ROWS]: (m) => dimRows.setRows(m),
@@ -184,7 +174,7 @@ const onMessage = {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
     state.exportingCodes = false;
-    updateControls();
+    controls.update();
     hoverCard.inFlight = false;
   },
 };
@@ -250,7 +240,7 @@ function onStatus(phase, message) {
   // The step panel's arrows describe the last single step only.
   if (phase === Phase.READY || phase === Phase.TRAINING) stepView.clear();
   compare.followPhase(phase);
-  updateControls();
+  controls.update();
 }
 
 /** A new, untrained model: the numbers and curve of the previous one no longer apply. */
@@ -285,25 +275,6 @@ function onLoaded(name, step) {
   lectures.loaded(name);
 }
 
-function updateControls() {
-  const { phase } = state;
-  const ready = hasModel();
-  const training = phase === Phase.TRAINING;
-  const starting = phase === Phase.STARTING || phase === Phase.LOADING;
-  form.setEnabled(ready);
-  controls.compare.disabled = !ready;
-  controls.dataset.disabled = starting;
-  controls.quick.disabled = starting;
-  controls.learningRate.disabled = phase === Phase.STARTING;
-  controls.train.disabled = !ready;
-  controls.train.textContent = training ? 'Pause' : 'Train';
-  controls.step.disabled = !ready || training;
-  controls.reset.disabled = !ready;
-  $('reset-view').disabled = !ready;
-  $('export-codes').disabled = !ready || state.exportingCodes;
-  controls.saveModel.disabled = !ready;
-  controls.loadModel.disabled = !ready;
-}
 
 /** A new untrained model with `settings` on the data already loaded: the worker frees the old one. */
 function newModel(settings) {
@@ -341,74 +312,18 @@ function setManifold(on) {
 const requestManifold = pacedManifoldRequests(scatter, () => controls.showManifold.checked, send);
 scatter.onTarget = requestManifold;
 
-controls.train.addEventListener('click', () => {
-  clearError();
-  send(state.phase === Phase.TRAINING ? cmd.pause() : cmd.train());
-});
-controls.step.addEventListener('click', () => {
-  clearError();
-  send(cmd.step());
-  compare.step();
-});
-controls.reset.addEventListener('click', () => {
-  clearError();
-  send(cmd.reset());
-  compare.restart();
-});
-controls.dataset.addEventListener('change', () => {
-  clearError();
-  if (controls.dataset.value === OWN_DATA.key) {
-    // The list shows the data in use until the worker took the files.
-    controls.dataset.value = state.dataset ?? '';
-    controls.idxFiles.click();
-    return;
-  }
-  send(cmd.loadData(controls.dataset.value));
-});
-controls.quick.addEventListener('change', () => {
-  clearError();
-  // The subset is part of the training settings, so it takes a new model on the same data.
-  const trainSubset = controls.quick.checked ? QUICK_SUBSET : 0;
-  newModel({ model: state.settings.model, train: { ...state.settings.train, trainSubset } });
-});
-controls.learningRate.addEventListener('change', () => {
-  const lr = Number(controls.learningRate.value);
-  if (controls.learningRate.value.trim() === '' || !Number.isFinite(lr)) {
-    showError('The learning rate must be a number, for example 0.001.');
-    return;
-  }
-  clearError();
-  send(cmd.setLearningRate(lr));
-});
 controls.showManifold.addEventListener('change', () => setManifold(controls.showManifold.checked));
 controls.compare.addEventListener('change', () => setComparing(controls.compare.checked));
 $('compare').querySelector('[data-role="partner"]').addEventListener('change', () => state.set({ compare: compare.kind }));
-controls.saveModel.addEventListener('click', () => {
-  clearError();
-  send(cmd.saveModel());
-});
-controls.loadModel.addEventListener('click', () => $('model-file').click());
-$('reset-view').addEventListener('click', () => scatter.resetView());
-$('export-codes').addEventListener('click', () => {
-  clearError();
-  state.exportingCodes = true;
-  updateControls();
-  send(cmd.exportCodes());
-});
-// Enter in the number field would otherwise submit the form and reload the page.
-document.querySelector('.controls').addEventListener('submit', (event) => event.preventDefault());
 addPngExport($('map-tools'), 'map', 'the latent map', () => scatter.exportCanvas());
-for (const [id, what] of [
-  ['metrics', 'the loss curve'],
-  ['codebook', 'the codebook usage and decoded codes'],
-  ['reparam', 'the picked digit and its samples'],
-  ['generation', 'the samples from the prior'],
-  ['traversal', 'the decoded traversal code'],
-  ['step-mode', 'the batch of the last step'],
-]) {
-  const panel = $(id);
-  addPngExport(buttonRow(panel), id, what, () => stackCanvases([...panel.querySelectorAll('canvas')]));
-}
+addPanelPngExports({
+  metrics: 'the loss curve',
+  codebook: 'the codebook usage and decoded codes',
+  reparam: 'the picked digit and its samples',
+  generation: 'the samples from the prior',
+  traversal: 'the decoded traversal code',
+  'step-mode': 'the batch of the last step',
+});
 
 // The worker fills in every setting not given here from the model's defaults and answers
 // with the settings in use, which fill the form. Settings in the URL win; the model checks
@@ -431,35 +346,7 @@ else if (state.url.checkpoint) checkpoints.load(state.url.checkpoint).catch((err
 // Presenter toggles (kept in the URL) and the offline cache.
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
-/** Read-only handle for tests and the console. */
-window.latentLab = Object.freeze({
-  state: () => state.snapshot(),
-  scatter: () => scatter.snapshot(),
-  manifold: () => manifold.snapshot(),
-  codebook: () => codebook.snapshot(),
-  reparam: () => reparam.snapshot(),
-  generation: () => generation.snapshot(),
-  traversal: () => traversal.snapshot(),
-  step: () => stepView.snapshot(),
-  hover: () => hoverCard.snapshot(),
-  losses: () => metrics.snapshot(),
-  klBars: () => klBars.snapshot(),
-  interpolation: () => interpolation.snapshot(),
-  dimRows: () => dimRows.snapshot(),
-  symbolic: () => symbolic.snapshot(),
-  drawing: () => drawpad.snapshot(),
-  compare: () => compare.snapshot(),
-  lecture: () => lecture.snapshot(),
-  /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
-  pointOnScreen: (index) => {
-    const { plane } = scatter;
-    return window.latentLab.planeOnScreen(plane[2 * index], plane[2 * index + 1]);
-  },
-  /** Where plane point (x, y) is drawn, in viewport pixels (null before the first draw). */
-  planeOnScreen: (x, y) => {
-    const { transform } = scatter;
-    if (!transform) return null;
-    const box = scatter.canvas.getBoundingClientRect();
-    return { x: box.left + transform.px(x), y: box.top + transform.py(y) };
-  },
+exposeHandle(state, scatter, {
+  manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
+  interpolation, dimRows, symbolic, drawing: drawpad, compare, lecture,
 });

@@ -72,3 +72,11 @@ export function addPngExport(row, name, what, render) {
   row.append(button, note);
   return button;
 }
+
+/** An Export PNG button in each panel of `panels` (id → what it shows), stacking the panel's canvases. */
+export function addPanelPngExports(panels) {
+  for (const [id, what] of Object.entries(panels)) {
+    const panel = document.getElementById(id);
+    addPngExport(buttonRow(panel), id, what, () => stackCanvases([...panel.querySelectorAll('canvas')]));
+  }
+}
