@@ -76,10 +76,12 @@ export class PageState {
   /** Writes the whole state to the URL: the settings that matter for the model's kind, then the page's. */
   write() {
     const params = new URLSearchParams();
-    if (this.settings) {
-      for (const field of this.fields) {
-        if (appliesTo(field, this.settings.model.kind)) params.set(field.param, String(this.settings[field.group][field.name]));
-      }
+    // Until the model exists, the link keeps the settings it asked for.
+    const settings = this.settings ?? this.requested;
+    const kind = settings.model.kind;
+    for (const field of this.fields) {
+      const value = settings[field.group][field.name];
+      if (value !== undefined && (!kind || appliesTo(field, kind))) params.set(field.param, String(value));
     }
     for (const { key, bool } of PAGE_PROPERTIES) {
       const value = this.url[key];
