@@ -63,12 +63,12 @@ const klBars = new KlBarsView($('kl-dims'));
 const redrawMap = () => scatter.requestDraw();
 const codebook = new CodebookView($('codebook'), redrawMap, () => scatter.plane);
 const manifold = new ManifoldLayer(redrawMap);
-const reparam = new ReparamView($('reparam'), (epsilon) => send(cmd.addEpsilon(epsilon)), redrawMap);
+const reparam = new ReparamView($('reparam'), (count) => send(cmd.addDraws(count)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
 const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)));
 const stepView = new StepView($('step-mode'), redrawMap);
 const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
-const dimRows = new DimRowsView($('dim-rows'), (count, values) => send(cmd.dimRows(count, values)));
+const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
 const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
 const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
 const compare = new CompareView($('compare'), schema, showError);
@@ -276,10 +276,9 @@ function onLoaded(name, step) {
 }
 
 
-/** A new untrained model with `settings` on the data already loaded: the worker frees the old one. */
+/** A new untrained model with `settings` on the data already loaded. */
 function newModel(settings) {
   send(cmd.init(settings));
-  send(cmd.reset());
 }
 
 /** Turns the side-by-side comparison on (with `kind`, or the usual partner) or off. */

@@ -13,7 +13,7 @@ export const Cmd = Object.freeze({
   SET_LEARNING_RATE: 'setLearningRate',
   MANIFOLD: 'manifold',
   SELECT: 'select',
-  ADD_EPSILON: 'addEpsilon',
+  ADD_DRAWS: 'addDraws',
   SAMPLE: 'sample',
   DECODE: 'decode',
   CONNECT: 'connect',
@@ -64,7 +64,10 @@ export const Phase = Object.freeze({
 });
 
 export const cmd = {
-  /** Creates the wasm session. `settings` is `{model, train}` as in `defaultConfig()`; missing fields take the defaults. */
+  /**
+   * Creates the wasm session, or once one exists a new untrained model on the data loaded.
+   * `settings` is `{model, train}` as in `defaultSettings()`; missing fields take the defaults.
+   */
   init: (settings = {}) => ({ type: Cmd.INIT, settings }),
   /** Downloads one of config.DATASETS and starts a fresh model on it. */
   loadData: (dataset) => ({ type: Cmd.LOAD_DATA, dataset }),
@@ -81,8 +84,8 @@ export const cmd = {
   manifold: (rect, n) => ({ type: Cmd.MANIFOLD, rect, n }),
   /** Follows test image `index` (null: none) in the reparameterization view; clears its ε draws. */
   select: (index) => ({ type: Cmd.SELECT, index }),
-  /** Adds one draw ε ~ N(0, I) (Float64Array or array of d numbers) to the selected digit. */
-  addEpsilon: (epsilon) => ({ type: Cmd.ADD_EPSILON, epsilon: Array.from(epsilon) }),
+  /** Adds `count` draws ε ~ N(0, I) to the selected digit (the model draws them, seeded per pick). */
+  addDraws: (count) => ({ type: Cmd.ADD_DRAWS, count }),
   /**
    * `count` images decoded from the prior with `seed` (an integer below 2³²), kept up to date
    * with the same seed while training, so the samples change only as the decoder learns.
@@ -105,7 +108,7 @@ export const cmd = {
    * Sent to the replica worker.
    */
   hover: (index) => ({ type: Cmd.HOVER, index }),
-  /** The codes of the whole test set as a CSV file (refits the view plane to all test images). */
+  /** The codes of the whole test set as a CSV file. */
   exportCodes: () => ({ type: Cmd.EXPORT_CODES }),
   /**
    * The line between the codes of test images `a` and `b`, decoded at `steps` points (ends
@@ -113,10 +116,11 @@ export const cmd = {
    */
   interpolate: (a, b, steps) => ({ type: Cmd.INTERPOLATE, a, b, steps }),
   /**
-   * The first `count` latent dimensions swept one at a time over `values` (array of numbers)
-   * from the selected digit's code (the origin when none), kept up to date while training.
+   * The first `count` latent dimensions swept one at a time over ±DIM_ROWS.range in
+   * DIM_ROWS.steps values from the selected digit's code (the origin when none), kept up to
+   * date while training.
    */
-  dimRows: (count, values) => ({ type: Cmd.DIM_ROWS, count, values: Array.from(values) }),
+  dimRows: (count) => ({ type: Cmd.DIM_ROWS, count }),
   /**
    * VQ-VAE: images of the code grids `codes` (Uint32Array, l indices per image, row-major),
    * re-decoded while training; `id` comes back with them.
@@ -172,15 +176,17 @@ export const msg = {
    * The VQ-VAE codebook over the whole test set: `codebook` Float32Array (K·D), `images`
    * Float32Array (K·784) of every code decoded, `usage` Uint32Array (K) test codes assigned to
    * each code, `majority` Int16Array (K) the most common class among them (−1 for a dead code),
-   * `codeDim` D and `perCode` l.
+   * `codesUsed` and `perplexity` of that usage, `nearest` Uint32Array (N·l) every test code's
+   * nearest code (test-set order, as the scatter), `codebookSize` K, `codeDim` D and `perCode` l.
    */
   codebook: (c) => ({ type: Msg.CODEBOOK, ...c }),
   /**
    * The followed test image and its posterior: `index`, `label`, `image` Uint8Array (784),
    * `mu` and `logvar` (d numbers each, logvar null except for the VAE), `muPlane` μ in the
    * view plane, `axes` the plane's two unit axes (2·d numbers, x row first; null without
-   * logvar), `epsilons` and `zs` (arrays of d-number arrays), `zsPlane` (2 numbers per z) each
-   * z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z;
+   * logvar), `sigma` (d numbers) and `ellipse` `{r1, r2, angle, cov}` its 1σ ellipse on the
+   * plane (VAE, else null), `epsilons` and `zs` (arrays of d-number arrays), `zsPlane` (2
+   * numbers per z) each z in the view plane, `decoded` Float32Array ((1 + zs.length)·784): μ decoded, then each z;
    * `codes` the VQ-VAE's l code indices (Uint32Array; null for other models).
    */
   selection: (s) => ({ type: Msg.SELECTION, ...s }),

@@ -31,8 +31,6 @@ export class CodebookView {
     this.mapPoints = mapPoints;
     this.snapToggle = find('snap');
     this.snapToggle.addEventListener('change', redrawMap);
-    /** `{points, codebook, nearest}`: the last points' nearest codes, reused until either changes. */
-    this.snapCache = null;
     this.snapLines = 0; // snap lines drawn on the last map draw
   }
 
@@ -55,14 +53,12 @@ export class CodebookView {
   setData(c) {
     const k = c.usage.length;
     if (c.codebook.length !== k * c.codeDim) throw new RangeError(`codebook: ${c.codebook.length} numbers for ${k} codes of ${c.codeDim}`);
-    const total = c.usage.reduce((a, b) => a + b, 0);
-    const used = c.usage.filter((u) => u > 0).length;
-    // exp of the entropy of the usage: the number of equally used codes it is worth.
-    const entropy = c.usage.reduce((h, u) => (u > 0 ? h - (u / total) * Math.log(u / total) : h), 0);
-    this.data = { ...c, total, used, perplexity: Math.exp(entropy) };
+    // Perplexity: exp of the entropy of the usage, the number of equally used codes it is worth (Rust's).
+    const total = c.nearest.length;
+    this.data = { ...c, total, used: c.codesUsed };
     this.stats.textContent =
-      `${used} of ${k} codes used by the ${total.toLocaleString('en-US')} test codes · perplexity ` +
-      `${Math.exp(entropy).toFixed(1)} · rate ${c.perCode} × log₂ ${k} = ${(c.perCode * Math.log2(k)).toFixed(1)} bits per image`;
+      `${c.codesUsed} of ${k} codes used by the ${total.toLocaleString('en-US')} test codes · perplexity ` +
+      `${c.perplexity.toFixed(1)} · rate ${c.perCode} × log₂ ${k} = ${(c.perCode * Math.log2(k)).toFixed(1)} bits per image`;
     this.note.textContent = this.onMap()
       ? 'On the map: each code (◆) owns the cell of plane points nearer to it than to any other code.'
       : 'The map shows Voronoi cells only for D = 2 with one code per image.';
@@ -113,31 +109,14 @@ export class CodebookView {
     }
   }
 
-  /** Index of the nearest code of every map point, by brute force (K·N distances, cached). */
-  nearestCodes(points, codebook) {
-    const c = this.snapCache;
-    if (c && c.points === points && c.codebook === codebook) return c.nearest;
-    const k = codebook.length / 2;
-    const nearest = new Uint16Array(points.length / 2);
-    for (let i = 0; i < nearest.length; i++) {
-      const [x, y] = [points[2 * i], points[2 * i + 1]];
-      let best = Infinity;
-      for (let j = 0; j < k; j++) {
-        const d = (x - codebook[2 * j]) ** 2 + (y - codebook[2 * j + 1]) ** 2;
-        if (d < best) [best, nearest[i]] = [d, j];
-      }
-    }
-    this.snapCache = { points, codebook, nearest };
-    return nearest;
-  }
-
   /** Thin lines from each encoder output to its code: the quantization step on the map. */
   drawSnaps(ctx, t) {
     this.snapLines = 0;
     const points = this.mapPoints();
     if (!this.snapToggle.checked || !points) return;
     const { codebook } = this.data;
-    const nearest = this.nearestCodes(points, codebook);
+    // The map shows the first test points; Rust's nearest codes cover the whole test set in the same order.
+    const nearest = this.data.nearest.subarray(0, points.length / 2);
     ctx.strokeStyle = CODEBOOK.snapLine;
     ctx.lineWidth = 1;
     ctx.beginPath();

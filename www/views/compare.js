@@ -147,7 +147,6 @@ export class CompareView {
     const sameTrain = JSON.stringify({ ...before.train, learningRate: 0 }) === JSON.stringify({ ...want.train, learningRate: 0 });
     if (!sameModel || !sameTrain) {
       this.send(cmd.init(want));
-      this.send(cmd.reset());
     } else if (before.train.learningRate !== want.train.learningRate) {
       this.send(cmd.setLearningRate(want.train.learningRate));
     }

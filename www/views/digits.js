@@ -3,11 +3,6 @@
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
 
-/** Image bytes (0–255, as IDX stores them) as the model takes them: values in [0, 1]. */
-export function asModelInput(bytes) {
-  return Float32Array.from(bytes, (v) => v / 255);
-}
-
 /**
  * Paints `count` images from `pixels` (count·784 values; Float32Array in [0, 1] or Uint8Array
  * in [0, 255]) into an ImageData of `cols` images per row. Ink is dark on white paper, so

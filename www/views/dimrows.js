@@ -9,7 +9,7 @@ export class DimRowsView {
   /**
    * @param {HTMLElement} panel holds data-role="caption", "rows", "show-all" (checkbox),
    *   "show-all-label", "show-all-text", "values"
-   * @param {(count: number, values: number[]) => void} onRequest asks the worker for rows
+   * @param {(count: number) => void} onRequest asks the worker for the first `count` rows
    */
   constructor(panel, onRequest) {
     const find = (role) => panel.querySelector(`[data-role="${role}"]`);
@@ -20,20 +20,9 @@ export class DimRowsView {
     this.showAllLabel = find('show-all-label');
     this.showAllText = find('show-all-text');
     this.onRequest = onRequest;
+    this.valuesRow = find('values');
     this.dim = 0;
     this.shown = null;
-    const { range, steps } = DIM_ROWS;
-    this.values = Array.from({ length: steps }, (_, i) => -range + (2 * range * i) / (steps - 1));
-    find('values').replaceChildren(
-      ...this.values.map((v, i) => {
-        const cell = document.createElement('span');
-        // Every other value, so the labels stay readable over images this small.
-        if (i % 2 === 0) cell.textContent = v === 0 ? '0' : `${v > 0 ? '+' : '−'}${Number(Math.abs(v).toFixed(2))}`;
-        return cell;
-      }),
-    );
-    find('values').style.setProperty('--cols', steps);
-    find('values').style.width = `${steps * SIDE * DIM_ROWS.zoom}px`;
     this.showAll.addEventListener('change', () => this.request());
   }
 
@@ -54,7 +43,7 @@ export class DimRowsView {
   }
 
   request() {
-    this.onRequest(this.count(), this.values);
+    this.onRequest(this.count());
   }
 
   /** @param {object} m a protocol DIM_ROWS message */
@@ -62,6 +51,7 @@ export class DimRowsView {
     // Rows of a former request (other count or model) are replaced by the next message.
     if (m.count !== this.count() || this.panel.hidden) return;
     const steps = m.values.length;
+    if (this.valuesRow.children.length !== steps) this.showValues(m.values);
     if (this.rowsBox.children.length !== m.count) {
       this.rowsBox.replaceChildren(...Array.from({ length: m.count }, (_, j) => row(j)));
     }
@@ -76,6 +66,19 @@ export class DimRowsView {
         : `From the code of test image #${m.base} (class ${m.baseLabel}): `) +
       `each row sweeps one dimension from −${DIM_ROWS.range} to +${DIM_ROWS.range}, the others fixed.${others}`;
     this.shown = { base: m.base, count: m.count, steps };
+  }
+
+  /** The swept values above the rows, every other one so the labels stay readable over images this small. */
+  showValues(values) {
+    this.valuesRow.replaceChildren(
+      ...Array.from(values, (v, i) => {
+        const cell = document.createElement('span');
+        if (i % 2 === 0) cell.textContent = v === 0 ? '0' : `${v > 0 ? '+' : '−'}${Number(Math.abs(v).toFixed(2))}`;
+        return cell;
+      }),
+    );
+    this.valuesRow.style.setProperty('--cols', values.length);
+    this.valuesRow.style.width = `${values.length * SIDE * DIM_ROWS.zoom}px`;
   }
 
   /** What the view shows, for tests. */

@@ -1,6 +1,6 @@
 // The reparameterization trick for the digit picked on the map: its μ, the 1σ and 2σ ellipses
 // of q(z|x) = N(μ, diag σ²) (projected onto the map's plane when d > 2), and each
-// z = μ + σ ⊙ ε for ε ~ N(0, I) drawn here, with the decoder's image of every z. The
+// z = μ + σ ⊙ ε for ε ~ N(0, I) drawn by the model (seeded), with the decoder's image of every z. The
 // randomness is an input (ε); μ and σ stay differentiable.
 
 import { REPARAM } from '../app/config.js';
@@ -10,7 +10,7 @@ export class ReparamView {
   /**
    * @param {HTMLElement} panel holds data-role="hint", "input", "recon", "draw", "draw-many",
    *   "formula", "samples"
-   * @param {(epsilon: Float64Array) => void} onDraw sends one ε to the worker
+   * @param {(count: number) => void} onDraw asks the worker for `count` more draws ε ~ N(0, I)
    * @param {() => void} redrawMap asks the map to draw again
    */
   constructor(panel, onDraw, redrawMap) {
@@ -26,9 +26,9 @@ export class ReparamView {
     this.redrawMap = redrawMap;
     this.selection = null;
     this.isVae = true;
-    find('draw').addEventListener('click', () => onDraw(this.gaussian()));
+    find('draw').addEventListener('click', () => onDraw(1));
     find('draw-many').addEventListener('click', () => {
-      for (let i = 0; i < REPARAM.manyDraws; i++) onDraw(this.gaussian());
+      onDraw(REPARAM.manyDraws);
     });
     this.clear();
   }
@@ -93,7 +93,7 @@ export class ReparamView {
       this.formula.textContent = 'Only the VAE samples z: switch the model to VAE to draw ε.';
       return;
     }
-    const sigma = s.logvar.map((lv) => Math.exp(0.5 * lv));
+    const { sigma } = s;
     const last = s.zs.length - 1;
     const rows = [
       ['z', last >= 0 ? s.zs[last] : null],
@@ -112,25 +112,11 @@ export class ReparamView {
     this.formula.replaceChildren(heading, ...lines);
   }
 
-  /** ε ~ N(0, I) of the latent dimension, by the Box–Muller transform. */
-  gaussian() {
-    const d = this.selection.mu.length;
-    const eps = new Float64Array(d);
-    for (let j = 0; j < d; j += 2) {
-      // 1 − random() is in (0, 1], so the logarithm is finite.
-      const r = Math.sqrt(-2 * Math.log(1 - Math.random()));
-      const angle = 2 * Math.PI * Math.random();
-      eps[j] = r * Math.cos(angle);
-      if (j + 1 < d) eps[j + 1] = r * Math.sin(angle);
-    }
-    return eps;
-  }
-
   over(ctx, t) {
     const s = this.selection;
     if (!s) return;
     const [mx, my] = s.muPlane;
-    const shape = this.isVae ? this.ellipse() : null;
+    const shape = this.isVae ? s.ellipse : null;
     if (shape) {
       ctx.strokeStyle = REPARAM.color;
       for (const [k, dash] of [[1, []], [2, [5, 4]]]) {
@@ -163,34 +149,6 @@ export class ReparamView {
     ctx.stroke();
   }
 
-  /**
-   * The 1σ ellipse of q(z|x) on the map's plane: z ~ N(μ, diag σ²) projected by the plane's
-   * axes A (2 × d) is N(Aμ, C) with C = A diag(σ²) Aᵀ. The ellipse's semi-axes are the square
-   * roots of C's eigenvalues, `angle` that of the first from the plane's x axis; null without σ.
-   */
-  ellipse() {
-    const s = this.selection;
-    if (!s?.logvar || !s.axes) return null;
-    const d = s.mu.length;
-    let [cxx, cxy, cyy] = [0, 0, 0];
-    for (let j = 0; j < d; j++) {
-      const variance = Math.exp(s.logvar[j]);
-      const [a, b] = [s.axes[j], s.axes[d + j]];
-      cxx += a * a * variance;
-      cxy += a * b * variance;
-      cyy += b * b * variance;
-    }
-    // Eigenvalues of the symmetric 2 × 2 matrix [[cxx, cxy], [cxy, cyy]].
-    const mean = (cxx + cyy) / 2;
-    const spread = Math.hypot((cxx - cyy) / 2, cxy);
-    return {
-      r1: Math.sqrt(mean + spread),
-      r2: Math.sqrt(Math.max(0, mean - spread)),
-      angle: 0.5 * Math.atan2(2 * cxy, cxx - cyy),
-      cov: [cxx, cxy, cyy],
-    };
-  }
-
   /** What the view shows, for tests. */
   snapshot() {
     const s = this.selection;
@@ -199,12 +157,12 @@ export class ReparamView {
       index: s.index,
       label: s.label,
       mu: s.mu,
-      sigma: s.logvar ? s.logvar.map((lv) => Math.exp(0.5 * lv)) : null,
+      sigma: s.sigma,
       zs: s.zs,
       zsPlane: s.zsPlane,
       muPlane: s.muPlane,
       axes: s.axes,
-      ellipse: this.isVae ? this.ellipse() : null,
+      ellipse: this.isVae ? s.ellipse : null,
       samplesShown: this.samples.hidden ? 0 : Math.min(s.zs.length, REPARAM.maxShown),
     };
   }

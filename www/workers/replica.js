@@ -5,13 +5,14 @@
 // Session.save() makes it) after every refresh and the test set with every new dataset, so its
 // pictures lag training by at most one refresh, as the other views do.
 
-import init, { Session } from '../pkg/latent_lab.js';
+import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
-import { asModelInput } from '../views/digits.js';
 
 let session = null;
 /** The test set's IDX files until a session exists to hold them. */
 let pendingTest = null;
+/** The latent dimension of the weights held: a slider code of another size waits for the page's next. */
+let latentDim = 0;
 /** `{z, id}` of the slider code, decoded again whenever new weights arrive. */
 let traversal = null;
 
@@ -30,11 +31,9 @@ const handlers = {
   },
 
   [Cmd.HOVER]({ index }) {
-    if (!session || session.testLength === 0) throw new Error('no test images yet to show');
-    if (!(index >= 0 && index < session.testLength)) throw new Error(`test image ${index} does not exist`);
-    const image = session.testImages(index, 1);
-    const recon = new Float32Array(session.reconstruct(asModelInput(image)));
-    const m = msg.hovered(index, session.testLabels(index + 1)[index], image, recon);
+    if (!session) throw new Error('no test images yet to show');
+    const { label, image, recon } = session.hover(index);
+    const m = msg.hovered(index, label, image, recon);
     post(m, [m.image.buffer, m.recon.buffer]);
   },
 };
@@ -58,10 +57,11 @@ function guarded(fn) {
 /** `bytes`: a checkpoint of the training worker's model (Uint8Array); the test set stays. */
 function setWeights(bytes) {
   if (!session) {
-    session = new Session('{}', '{}');
+    session = new Session(defaultSettings());
     if (pendingTest) setTest(pendingTest);
   }
   session.load(bytes);
+  latentDim = session.config().latentDim;
   if (traversal) sendDecoded();
 }
 
@@ -79,7 +79,7 @@ function sendDecoded() {
   const { z, id } = traversal;
   // After a change of latent dimension the page sends a code of the new size; until then the
   // old one does not fit, and a VQ-VAE has no continuous code to traverse.
-  if (z.length !== session.latentDim) return;
-  const m = msg.decoded(id, z, new Float32Array(session.decode(z)));
+  if (z.length !== latentDim) return;
+  const m = msg.decoded(id, z, session.decode(z));
   post(m, [m.pixels.buffer]);
 }

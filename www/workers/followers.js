@@ -1,0 +1,196 @@
+// What follows the model: every picture the page asked for that changes when the weights do.
+// One entry per picture says which commands set its request, how the Session answers it, how
+// often it is recomputed ('scatter': with every map refresh; 'generated': on the slower clock
+// of pictures that need no test images), and what a new model keeps of the request. The
+// `Followers` keeps the requests and runs this table; the answers are Rust's, only reshaped here.
+
+import { Cmd, msg } from '../app/protocol.js';
+import { DIM_ROWS, STEP_MODE } from '../app/config.js';
+
+/** `flat` (n·width numbers) as n plain arrays: the shape the views draw from. */
+const rowsOf = (flat, width) =>
+  Array.from({ length: width ? flat.length / width : 0 }, (_, i) => Array.from(flat.subarray(i * width, (i + 1) * width)));
+const transfer = (m, ...keys) => [m, keys.map((k) => m[k].buffer)];
+const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
+
+/**
+ * Entry fields: `name`; `commands` {type: (request, message, ports) => new request or null};
+ * `answer(session, request, requests, kind)` → [message, transferables] or null; `pace`; optional
+ * `applies(kind)`, `lazy` (while training, wait for the next refresh instead of answering the
+ * command at once), `always` (answered with no request), `onNewModel(request, {sameSettings,
+ * testLength})`, `follows` (names of entries whose change re-answers this one).
+ */
+export const FOLLOWERS = [
+  {
+    name: 'codebook',
+    // Always on for a VQ-VAE: the Voronoi cells, usage and snap lines come from it.
+    always: true,
+    applies: (kind) => kind === 'vqvae',
+    pace: 'scatter',
+    answer: (session) => transfer(msg.codebook(session.codebookSummary()), 'codebook', 'images', 'usage', 'majority', 'nearest'),
+  },
+  {
+    name: 'manifold',
+    commands: { [Cmd.MANIFOLD]: (r, { rect, n }) => (rect ? { rect, n } : null) },
+    lazy: true,
+    pace: 'scatter',
+    answer: (session, { rect, n }) => transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels'),
+  },
+  {
+    name: 'selection',
+    commands: {
+      [Cmd.SELECT]: (r, { index }) => (index === null ? null : { index, draws: 0, seed: randomSeed() }),
+      [Cmd.ADD_DRAWS]: (r, { count }) => {
+        if (!r) throw new Error('select a digit on the map before drawing ε');
+        return { ...r, draws: r.draws + count };
+      },
+    },
+    pace: 'scatter',
+    // The ε draws belong to the old model's latent space; the followed digit stays if it exists.
+    onNewModel: (r, { testLength }) => (r.index < testLength ? { ...r, draws: 0, seed: randomSeed() } : null),
+    answer(session, { index, draws, seed }) {
+      const p = session.pick(index, draws, BigInt(seed));
+      const d = p.logvar ? p.logvar.length : 0;
+      const m = msg.selection({
+        ...p,
+        mu: Array.from(p.mu),
+        logvar: p.logvar && Array.from(p.logvar),
+        sigma: p.sigma && Array.from(p.sigma),
+        axes: p.axes && Array.from(p.axes),
+        epsilons: rowsOf(p.epsilons, d),
+        zs: rowsOf(p.zs, d),
+        zsPlane: Array.from(p.zsPlane),
+      });
+      return transfer(m, 'image', 'decoded');
+    },
+  },
+  {
+    name: 'interpolation',
+    commands: { [Cmd.INTERPOLATE]: (r, { a, b, steps }) => (a === null || b === null ? null : { a, b, steps }) },
+    // A VQ-VAE's decoder sees only codebook vectors: it has no line to decode.
+    applies: (kind) => kind !== 'vqvae',
+    pace: 'scatter',
+    answer: (session, { a, b, steps }) => transfer(msg.interpolation(session.interpolation(a, b, steps)), 'images', 'pixels', 'path'),
+  },
+  {
+    name: 'dimRows',
+    commands: { [Cmd.DIM_ROWS]: (r, { count }) => ({ count }) },
+    applies: (kind) => kind !== 'vqvae',
+    follows: ['selection'],
+    pace: 'scatter',
+    answer(session, { count }, requests) {
+      // A request for another model's dimension is followed by one for this model's.
+      if (count > session.config().latentDim) return null;
+      const base = requests.get('selection')?.index ?? null;
+      return transfer(msg.dimRows(session.dimRows(base, count, DIM_ROWS.range, DIM_ROWS.steps)), 'values', 'pixels');
+    },
+  },
+  {
+    name: 'drawing',
+    commands: { [Cmd.DRAW]: (r, { pixels, id }) => (pixels ? { pixels, id } : null) },
+    pace: 'scatter',
+    answer: (session, { pixels, id }) => transfer(msg.drawn({ id, ...session.drawing(pixels) }), 'recon'),
+  },
+  {
+    name: 'generation',
+    commands: { [Cmd.SAMPLE]: (r, { count, seed }) => ({ count, seed }) },
+    pace: 'generated',
+    answer: (session, { count, seed }, _, kind) =>
+      transfer(msg.samples(kind, count, seed, session.samplePrior(count, BigInt(seed))), 'pixels'),
+  },
+  {
+    name: 'codeGrids',
+    commands: { [Cmd.DECODE_CODES]: (r, { codes, id }) => ({ codes, id }) },
+    applies: (kind) => kind === 'vqvae',
+    pace: 'generated',
+    // Grids of the old codebook may not fit a new one; the page sends new ones.
+    onNewModel: (r, { sameSettings }) => (sameSettings ? r : null),
+    answer: (session, { codes, id }) => transfer(msg.codesDecoded(id, codes, session.decodeCodes(codes)), 'pixels'),
+  },
+  {
+    name: 'replica',
+    // The replica worker answers slider moves and hovers with its own copy of the weights.
+    commands: { [Cmd.CONNECT]: (r, m, ports) => ({ port: ports[0] }) },
+    pace: 'scatter',
+    answer(session, { port }) {
+      const bytes = session.save();
+      port.postMessage({ kind: 'weights', bytes }, [bytes.buffer]);
+      return null;
+    },
+  },
+];
+
+/** The page's standing requests, by follower name, and the table's rules for answering them. */
+export class Followers {
+  /** @param {(message, transfer) => void} post sends an answer to the page */
+  constructor(post) {
+    this.post = post;
+    this.requests = new Map();
+  }
+
+  /** The replica worker's end of the weights channel, once connected (it also gets the test set). */
+  replicaPort() {
+    return this.requests.get('replica')?.port;
+  }
+
+  /**
+   * Command handlers for every follower's commands. `live()` is `{session, kind, training}`
+   * when a model on data can answer, else null.
+   */
+  handlers(live) {
+    const handlers = {};
+    for (const entry of FOLLOWERS) {
+      for (const [type, update] of Object.entries(entry.commands ?? {})) {
+        handlers[type] = (m, ports) => {
+          const next = update(this.requests.get(entry.name) ?? null, m, ports);
+          this.set(entry.name, next);
+          const now = live();
+          if (!next || !now || (entry.lazy && now.training)) return;
+          this.answer(entry, now.session, now.kind);
+          for (const follower of FOLLOWERS.filter((f) => f.follows?.includes(entry.name))) this.answer(follower, now.session, now.kind);
+        };
+      }
+    }
+    return handlers;
+  }
+
+  set(name, request) {
+    if (request) this.requests.set(name, request);
+    else this.requests.delete(name);
+  }
+
+  /** Posts `entry`'s answer to its request, if it has one and applies to this model. */
+  answer(entry, session, kind) {
+    const request = entry.always ? {} : this.requests.get(entry.name);
+    if (!request || (entry.applies && !entry.applies(kind))) return;
+    const reply = entry.answer(session, request, this.requests, kind);
+    if (reply) this.post(...reply);
+  }
+
+  /** Every follower of `pace`; one whose request no longer fits the model drops it and says why. */
+  refresh(pace, session, kind) {
+    for (const entry of FOLLOWERS.filter((f) => f.pace === pace)) {
+      try {
+        this.answer(entry, session, kind);
+      } catch (err) {
+        this.requests.delete(entry.name);
+        this.post(msg.error(err instanceof Error ? err.message : String(err)));
+      }
+    }
+  }
+
+  /** A new model: each request keeps what still makes sense (`{sameSettings, testLength}`). */
+  modelReplaced(context) {
+    for (const entry of FOLLOWERS) {
+      const request = this.requests.get(entry.name);
+      if (request && entry.onNewModel) this.set(entry.name, entry.onNewModel(request, context));
+    }
+  }
+}
+
+/** What the Step button's single step did, as the step panel shows it (first STEP_MODE.images of the batch). */
+export function traceStep(session) {
+  const t = session.traceStep(STEP_MODE.images);
+  const m = msg.stepTrace({ ...t, epsilon: t.epsilon && rowsOf(t.epsilon, t.latentDim) });
+  return transfer(m, 'images');
+}
