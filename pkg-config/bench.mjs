@@ -4,6 +4,11 @@
 //
 //   node pkg-config/bench.mjs --native target/release/bench [--rounds 3] [--seconds 6]
 //        [--warmup 1] [--chunk 10] [--decode-calls 50] [--out tests/artifacts/bench.json] [--quality]
+//        [--baseline-www DIR]
+//
+// --baseline-www names the www/ folder of another build (its pkg/ is what counts): every round
+// then also trains that build's Candle in a second page, and both decode latencies are
+// measured, so a change is judged against the old build under the same conditions.
 //
 // Timings are wall-clock throughput on a machine that may be busy, so every run also records
 // how much CPU it actually got and how busy the whole machine was meanwhile.
@@ -42,6 +47,7 @@ function parseArgs(argv) {
     decodeCalls: 50,
     out: join(ROOT, 'tests/artifacts/bench.json'),
     quality: false,
+    baselineWww: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -147,7 +153,9 @@ async function main() {
 
   // The benchmark page lives outside the app (pkg-config/bench/) and is served beside it at
   // bench/, so it reaches www/pkg, www/data and www/vendor as ../pkg and so on.
-  const server = await startServer(join(ROOT, 'www'), { mounts: { 'bench/': join(ROOT, 'pkg-config/bench') } });
+  const mounts = { 'bench/': join(ROOT, 'pkg-config/bench') };
+  if (opts.baselineWww) mounts['baseline-pkg/'] = join(opts.baselineWww, 'pkg');
+  const server = await startServer(join(ROOT, 'www'), { mounts });
   const browser = await launchChromium({
     // A headless page is "visible", but make sure no timer or renderer throttling applies.
     args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
@@ -158,19 +166,25 @@ async function main() {
       const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
       return processInfo.filter((p) => p.type === 'renderer').reduce((a, p) => a + p.cpuTime, 0);
     };
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
-    await page.goto(`${server.url}bench/bench.html?driven`);
+    const openPage = async (query) => {
+      const p = await browser.newPage();
+      p.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+      p.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+      await p.goto(`${server.url}bench/bench.html?driven${query}`);
+      return p;
+    };
+    const page = await openPage('');
     report.page = await page.evaluate(() => window.bench.ready);
     report.browser = browser.version();
+    const baselinePage = opts.baselineWww && (await openPage('&pkg=../baseline-pkg/latent_lab.js'));
+    if (baselinePage) await baselinePage.evaluate(() => window.bench.ready);
 
     // Warm-up and measurement are separate calls so the renderer's CPU time brackets exactly
     // the measured part; the warm-up's losses still join the learning curve.
-    const inPage = async (fnName) => {
-      const warm = await page.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.warmup, chunk: opts.chunk }]);
+    const inPage = async (fnName, target = page) => {
+      const warm = await target.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.warmup, chunk: opts.chunk }]);
       const cpu0 = await rendererCpu();
-      const result = await page.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.seconds, chunk: opts.chunk }]);
+      const result = await target.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.seconds, chunk: opts.chunk }]);
       const rendererCpuSeconds = (await rendererCpu()) - cpu0;
       return { ...result, rendererCpuSeconds, history: [...warm.history, ...result.history] };
     };
@@ -179,6 +193,10 @@ async function main() {
       const round = { round: r, loadavg: loadavg()[0] };
       round.native = await measured(() => runNative(opts), (res) => res.cpuSeconds);
       round.candle = await measured(() => inPage('trainCandle'), (res) => res.rendererCpuSeconds);
+      if (baselinePage) {
+        round.baseline = await measured(() => inPage('trainCandle', baselinePage), (res) => res.rendererCpuSeconds);
+        round.wasmOverBaseline = round.candle.imagesPerSec / round.baseline.imagesPerSec;
+      }
       round.tfjs = await measured(() => inPage('trainTfjs'), (res) => res.rendererCpuSeconds);
       round.wasmOverNative = round.candle.imagesPerSec / round.native.imagesPerSec;
       round.wasmOverTfjs = round.candle.imagesPerSec / round.tfjs.imagesPerSec;
@@ -192,6 +210,7 @@ async function main() {
       );
     }
     report.decodeGrid = await page.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
+    if (baselinePage) report.baselineDecodeGrid = await baselinePage.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.wasmMemoryAfterTraining = await page.evaluate(() => window.bench.wasmMemory());
   } finally {
     await browser.close();
@@ -209,6 +228,8 @@ async function main() {
     wasmOverTfjs: med((r) => r.wasmOverTfjs),
     perCpuWasmOverNative: med((r) => r.perCpu.wasmOverNative),
     perCpuWasmOverTfjs: med((r) => r.perCpu.wasmOverTfjs),
+    baselineImagesPerSec: opts.baselineWww ? med((r) => r.baseline.imagesPerSec) : null,
+    wasmOverBaseline: opts.baselineWww ? med((r) => r.wasmOverBaseline) : null,
   };
   report.targets = {
     wasmOverNative: { target: TARGETS.wasmOverNative, met: report.summary.wasmOverNative >= TARGETS.wasmOverNative },
@@ -252,7 +273,17 @@ async function main() {
   say(`TF.js live tensors after each round: ${rounds.map((r) => r.tfjs.tensors).join(', ')} (constant = no leak)`);
   say();
   const d = report.decodeGrid;
-  say(`decodeGrid(-3, 3, -3, 3, 20, 20) after training, ${d.calls} calls: median ${fmt(d.medianMs, 1)} ms, p95 ${fmt(d.p95Ms, 1)} ms (min ${fmt(d.minMs, 1)}, max ${fmt(d.maxMs, 1)})`);
+  const decodeLine = (name, x) =>
+    say(`${name}decoded 20 × 20 grid over [−3, 3]² after training, ${x.calls} calls: median ${fmt(x.medianMs, 1)} ms, p95 ${fmt(x.p95Ms, 1)} ms (min ${fmt(x.minMs, 1)}, max ${fmt(x.maxMs, 1)})`);
+  decodeLine('', d);
+  if (opts.baselineWww) {
+    decodeLine('baseline build: ', report.baselineDecodeGrid);
+    say();
+    say(`this build against the baseline build (${opts.baselineWww}), wasm Candle in the same browser, rounds interleaved:`);
+    say(`round   this build (cpu)   baseline (cpu)   this/baseline`);
+    for (const r of rounds) say(`${String(r.round).padEnd(8)}${fmt(r.candle.imagesPerSec).padStart(8)} (${pct(r.candle.cpuShare)})    ${fmt(r.baseline.imagesPerSec).padStart(8)} (${pct(r.baseline.cpuShare)})  ${fmt(r.wasmOverBaseline, 2).padStart(10)}`);
+    say(`median  ${fmt(s.wasmImagesPerSec).padStart(8)}           ${fmt(s.baselineImagesPerSec).padStart(8)}         ${fmt(s.wasmOverBaseline, 2).padStart(10)}`);
+  }
   const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   say(`wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after training`);
   say(`wasm size: ${mib(report.wasmSize.raw)} raw, ${mib(report.wasmSize.gzip9)} gzip -9 (www/pkg/latent_lab_bg.wasm)`);

@@ -5,7 +5,11 @@
 # and writes tests/artifacts/bench.json; then latency.mjs measures the lab page's interaction
 # latency (tests/artifacts/latency.json). About three minutes after the builds.
 #
-#   pkg-config/bench.sh [--quality] [--rounds 3] [--seconds 6] [--warmup 1] [--chunk 10]
+#   pkg-config/bench.sh [--quality] [--rounds 3] [--seconds 6] [--warmup 1] [--chunk 10] [--baseline REV]
+#
+# --baseline REV (a commit, say main~5) builds that revision's page in target/baseline-tree and
+# measures it side by side with this one: its wasm training rounds interleave with ours, and the
+# latency run measures both pages.
 #
 # --quality also trains the 2-D and 20-D VAE for 20 epochs with the train CLI and reports
 # their test −ELBO (several more minutes; on a machine already busy, RAYON_NUM_THREADS=1 made
@@ -17,12 +21,33 @@ CFG="$ROOT/pkg-config"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# --baseline REV: build revision REV's page beside this one and measure both in one run.
+baseline_rev=""
+args=()
+while (($#)); do
+  if [[ "$1" == --baseline ]]; then baseline_rev="$2"; shift 2; else args+=("$1"); shift; fi
+done
+
 # Data, vendored TF.js and playwright-core; quick when everything is already there.
 "$CFG/setup.sh" >/dev/null
 echo "[bench] cargo build --release --bin bench"
 cargo build --release --locked --bin bench
 "$CFG/build.sh"
+
+baseline=()
+if [[ -n "$baseline_rev" ]]; then
+  tree="$ROOT/target/baseline-tree"
+  git worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+  git worktree add --detach "$tree" "$baseline_rev" >/dev/null
+  # Its own target dir, kept between runs, so a second comparison builds nothing.
+  echo "[bench] building the baseline $baseline_rev ($(git rev-parse --short "$baseline_rev"))"
+  CARGO_TARGET_DIR="$ROOT/target/baseline" "$tree/pkg-config/build.sh"
+  ln -sfn "$ROOT/www/data" "$tree/www/data"
+  ln -sfn "$ROOT/www/vendor" "$tree/www/vendor"
+  baseline=(--baseline-www "$tree/www")
+fi
+
 echo "[bench] running (the page freezes while it trains; that is intended)"
-node "$CFG/bench.mjs" --native "$ROOT/target/release/bench" "$@"
+node "$CFG/bench.mjs" --native "$ROOT/target/release/bench" "${baseline[@]}" "${args[@]}"
 echo "[bench] interaction latency of the lab page"
-exec node "$CFG/latency.mjs"
+exec node "$CFG/latency.mjs" "${baseline[@]}"

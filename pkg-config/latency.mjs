@@ -6,6 +6,9 @@
 //     metrics and pictures refreshing and the slider being dragged.
 // A benchmark that prints numbers, not a test: run by bench.sh, or on its own with
 //   node pkg-config/latency.mjs [--moves 120] [--hovers 40] [--train-seconds 20] [--out tests/artifacts/latency.json]
+//        [--baseline-www DIR]
+// --baseline-www measures another build's page (a complete www/ folder) too, right after this
+// one's, so the two are compared under the same conditions.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +26,7 @@ const MOVE_INTERVAL_MS = 16;
 const TARGETS = { sliderMs: 16, longTaskMs: 50 };
 
 function parseArgs(argv) {
-  const opts = { moves: 120, hovers: 40, trainSeconds: 20, out: join(ROOT, 'tests/artifacts/latency.json') };
+  const opts = { moves: 120, hovers: 40, trainSeconds: 20, out: join(ROOT, 'tests/artifacts/latency.json'), baselineWww: null };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
@@ -66,10 +69,10 @@ async function hoverPoints(page, count) {
   return page.evaluate((name) => performance.getEntriesByName(name).map((e) => e.duration), HOVER_MEASURE);
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const report = { date: new Date().toISOString(), options: opts, loadavgBefore: loadavg() };
-  const server = await startServer(join(ROOT, 'www'));
+/** The page's latencies for the app served from `www`: sliders and hovers paused and training, long tasks. */
+async function measureApp(www, opts) {
+  const report = { www, loadavgBefore: loadavg() };
+  const server = await startServer(www);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -109,20 +112,34 @@ async function main() {
     await server.close();
   }
   report.loadavgAfter = loadavg();
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
 
+/** Prints one build's figures. */
+function print(report, title) {
   const f = (x) => (x == null ? '—' : x.toFixed(1));
   const line = (name, s, target) =>
     `${name.padEnd(34)} n=${String(s.count).padStart(4)}  median ${f(s.medianMs)} ms  p95 ${f(s.p95Ms)} ms  max ${f(s.maxMs)} ms  (target ≤ ${target} ms: ${s.count === 0 || s.maxMs <= target ? 'met' : 'NOT met'})`;
   const m = report.settings.model;
-  console.log(`Latent Lab interaction latency — ${report.date}; ${m.kind} ${m.arch} hidden ${m.hidden}, latent ${m.latentDim}; load average ${report.loadavgBefore[0].toFixed(2)}`);
+  console.log(`${title}: ${m.kind} ${m.arch} hidden ${m.hidden}, latent ${m.latentDim}; load average ${report.loadavgBefore[0].toFixed(2)} (${report.www})`);
   console.log(line('slider → image, paused', report.sliderPaused, TARGETS.sliderMs));
   console.log(line('slider → image, while training', report.sliderTraining, TARGETS.sliderMs));
   console.log(line('hover → card, paused', report.hoverPaused, TARGETS.sliderMs));
   console.log(line('hover → card, while training', report.hoverTraining, TARGETS.sliderMs));
   console.log(line(`main-thread long tasks, ${report.training.seconds.toFixed(0)} s training`, report.longTasksWhileTraining, TARGETS.longTaskMs));
   console.log(`(${report.training.stepsAtEnd} steps trained; long tasks are only those over 50 ms, so n = 0 is the goal)`);
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const report = { date: new Date().toISOString(), options: opts };
+  report.thisBuild = await measureApp(join(ROOT, 'www'), opts);
+  if (opts.baselineWww) report.baseline = await measureApp(opts.baselineWww, opts);
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`Latent Lab interaction latency — ${report.date}`);
+  print(report.thisBuild, 'this build');
+  if (report.baseline) print(report.baseline, 'baseline build');
   console.log(`full results: ${opts.out}`);
 }
 

@@ -5,9 +5,13 @@
 // runs. Opened by hand, the page offers a button that runs a few in-page rounds instead.
 // Training runs on the page's main thread on purpose: one thread for each implementation,
 // no worker messaging in the measurement, and nothing else competing in the page.
+//
+// bench.html?pkg=URL loads another build's wasm glue instead (bench.mjs --baseline-www): that
+// page trains Candle only, so an older build runs side by side with this one.
 
-import init, { Session, defaultConfig } from '../pkg/latent_lab.js';
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
+
+const PKG = new URLSearchParams(location.search).get('pkg');
 
 const DATA_DIR = '../data/mnist/';
 const DATA_FILES = [
@@ -38,25 +42,45 @@ function parseImages(bytes) {
   return { count, pixels: bytes.subarray(IDX_IMAGES_HEADER, IDX_IMAGES_HEADER + count * 784) };
 }
 
-let state; // { wasm, session, tfjs, batchSize }
+let state; // { wasm, candle, tfjs, batchSize }
+
+/**
+ * The default model of the wasm glue at `url` as `{wasm, config, session, trainSteps(n),
+ * decodeGrid()}`. Builds before the one-style boundary took settings and gave reports as JSON
+ * strings; both are understood, so an old build can be measured beside this one.
+ */
+async function openSession(url) {
+  const glue = await import(url);
+  const wasm = await glue.default();
+  if (glue.defaultSettings) {
+    const config = glue.defaultSettings();
+    const session = new glue.Session(config);
+    const rect = { x0: -3, x1: 3, y0: -3, y1: 3 };
+    return { wasm, config, session, trainSteps: (n) => session.trainSteps(n), decodeGrid: () => session.manifold(rect, 20) };
+  }
+  const config = JSON.parse(glue.defaultConfig());
+  const session = new glue.Session(JSON.stringify(config.model), JSON.stringify(config.train));
+  return { wasm, config, session, trainSteps: (n) => JSON.parse(session.trainSteps(n)), decodeGrid: () => session.decodeGrid(-3, 3, -3, 3, 20, 20) };
+}
 
 async function setup() {
-  const wasm = await init();
-  const config = JSON.parse(defaultConfig());
+  const candle = await openSession(PKG ?? '../pkg/latent_lab.js');
+  const { config, wasm } = candle;
   // The TF.js twin has no weight decay; a changed default would make the comparison unfair.
   if (config.train.weightDecay !== 0) throw new Error(`default weight decay is ${config.train.weightDecay}, TF.js twin assumes 0`);
-  const session = new Session(JSON.stringify(config.model), JSON.stringify(config.train));
   const files = await Promise.all(DATA_FILES.map((f) => fetchBytes(DATA_DIR + f)));
-  session.setData(...files);
+  candle.session.setData(...files);
   const { count, pixels } = parseImages(await gunzip(files[0]));
-  const tfjsInfo = await useWasmBackend(globalThis.tf, '../vendor/tfjs/');
-  const tfjs = new TfjsVae(globalThis.tf, pixels, count, {
-    hidden: config.model.hidden,
-    latentDim: config.model.latentDim,
-    batchSize: config.train.batchSize,
-    learningRate: config.train.learningRate,
-  });
-  state = { wasm, session, tfjs, batchSize: config.train.batchSize };
+  const tfjsInfo = PKG ? null : await useWasmBackend(globalThis.tf, '../vendor/tfjs/');
+  const tfjs =
+    tfjsInfo &&
+    new TfjsVae(globalThis.tf, pixels, count, {
+      hidden: config.model.hidden,
+      latentDim: config.model.latentDim,
+      batchSize: config.train.batchSize,
+      learningRate: config.train.learningRate,
+    });
+  state = { wasm, candle, tfjs, batchSize: config.train.batchSize };
   return {
     model: config.model,
     train: config.train,
@@ -95,7 +119,7 @@ function timeTraining(trainChunk, { seconds, chunk }) {
 
 function trainCandle(opts) {
   return timeTraining((n) => {
-    const report = JSON.parse(state.session.trainSteps(n));
+    const report = state.candle.trainSteps(n);
     return { step: report.step, loss: report.loss };
   }, opts);
 }
@@ -107,9 +131,9 @@ function trainTfjs(opts) {
   return { ...result, tensors: tf.memory().numTensors };
 }
 
-/** Milliseconds per `decodeGrid(-3, 3, -3, 3, 20, 20)`, after three untimed calls. */
+/** Milliseconds per decoded 20 × 20 grid over [−3, 3]², after three untimed calls. */
 function decodeLatency(calls) {
-  const grid = () => state.session.decodeGrid(-3, 3, -3, 3, 20, 20);
+  const grid = () => state.candle.decodeGrid();
   for (let i = 0; i < 3; i++) grid();
   const times = [];
   for (let i = 0; i < calls; i++) {
@@ -138,7 +162,7 @@ const print = (line) => { out.textContent += `${line}\n`; };
 
 ready.then(
   (info) => {
-    print(`ready: ${info.trainImages} training images; TF.js ${info.tfjs.version} wasm, SIMD ${info.tfjs.simd}, threads ${info.tfjs.threads}`);
+    print(`ready: ${info.trainImages} training images; ${info.tfjs ? `TF.js ${info.tfjs.version} wasm, SIMD ${info.tfjs.simd}, threads ${info.tfjs.threads}` : 'Candle only'}`);
     button.disabled = new URLSearchParams(location.search).has('driven');
   },
   (err) => print(`setup failed: ${err.message}`),
