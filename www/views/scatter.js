@@ -386,15 +386,8 @@ function equalAspect(b, aspect) {
   return { ...b, y0: b.y0 - extra, y1: b.y1 + extra };
 }
 
-function ease(from, to) {
-  const k = SCATTER.easing;
-  return {
-    x0: from.x0 + (to.x0 - from.x0) * k,
-    x1: from.x1 + (to.x1 - from.x1) * k,
-    y0: from.y0 + (to.y0 - from.y0) * k,
-    y1: from.y1 + (to.y1 - from.y1) * k,
-  };
-}
+/** One animation frame's move of the view's bounds `from` towards `to`. */
+const ease = (from, to) => Object.fromEntries(Object.keys(to).map((k) => [k, from[k] + (to[k] - from[k]) * SCATTER.easing]));
 
 /** Close enough that further easing would move nothing by a visible amount. */
 function sameBounds(a, b) {
