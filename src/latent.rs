@@ -1,13 +1,26 @@
 //! Latent-space math on plain `f32` slices (row-major `(n, d)` point sets): the 2-D view
-//! plane, grids over it, interpolation.
+//! plane, grids over it, interpolation, the reparameterization and dimension sweeps.
 //!
 //! **View plane.** For `d = 2` the plane is the latent space itself. For `d > 2` it is spanned
 //! by the first two principal components of a set of codes: with mean `m` and unit
 //! eigenvectors `u₁, u₂` of the covariance, a code `z` maps to `((z−m)·u₁, (z−m)·u₂)` and a
 //! plane point `(x, y)` back to `m + x u₁ + y u₂`.
 //!
+//! **Reparameterization.** A VAE's code of one image is `z = μ + σ ⊙ ε` with
+//! `σ = exp(½ log σ²)` and `ε ~ N(0, I)`; ε comes from a seeded `StdRng`, draw after draw, so
+//! the first k draws of a seed are the same whatever the number of draws.
+//!
+//! **Interpolation** from `a` to `b` in `s` steps: `z_i = a + (i / (s − 1)) (b − a)`.
+//!
+//! **Dimension rows**: row j sweeps coordinate j of a base code over the values
+//! `v_t = −r + 2r·t / (s − 1)` while the other coordinates keep the base's.
+//!
 //! **Grids** run over cell centres, top row first (largest y), so that drawing row by row
 //! puts y up as on the scatter plot.
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
 
 /// A 2-D view of a d-dimensional space: identity when `d = 2`, PCA otherwise.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +171,7 @@ pub fn pca_plane(points: &[f32], d: usize) -> Plane {
 }
 
 /// An axis-aligned rectangle of the view plane.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 pub struct Rect {
     pub x0: f32,
     pub x1: f32,
@@ -180,5 +193,31 @@ pub fn interpolate(a: &[f32], b: &[f32], steps: usize) -> Vec<f32> {
             let t = s as f32 / denom;
             a.iter().zip(b).map(move |(x, y)| x + t * (y - x))
         })
+        .collect()
+}
+
+/// `count` numbers from N(0, 1), drawn in order from `StdRng::seed_from_u64(seed)`: a longer
+/// draw extends a shorter one.
+pub fn standard_normal(seed: u64, count: usize) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count).map(|_| StandardNormal.sample(&mut rng)).collect()
+}
+
+/// `z = μ + exp(½ log σ²) ⊙ ε` for every row of `epsilon (k, d)`; `mu` and `logvar` are length d.
+pub fn reparameterize(mu: &[f32], logvar: &[f32], epsilon: &[f32]) -> Vec<f32> {
+    epsilon.chunks_exact(mu.len()).flat_map(|eps| mu.iter().zip(logvar).zip(eps).map(|((m, lv), e)| m + (0.5 * lv).exp() * e)).collect()
+}
+
+/// `steps` values evenly from `−range` to `range` inclusive (computed in f64 as the page did).
+pub fn sweep(range: f64, steps: usize) -> Vec<f32> {
+    let denom = steps.saturating_sub(1).max(1) as f64;
+    (0..steps).map(|i| (-range + 2.0 * range * i as f64 / denom) as f32).collect()
+}
+
+/// Codes of the dimension rows, `(count · values.len(), d)`: row j, column t is `base` with
+/// coordinate j set to `values[t]`.
+pub fn dim_rows(base: &[f32], count: usize, values: &[f32]) -> Vec<f32> {
+    (0..count)
+        .flat_map(|j| values.iter().flat_map(move |&v| base.iter().enumerate().map(move |(i, &b)| if i == j { v } else { b })))
         .collect()
 }

@@ -8,16 +8,23 @@
 //! - [`data`]: IDX parsing from bytes (optionally gzipped), datasets kept as `u8`, seeded batches.
 //! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
-//! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, code maps.
-//! - [`session`]: one model, its data and every latent-space query the page makes.
+//! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, ε draws and
+//!   z = μ + σ ⊙ ε, dimension sweeps.
+//! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
+//! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
+//!   `validate` share.
+//! - [`session`]: one model, its data and every question the page asks, answered in the page's
+//!   vocabulary (test indices, plane rectangles).
 //! - [`checkpoint`]: model, config and step to and from safetensors bytes.
 //! - `wasm` (wasm32 only): the single `#[wasm_bindgen]` facade.
 
 pub mod checkpoint;
+pub mod codes;
 pub mod data;
 pub mod latent;
 pub mod model;
 pub mod session;
+pub mod settings;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

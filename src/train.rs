@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::codes::perplexity;
 use crate::data::{Batcher, Dataset};
 use crate::model::{blocks::all_finite, Model, ModelKind};
 
@@ -36,17 +37,10 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Checks ranges against the settings table ([`crate::settings`]); the message names the
+    /// setting and the allowed range.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 10.0) {
-            return Err(format!("learning rate must be above 0 and at most 10, got {}", self.learning_rate));
-        }
-        if !(1..=4096).contains(&self.batch_size) {
-            return Err(format!("batch size must be 1 to 4096, got {}", self.batch_size));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!("weight decay must be 0 or more, got {}", self.weight_decay));
-        }
-        Ok(())
+        crate::settings::check_train(self)
     }
 
     fn adamw(&self) -> ParamsAdamW {
@@ -367,21 +361,4 @@ fn accumulate_moments(moments: &mut Option<(Vec<f64>, Vec<f64>)>, mu: &Tensor) -
         }
     }
     Ok(())
-}
-
-/// `exp(−Σ p_k ln p_k)` of a histogram.
-pub fn perplexity(counts: &[u32]) -> f32 {
-    let total: f64 = counts.iter().map(|&c| c as f64).sum();
-    if total == 0.0 {
-        return 0.0;
-    }
-    let entropy: f64 = counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / total;
-            -p * p.ln()
-        })
-        .sum();
-    entropy.exp() as f32
 }

@@ -1,16 +1,19 @@
-//! The JavaScript surface: a thin `#[wasm_bindgen]` facade over [`crate::session::Session`].
+//! The JavaScript surface: a thin `#[wasm_bindgen]` facade over [`crate::session::Session`]
+//! and the settings table.
 //!
-//! Weights and datasets stay in wasm memory behind the opaque `Session` handle; only small
-//! results cross, as typed arrays (`Float32Array`, `Uint8Array`, `Uint32Array`) or as JSON
-//! strings for reports. Every error becomes a `JsError` with the session's message: nothing
-//! here panics on bad input, and a failed call leaves the session as it was.
+//! One style across the boundary: every query returns a typed array (bulk) or one plain JS
+//! object made by [`reply`] (small fields through serde-wasm-bindgen, bulk fields as
+//! `Float32Array`/`Uint8Array`/`Uint32Array`/`Int16Array`, `null` for what a model lacks).
+//! Settings come in as plain `{model, train}` objects. The only handle is the long-lived
+//! `Session`; nothing else needs `free()`. Every error becomes a `JsError` with the session's
+//! message, and a failed call leaves the session as it was.
 
+use js_sys::{Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::latent::Rect;
-use crate::model::ModelConfig;
-use crate::session;
-use crate::train::TrainConfig;
+use crate::session::{self, Bulk, Reply};
+use crate::settings::{self, Settings, MAX_SAFE_INTEGER};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -22,20 +25,60 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, JsError> {
-    serde_json::to_string(value).map_err(js_error)
+/// The one way a reply object is made: the small fields as a plain object (`None` → `null`,
+/// maps as objects), then each bulk field set on it as a typed array.
+fn reply(value: &impl Reply) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
+    let object = value.serialize(&serializer).map_err(js_error)?;
+    for (name, bulk) in value.bulk() {
+        let array: JsValue = match bulk {
+            None => JsValue::NULL,
+            Some(Bulk::F32(v)) => Float32Array::from(v).into(),
+            Some(Bulk::U8(v)) => Uint8Array::from(v).into(),
+            Some(Bulk::U32(v)) => Uint32Array::from(v).into(),
+            Some(Bulk::I16(v)) => Int16Array::from(v).into(),
+        };
+        Reflect::set(&object, &name.into(), &array).map_err(|_| js_error(format!("could not set {name}")))?;
+    }
+    Ok(object)
 }
 
-fn parse_settings(model_json: &str, train_json: &str) -> Result<(ModelConfig, TrainConfig), JsError> {
-    let model = serde_json::from_str(model_json).map_err(|e| js_error(format!("model settings: {e}")))?;
-    let train = serde_json::from_str(train_json).map_err(|e| js_error(format!("training settings: {e}")))?;
-    Ok((model, train))
+/// `{model, train}` from a plain object; missing parts and fields take the defaults.
+fn settings_from(value: JsValue) -> Result<Settings, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Settings::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| js_error(format!("settings: {e}")))
 }
 
-/// The default model and training settings as `{"model": …, "train": …}` JSON.
-#[wasm_bindgen(js_name = defaultConfig)]
-pub fn default_config() -> Result<String, JsError> {
-    to_json(&serde_json::json!({ "model": ModelConfig::default(), "train": TrainConfig::default() }))
+/// A seed as a JS number (a non-negative integer up to 2⁵³ − 1) or a BigInt.
+fn seed_from(value: JsValue) -> Result<u64, JsError> {
+    if value.is_bigint() {
+        return u64::try_from(value).map_err(|_| js_error("a seed must be a non-negative integer below 2⁶⁴"));
+    }
+    match value.as_f64() {
+        Some(x) if (0.0..=MAX_SAFE_INTEGER).contains(&x) && x.fract() == 0.0 => Ok(x as u64),
+        _ => Err(js_error("a seed must be a non-negative whole number")),
+    }
+}
+
+/// `{fields, rules}`: every setting the page shows and the cross-field rules.
+#[wasm_bindgen(js_name = settingsSchema)]
+pub fn settings_schema() -> Result<JsValue, JsError> {
+    reply(&settings::schema())
+}
+
+/// `{model, train}` with every field filled from the defaults; throws naming the first bad field.
+#[wasm_bindgen(js_name = checkSettings)]
+pub fn check_settings(value: JsValue) -> Result<JsValue, JsError> {
+    let settings = settings_from(value)?;
+    settings.validate().map_err(js_error)?;
+    reply(&settings)
+}
+
+#[wasm_bindgen(js_name = defaultSettings)]
+pub fn default_settings() -> Result<JsValue, JsError> {
+    reply(&Settings::default())
 }
 
 #[wasm_bindgen]
@@ -43,201 +86,35 @@ pub struct Session {
     inner: session::Session,
 }
 
-/// Codes of a batch of images (see `session::Encoded`).
-#[wasm_bindgen]
-pub struct Encoding {
-    inner: session::Encoded,
-}
-
-#[wasm_bindgen]
-impl Encoding {
-    /// Latent dimension n: the row length of `mean`.
-    #[wasm_bindgen(getter)]
-    pub fn dim(&self) -> usize {
-        self.inner.dim
-    }
-    /// `(B, n)`: z (AE), μ (VAE) or z_e (VQ-VAE).
-    #[wasm_bindgen(getter)]
-    pub fn mean(&self) -> Vec<f32> {
-        self.inner.mean.clone()
-    }
-    /// `(B, d)` log σ², VAE only.
-    #[wasm_bindgen(getter)]
-    pub fn logvar(&self) -> Option<Vec<f32>> {
-        self.inner.logvar.clone()
-    }
-    /// `(B, l)` nearest code indices, VQ-VAE only.
-    #[wasm_bindgen(getter)]
-    pub fn codes(&self) -> Option<Vec<u32>> {
-        self.inner.codes.clone()
-    }
-    /// `(B, 2)`: the codes in the view plane.
-    #[wasm_bindgen(getter)]
-    pub fn plane(&self) -> Vec<f32> {
-        self.inner.plane.clone()
-    }
-}
-
 #[wasm_bindgen]
 impl Session {
-    /// A new model from settings JSON (camelCase fields; missing ones take the defaults).
+    /// A new model from `{model, train}` settings (missing fields take the defaults).
     #[wasm_bindgen(constructor)]
-    pub fn new(model_json: &str, train_json: &str) -> Result<Session, JsError> {
-        let (model, train) = parse_settings(model_json, train_json)?;
-        Ok(Session { inner: session::Session::new(&model, &train).map_err(js_error)? })
+    pub fn new(settings: JsValue) -> Result<Session, JsError> {
+        Ok(Session { inner: session::Session::from_settings(&settings_from(settings)?).map_err(js_error)? })
     }
 
-    /// `{"model": …, "train": …, "step": n, "latentDim": n}`.
-    pub fn config(&self) -> Result<String, JsError> {
-        let trainer = self.inner.trainer();
-        to_json(&serde_json::json!({
-            "model": self.inner.model().config(),
-            "train": trainer.config(),
-            "step": trainer.step(),
-            "latentDim": self.inner.latent_dim(),
-        }))
+    /// A new untrained model with these settings on the loaded data (not parsed again).
+    pub fn rebuild(&mut self, settings: JsValue) -> Result<(), JsError> {
+        let s = settings_from(settings)?;
+        self.inner.rebuild(&s.model, &s.train).map_err(js_error)
     }
 
-    #[wasm_bindgen(getter, js_name = latentDim)]
-    pub fn latent_dim(&self) -> usize {
-        self.inner.latent_dim()
-    }
-
-    /// Replaces the data with four IDX files (raw or gzipped); on error the old data stays.
+    /// Four IDX files (raw or gzipped); on success a new model with the current settings.
     #[wasm_bindgen(js_name = setData)]
     pub fn set_data(&mut self, train_images: &[u8], train_labels: &[u8], test_images: &[u8], test_labels: &[u8]) -> Result<(), JsError> {
         self.inner.set_data(train_images, train_labels, test_images, test_labels).map_err(js_error)
     }
 
-    #[wasm_bindgen(getter, js_name = testLength)]
-    pub fn test_length(&self) -> usize {
-        self.inner.test_len()
-    }
-
-    /// Runs `n` steps; returns the `StepReport` as JSON.
+    /// Runs `n` steps; returns the StepReport.
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&mut self, n: usize) -> Result<String, JsError> {
-        to_json(&self.inner.train_steps(n).map_err(js_error)?)
+    pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.train_steps(n).map_err(js_error)?)
     }
 
     #[wasm_bindgen(js_name = setLearningRate)]
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), JsError> {
         self.inner.set_learning_rate(lr).map_err(js_error)
-    }
-
-    /// `EvalReport` JSON over the first `limit` test images (0 = all).
-    pub fn evaluate(&self, limit: usize) -> Result<String, JsError> {
-        to_json(&self.inner.evaluate(limit).map_err(js_error)?)
-    }
-
-    /// Encodes the first `limit` test images (0 = all) and refits the view plane.
-    #[wasm_bindgen(js_name = encodeTest)]
-    pub fn encode_test(&mut self, limit: usize) -> Result<Encoding, JsError> {
-        Ok(Encoding { inner: self.inner.encode_test(limit).map_err(js_error)? })
-    }
-
-    /// Encodes images given as `(B, 784)` floats in [0, 1].
-    pub fn encode(&self, pixels: &[f32]) -> Result<Encoding, JsError> {
-        Ok(Encoding { inner: self.inner.encode(pixels).map_err(js_error)? })
-    }
-
-    #[wasm_bindgen(js_name = testLabels)]
-    pub fn test_labels(&self, limit: usize) -> Result<Vec<u8>, JsError> {
-        self.inner.test_labels(limit).map_err(js_error)
-    }
-
-    /// Test images `start .. start + count` as `(B, 784)` bytes.
-    #[wasm_bindgen(js_name = testImages)]
-    pub fn test_images(&self, start: usize, count: usize) -> Result<Vec<u8>, JsError> {
-        self.inner.test_images(start, count).map_err(js_error)
-    }
-
-    /// Training images at `indices` as `(B, 784)` bytes (a traced step's batch).
-    #[wasm_bindgen(js_name = trainImages)]
-    pub fn train_images(&self, indices: &[u32]) -> Result<Vec<u8>, JsError> {
-        Ok(self.inner.train_images(indices).map_err(js_error)?.0)
-    }
-
-    /// Labels of the training images at `indices`.
-    #[wasm_bindgen(js_name = trainLabels)]
-    pub fn train_labels(&self, indices: &[u32]) -> Result<Vec<u8>, JsError> {
-        Ok(self.inner.train_images(indices).map_err(js_error)?.1)
-    }
-
-    /// `(B, n)` codes → `(B, 784)` images in [0, 1].
-    pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.inner.decode(z).map_err(js_error)
-    }
-
-    /// Decoded manifold: images at the centres of an `nx × ny` grid over the view-plane
-    /// rectangle, top row first.
-    #[wasm_bindgen(js_name = decodeGrid)]
-    pub fn decode_grid(&self, x0: f32, x1: f32, y0: f32, y1: f32, nx: usize, ny: usize) -> Result<Vec<f32>, JsError> {
-        self.inner.decode_grid(Rect { x0, x1, y0, y1 }, nx, ny).map_err(js_error)
-    }
-
-    /// Decoded images along the line from code `a` to code `b`.
-    pub fn interpolate(&self, a: &[f32], b: &[f32], steps: usize) -> Result<Vec<f32>, JsError> {
-        self.inner.interpolate(a, b, steps).map_err(js_error)
-    }
-
-    /// `count` decoded samples from the prior (seeded).
-    #[wasm_bindgen(js_name = samplePrior)]
-    pub fn sample_prior(&self, count: usize, seed: u64) -> Result<Vec<f32>, JsError> {
-        Ok(self.inner.sample_prior(count, seed).map_err(js_error)?.1)
-    }
-
-    /// The VQ-VAE codebook `(K, D)`.
-    pub fn codebook(&self) -> Result<Vec<f32>, JsError> {
-        self.inner.codebook().map_err(js_error)
-    }
-
-    /// Every code decoded, `(K, 784)`.
-    #[wasm_bindgen(js_name = decodeCodebook)]
-    pub fn decode_codebook(&self) -> Result<Vec<f32>, JsError> {
-        self.inner.decode_codebook().map_err(js_error)
-    }
-
-    /// Nearest-code index over an `nx × ny` grid of the plane (the Voronoi map, D = 2).
-    #[wasm_bindgen(js_name = codeMap)]
-    pub fn code_map(&self, x0: f32, x1: f32, y0: f32, y1: f32, nx: usize, ny: usize) -> Result<Vec<u32>, JsError> {
-        self.inner.code_map(Rect { x0, x1, y0, y1 }, nx, ny).map_err(js_error)
-    }
-
-    /// `(n, d) → (n, 2)`: codes onto the current view plane.
-    pub fn project(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.inner.project(z).map_err(js_error)
-    }
-
-    /// The view plane's two unit axes, `(2, d)`: x first. A Gaussian `N(μ, diag σ²)` appears on
-    /// the plane with covariance `A diag(σ²) Aᵀ`.
-    #[wasm_bindgen(js_name = planeAxes)]
-    pub fn plane_axes(&self) -> Vec<f32> {
-        self.inner.plane().axes.concat()
-    }
-
-    /// The model's reconstructions of `(B, 784)` images in `[0, 1]`.
-    pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.inner.reconstruct(pixels).map_err(js_error)
-    }
-
-    /// Images `(B, 784)` from VQ code indices, l per image.
-    #[wasm_bindgen(js_name = decodeCodes)]
-    pub fn decode_codes(&self, codes: &[u32]) -> Result<Vec<f32>, JsError> {
-        self.inner.decode_codes(codes).map_err(js_error)
-    }
-
-    /// A new untrained model with these settings (JSON as in `new`) on the loaded data; on
-    /// error nothing changes.
-    pub fn rebuild(&mut self, model_json: &str, train_json: &str) -> Result<(), JsError> {
-        let (model, train) = parse_settings(model_json, train_json)?;
-        self.inner.rebuild(&model, &train).map_err(js_error)
-    }
-
-    /// One optimizer step and what it did, as `StepTrace` JSON.
-    #[wasm_bindgen(js_name = traceStep)]
-    pub fn trace_step(&mut self) -> Result<String, JsError> {
-        to_json(&self.inner.trace_step().map_err(js_error)?)
     }
 
     /// The model, its settings and step as safetensors bytes.
@@ -248,5 +125,102 @@ impl Session {
     /// Replaces the model with a checkpoint's (data kept); on error nothing changes.
     pub fn load(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         self.inner.load(bytes).map_err(js_error)
+    }
+
+    /// Refits the view plane and returns `{plane, labels, explained, axisNames}` of the first `limit` test images.
+    #[wasm_bindgen(js_name = fitView)]
+    pub fn fit_view(&mut self, limit: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.fit_view(limit).map_err(js_error)?)
+    }
+
+    /// One optimizer step and what it did, the first `shown` images of its batch included.
+    #[wasm_bindgen(js_name = traceStep)]
+    pub fn trace_step(&mut self, shown: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.trace_step(shown).map_err(js_error)?)
+    }
+
+    /// `{model, train, step, latentDim, testLength, classCount}`.
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        reply(&self.inner.config())
+    }
+
+    /// The EvalReport over the first `limit` test images (0 = all).
+    pub fn evaluate(&self, limit: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.evaluate(limit).map_err(js_error)?)
+    }
+
+    /// `{plane, labels}` of the first `limit` test images (0 = all) on the current plane.
+    pub fn scatter(&self, limit: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.scatter(limit).map_err(js_error)?)
+    }
+
+    pub fn label(&self, index: usize) -> Result<u8, JsError> {
+        self.inner.label(index).map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = testImage)]
+    pub fn test_image(&self, index: usize) -> Result<Vec<u8>, JsError> {
+        self.inner.test_image(index).map_err(js_error)
+    }
+
+    /// Decoded manifold over `rect = {x0, x1, y0, y1}` of the plane: `n × n` images, top row first.
+    pub fn manifold(&self, rect: JsValue, n: usize) -> Result<Vec<f32>, JsError> {
+        let rect: Rect = serde_wasm_bindgen::from_value(rect).map_err(|e| js_error(format!("rectangle: {e}")))?;
+        self.inner.decode_grid(rect, n, n).map_err(js_error)
+    }
+
+    /// Test image `index` with its code and, for a VAE, `draws` ε from `seed` and their z.
+    pub fn pick(&self, index: usize, draws: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.pick(index, draws, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// The decoded line between the codes of test images `a` and `b`.
+    pub fn interpolation(&self, a: usize, b: usize, steps: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.interpolation(a, b, steps).map_err(js_error)?)
+    }
+
+    /// One row per latent dimension from test image `base`'s code (or 0 when absent).
+    #[wasm_bindgen(js_name = dimRows)]
+    pub fn dim_rows(&self, base: Option<u32>, count: usize, range: f64, steps: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.dim_rows(base.map(|b| b as usize), count, range, steps).map_err(js_error)?)
+    }
+
+    /// The VQ-VAE codebook and how the test set uses it.
+    #[wasm_bindgen(js_name = codebookSummary)]
+    pub fn codebook_summary(&self) -> Result<JsValue, JsError> {
+        reply(&self.inner.codebook_summary().map_err(js_error)?)
+    }
+
+    /// Every test image's code as CSV text.
+    #[wasm_bindgen(js_name = codesCsv)]
+    pub fn codes_csv(&self) -> Result<String, JsError> {
+        self.inner.codes_csv().map_err(js_error)
+    }
+
+    /// `{index, label, image, recon}` of test image `index`.
+    pub fn hover(&self, index: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.hover(index).map_err(js_error)?)
+    }
+
+    /// `{mean, codes, plane, recon}` of a drawn digit (784 values in [0, 1]).
+    pub fn drawing(&self, pixels: &[f32]) -> Result<JsValue, JsError> {
+        reply(&self.inner.drawing(pixels).map_err(js_error)?)
+    }
+
+    /// `count` decoded samples from the prior, `(count, 784)`.
+    #[wasm_bindgen(js_name = samplePrior)]
+    pub fn sample_prior(&self, count: usize, seed: JsValue) -> Result<Vec<f32>, JsError> {
+        Ok(self.inner.sample_prior(count, seed_from(seed)?).map_err(js_error)?.1)
+    }
+
+    /// `(B, n)` codes → `(B, 784)` images in [0, 1].
+    pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
+        self.inner.decode(z).map_err(js_error)
+    }
+
+    /// Images `(B, 784)` from VQ code indices, l per image.
+    #[wasm_bindgen(js_name = decodeCodes)]
+    pub fn decode_codes(&self, codes: &[u32]) -> Result<Vec<f32>, JsError> {
+        self.inner.decode_codes(codes).map_err(js_error)
     }
 }

@@ -1,7 +1,10 @@
-//! Latent-space math: PCA against a known covariance, projections, grids, interpolation.
+//! Latent-space math: PCA against a known covariance, projections, grids, interpolation, ε
+//! draws, the reparameterization and dimension rows.
 #![cfg(not(target_arch = "wasm32"))]
 
-use latent_lab::latent::{grid, interpolate, mean_and_covariance, pca_plane, symmetric_eigen, Plane, Rect};
+use latent_lab::latent::{
+    dim_rows, grid, interpolate, mean_and_covariance, pca_plane, reparameterize, standard_normal, sweep, symmetric_eigen, Plane, Rect,
+};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -107,4 +110,32 @@ fn interpolation_is_linear_with_exact_endpoints() {
     assert_eq!(&path[..3], &a);
     assert_eq!(&path[18..], &b);
     assert_eq!(&path[9..12], &[3.0, 4.0, 2.0]); // the middle of seven steps
+}
+
+#[test]
+fn epsilon_draws_extend_and_come_from_the_seeded_stream() {
+    let long = standard_normal(11, 40);
+    assert_eq!(standard_normal(11, 15)[..], long[..15], "a shorter draw is the start of a longer one");
+    let mut rng = StdRng::seed_from_u64(11);
+    let direct: Vec<f32> = (0..40).map(|_| StandardNormal.sample(&mut rng)).collect();
+    assert_eq!(long, direct);
+    assert_ne!(standard_normal(12, 40), long);
+}
+
+#[test]
+fn reparameterization_is_mu_plus_sigma_times_epsilon() {
+    let (mu, logvar) = ([1.0f32, -2.0], [0.0f32, 2.0f32.ln() * 2.0]);
+    // σ = exp(½ log σ²) = (1, 2).
+    let z = reparameterize(&mu, &logvar, &[0.5, 0.5, -1.0, 3.0]);
+    let expected = [1.5, -2.0 + 2.0 * 0.5, 0.0, -2.0 + 2.0 * 3.0];
+    for (a, b) in z.iter().zip(expected) {
+        assert!((a - b).abs() < 1e-6, "{z:?}");
+    }
+}
+
+#[test]
+fn dimension_rows_set_one_coordinate_per_row() {
+    assert_eq!(sweep(3.0, 7), [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]);
+    let z = dim_rows(&[5.0, 6.0, 7.0], 2, &[-1.0, 1.0]);
+    assert_eq!(z, [-1.0, 6.0, 7.0, 1.0, 6.0, 7.0, 5.0, -1.0, 7.0, 5.0, 1.0, 7.0]);
 }

@@ -13,7 +13,7 @@ use latent_lab::train::TrainConfig;
 fn small_session(model: ModelConfig) -> Session {
     let mut s = Session::new(&model, &TrainConfig { seed: 5, ..Default::default() }).unwrap();
     let test = common::mnist("t10k");
-    s.set_datasets(test.take(3000), test.take(1000));
+    s.set_datasets(test.take(3000), test.take(1000)).unwrap();
     s
 }
 
@@ -46,7 +46,8 @@ fn malformed_data_is_refused_and_training_goes_on() {
 #[test]
 fn queries_without_data_say_so() {
     let mut s = Session::new(&vae(2), &TrainConfig::default()).unwrap();
-    for err in [s.train_steps(1).err().map(|e| e.to_string()), s.encode_test(10).err().map(|e| e.to_string())] {
+    let errors = [s.train_steps(1).err(), s.fit_view(10).err(), s.scatter(10).err(), s.pick(0, 1, 0).err(), s.codes_csv().err()];
+    for err in errors.map(|e| e.map(|e| e.to_string())) {
         assert!(err.unwrap().contains("no "), "a clear 'no data' message");
     }
 }
@@ -62,12 +63,15 @@ fn decode_grid_of_a_2d_model_decodes_the_grid_points() {
 fn high_dimensional_codes_are_shown_in_their_pca_plane() {
     let mut s = small_session(vae(6));
     s.train_steps(30).unwrap();
-    let enc = s.encode_test(0).unwrap();
-    assert_eq!(enc.dim, 6);
-    assert_eq!(enc.plane.len(), 2000);
-    let plane = Plane::fit(&enc.mean, 6);
+    let view = s.fit_view(0).unwrap();
+    let codes = s.test_codes(1000).unwrap();
+    assert_eq!(codes.mean.len(), 1000 * 6);
+    assert_eq!(view.plane.len(), 2000);
+    let plane = Plane::fit(&codes.mean, 6);
     assert_eq!(s.plane(), &plane, "fitted on the first 2000 codes = all 1000 here");
-    assert_eq!(enc.plane, plane.project(&enc.mean));
+    assert_eq!(view.plane, plane.project(&codes.mean));
+    assert_eq!(view.explained, Some(plane.explained));
+    assert_eq!(view.axis_names, Some(["PC1", "PC2"]));
     assert!(plane.explained > 0.0 && plane.explained <= 1.0);
     // A grid over the plane decodes the lifted points.
     let rect = Rect { x0: -1.0, x1: 1.0, y0: -1.0, y1: 1.0 };
@@ -75,18 +79,20 @@ fn high_dimensional_codes_are_shown_in_their_pca_plane() {
 }
 
 #[test]
-fn code_map_is_the_nearest_code_of_every_cell() {
+fn codebook_summary_names_the_nearest_code_of_every_test_point() {
     let mut s = small_session(vq());
     s.train_steps(20).unwrap();
+    let summary = s.codebook_summary().unwrap();
     let codebook = s.codebook().unwrap();
-    let rect = Rect { x0: -3.0, x1: 3.0, y0: -3.0, y1: 3.0 };
-    let map = s.code_map(rect, 40, 30).unwrap();
-    for (cell, p) in grid(rect, 40, 30).chunks_exact(2).enumerate() {
+    let z_e = s.test_codes(1000).unwrap().mean.clone();
+    assert_eq!(summary.nearest.len(), 1000);
+    for (i, p) in z_e.chunks_exact(2).enumerate() {
         let dist = |k: usize| (p[0] - codebook[2 * k]).powi(2) + (p[1] - codebook[2 * k + 1]).powi(2);
         let best = (0..12).min_by(|&a, &b| dist(a).total_cmp(&dist(b))).unwrap();
-        assert!(map[cell] as usize == best || (dist(map[cell] as usize) - dist(best)).abs() < 1e-5, "cell {cell}");
+        let got = summary.nearest[i] as usize;
+        assert!(got == best || (dist(got) - dist(best)).abs() < 1e-5, "test point {i}");
     }
-    assert!(s.code_map(rect, 0, 3).is_err());
+    assert!(s.decode_grid(Rect { x0: -3.0, x1: 3.0, y0: -3.0, y1: 3.0 }, 0, 3).is_err());
 }
 
 #[test]
@@ -146,8 +152,19 @@ fn a_loaded_checkpoint_goes_on_counting_epochs() {
 fn test_images_and_labels_are_the_dataset_s() {
     let s = small_session(vae(2));
     let test: Dataset = common::mnist("t10k");
-    assert_eq!(s.test_images(2, 3).unwrap(), test.pixels()[2 * IMAGE_PIXELS..5 * IMAGE_PIXELS]);
-    assert_eq!(s.test_labels(4).unwrap(), test.labels()[..4]);
+    for i in [0, 2, 999] {
+        assert_eq!(s.test_image(i).unwrap(), test.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS]);
+        assert_eq!(s.label(i).unwrap(), test.labels()[i]);
+    }
+    let past = s.label(1000).unwrap_err().to_string();
+    assert!(past.contains("1000") && past.contains("0 to 999"), "{past}");
+    assert!(s.test_image(1000).is_err());
+    assert_eq!(s.scatter(4).unwrap().labels, test.labels()[..4]);
+    assert_eq!(s.config().class_count, 10);
+}
+
+fn distinct(codes: &[u32]) -> usize {
+    codes.iter().collect::<std::collections::BTreeSet<_>>().len()
 }
 
 /// Pixels of images `indices` of `data`, scaled to [0, 1] as the model sees them.
@@ -190,8 +207,10 @@ fn decoding_code_indices_checks_them() {
 fn project_puts_codes_where_the_map_draws_them() {
     let mut s = small_session(vae(5));
     s.train_steps(20).unwrap();
-    let enc = s.encode_test(300).unwrap();
-    assert_eq!(s.project(&enc.mean).unwrap(), enc.plane);
+    let view = s.fit_view(300).unwrap();
+    let mean = &s.test_codes(300).unwrap().mean[..300 * 5];
+    assert_eq!(s.project(mean).unwrap(), view.plane);
+    assert_eq!(s.scatter(300).unwrap().plane, view.plane, "scatter uses the fitted plane");
     assert!(s.project(&[0.0; 4]).is_err(), "4 numbers are not a 5-D code");
 }
 
@@ -215,30 +234,28 @@ fn rebuild_starts_a_new_model_on_the_same_data_and_bad_settings_change_nothing()
 #[test]
 fn a_traced_vae_step_shows_its_batch_and_standard_normal_epsilon() {
     let mut s = small_session(vae(4));
-    let trace = s.trace_step().unwrap();
+    let trace = s.trace_step(128).unwrap();
     assert_eq!(trace.report.step, 1);
-    assert_eq!(trace.indices.len(), 128);
+    assert_eq!((trace.indices.len(), trace.batch_size, trace.latent_dim), (128, 128, 4));
     assert!(trace.indices.iter().all(|&i| i < 3000));
     let eps = trace.epsilon.unwrap();
     assert_eq!(eps.len(), 128 * 4);
     let mean = eps.iter().sum::<f32>() / eps.len() as f32;
     let var = eps.iter().map(|e| (e - mean).powi(2)).sum::<f32>() / eps.len() as f32;
     assert!(mean.abs() < 0.2 && (0.75..1.25).contains(&var), "ε ~ N(0, 1): mean {mean}, var {var}");
-    assert!(trace.codes.is_none() && trace.codebook_before.is_none());
+    assert!(trace.codes.is_none() && trace.codebook_before.is_none() && trace.codes_moved.is_none());
     // The next step draws a new batch and new ε.
-    let next = s.trace_step().unwrap();
+    let next = s.trace_step(128).unwrap();
     assert_ne!(next.indices, trace.indices);
     assert_ne!(next.epsilon.unwrap(), eps);
     // The batch's images as the page shows them: the training set's (here the first 3000 test digits).
-    let shown: Vec<u32> = trace.indices[..4].iter().map(|&i| i as u32).collect();
-    let (pixels, labels) = s.train_images(&shown).unwrap();
     let data = common::mnist("t10k");
-    assert_eq!(
-        pixels,
-        trace.indices[..4].iter().flat_map(|&i| data.pixels()[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].to_vec()).collect::<Vec<_>>()
-    );
-    assert_eq!(labels, trace.indices[..4].iter().map(|&i| data.labels()[i]).collect::<Vec<_>>());
-    assert!(s.train_images(&[3000]).unwrap_err().to_string().contains("3000"));
+    let shown = s.trace_step(4).unwrap();
+    let first = |i: usize| shown.indices[i] as usize;
+    assert_eq!(shown.images, (0..4).flat_map(|i| data.image(first(i)).to_vec()).collect::<Vec<_>>());
+    assert_eq!(shown.labels, (0..4).map(|i| data.labels()[first(i)]).collect::<Vec<_>>());
+    assert_eq!(shown.epsilon.unwrap().len(), 4 * 4, "ε of the shown images only");
+    assert_eq!((shown.indices.len(), s.trace_step(1000).unwrap().images.len()), (128, 128 * IMAGE_PIXELS), "shown ≤ batch");
 }
 
 #[test]
@@ -246,14 +263,26 @@ fn a_traced_vq_step_shows_the_codes_of_its_batch_and_how_the_codebook_moved() {
     let mut s = small_session(vq());
     s.train_steps(3).unwrap();
     let before = s.save().unwrap();
-    let trace = s.trace_step().unwrap();
+    let trace = s.trace_step(8).unwrap();
     // The codes are the nearest codes of the batch under the weights before the step.
     let mut earlier = small_session(vq());
     earlier.load(&before).unwrap();
-    let batch = images_at(&common::mnist("t10k").take(3000), &trace.indices);
+    let indices: Vec<usize> = trace.indices.iter().map(|&i| i as usize).collect();
+    let batch = images_at(&common::mnist("t10k").take(3000), &indices);
     assert_eq!(trace.codes.as_deref(), earlier.encode(&batch).unwrap().codes.as_deref());
-    assert_eq!(trace.codebook_before.unwrap(), earlier.codebook().unwrap());
+    assert_eq!(trace.codes_picked, Some(distinct(trace.codes.as_deref().unwrap())));
+    let before = trace.codebook_before.unwrap();
+    assert_eq!(before, earlier.codebook().unwrap());
     let after = trace.codebook_after.unwrap();
+    // How far each code moved, by hand.
+    let moves: Vec<f64> = before
+        .chunks(2)
+        .zip(after.chunks(2))
+        .map(|(b, a)| (((a[0] - b[0]) as f64).powi(2) + ((a[1] - b[1]) as f64).powi(2)).sqrt())
+        .collect();
+    assert_eq!(trace.codes_moved, Some(moves.iter().filter(|&&m| m > 0.0).count()));
+    let largest = moves.iter().copied().fold(0.0, f64::max);
+    assert!((trace.largest_move.unwrap() as f64 - largest).abs() <= 1e-6 * largest.max(1.0), "{:?} vs {largest}", trace.largest_move);
     assert_eq!(after, s.codebook().unwrap());
     assert_ne!(after, earlier.codebook().unwrap(), "the EMA update moved codes");
 }

@@ -2,8 +2,9 @@
 //! The real MNIST test digits are compiled into the test binary (the runner serves no files).
 #![cfg(target_arch = "wasm32")]
 
-use latent_lab::wasm::Session;
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array, JSON};
+use latent_lab::wasm::{check_settings, default_settings, settings_schema, Session};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -11,57 +12,103 @@ wasm_bindgen_test_configure!(run_in_browser);
 const IMAGES: &[u8] = include_bytes!("../www/data/mnist/t10k-images-idx3-ubyte.gz");
 const LABELS: &[u8] = include_bytes!("../www/data/mnist/t10k-labels-idx1-ubyte.gz");
 
-fn report(json: &str) -> serde_json::Value {
-    serde_json::from_str(json).expect("reports are JSON")
+/// A plain JS object from JSON text, as the page would pass it.
+fn object(json: &str) -> JsValue {
+    JSON::parse(json).expect("valid JSON")
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).expect("an object")
+}
+
+fn number(value: &JsValue, key: &str) -> f64 {
+    get(value, key).as_f64().unwrap_or_else(|| panic!("{key} is a number"))
 }
 
 /// A small default VAE on the real test digits (used as both splits: these tests check the
 /// engine, not generalisation).
 fn session(model: &str) -> Session {
-    let mut s = Session::new(model, r#"{"seed": 3}"#).expect("valid settings");
+    let mut s = Session::new(object(&format!(r#"{{"model": {model}, "train": {{"seed": 3}}}}"#))).expect("valid settings");
     s.set_data(IMAGES, LABELS, IMAGES, LABELS).expect("bundled MNIST parses");
     s
+}
+
+fn message(err: wasm_bindgen::JsError) -> String {
+    js_sys::Error::from(JsValue::from(err)).message().as_string().unwrap()
 }
 
 #[wasm_bindgen_test]
 fn training_on_real_digits_lowers_the_loss() {
     let mut s = session(r#"{"hidden": 128}"#);
-    let before = report(&s.evaluate(1000).unwrap())["loss"].as_f64().unwrap();
-    let chunk = report(&s.train_steps(150).unwrap());
-    assert_eq!(chunk["step"], 150);
-    assert!(chunk["imagesPerSec"].as_f64().unwrap() > 0.0);
-    let after = report(&s.evaluate(1000).unwrap())["loss"].as_f64().unwrap();
+    let before = number(&s.evaluate(1000).unwrap(), "loss");
+    let chunk = s.train_steps(150).unwrap();
+    assert_eq!(number(&chunk, "step"), 150.0);
+    assert!(number(&chunk, "imagesPerSec") > 0.0);
+    let after = number(&s.evaluate(1000).unwrap(), "loss");
     assert!(after < 0.75 * before, "test −ELBO went from {before} to {after}");
 }
 
 #[wasm_bindgen_test]
-fn encode_and_decode_shapes() {
+fn replies_are_objects_with_typed_arrays() {
     let mut s = session(r#"{"hidden": 64, "latentDim": 5}"#);
-    let enc = s.encode_test(300).unwrap();
-    assert_eq!(enc.dim(), 5);
-    assert_eq!(enc.mean().len(), 300 * 5);
-    assert_eq!(enc.logvar().unwrap().len(), 300 * 5);
-    assert_eq!(enc.plane().len(), 300 * 2);
-    assert!(enc.codes().is_none());
-    assert_eq!(s.test_labels(300).unwrap().len(), 300);
-    let images = s.decode(&vec![0.5; 4 * 5]).unwrap();
+    let view = s.fit_view(300).unwrap();
+    assert_eq!(get(&view, "plane").dyn_into::<Float32Array>().unwrap().length(), 300 * 2);
+    assert_eq!(get(&view, "labels").dyn_into::<Uint8Array>().unwrap().length(), 300);
+    assert_eq!(get(&view, "axisNames").dyn_into::<Array>().unwrap().get(0).as_string().unwrap(), "PC1");
+    let pick = s.pick(0, 3, JsValue::from(7)).unwrap();
+    assert_eq!(get(&pick, "mu").dyn_into::<Float32Array>().unwrap().length(), 5);
+    assert_eq!(get(&pick, "logvar").dyn_into::<Float32Array>().unwrap().length(), 5);
+    assert_eq!(get(&pick, "zs").dyn_into::<Float32Array>().unwrap().length(), 3 * 5);
+    assert_eq!(get(&pick, "decoded").dyn_into::<Float32Array>().unwrap().length(), 4 * 784);
+    assert!(get(&pick, "codes").is_null());
+    assert_eq!(get(&pick, "muPlane").dyn_into::<Array>().unwrap().length(), 2);
+    // The same seed as a BigInt draws the same ε.
+    let again = s.pick(0, 3, JsValue::bigint_from_str("7")).unwrap();
+    assert_eq!(
+        get(&again, "epsilons").dyn_into::<Float32Array>().unwrap().to_vec(),
+        get(&pick, "epsilons").dyn_into::<Float32Array>().unwrap().to_vec()
+    );
+    let config = s.config().unwrap();
+    assert_eq!((number(&config, "latentDim"), number(&config, "testLength"), number(&config, "classCount")), (5.0, 10_000.0, 10.0));
+    assert_eq!(s.label(0).unwrap(), 7);
+    assert_eq!(s.test_image(0).unwrap().len(), 784);
+    let images = s.decode(&[0.5; 4 * 5]).unwrap();
     assert_eq!(images.len(), 4 * 784);
     assert!(images.iter().all(|p| (0.0..=1.0).contains(p)));
-    assert_eq!(s.decode_grid(-3.0, 3.0, -3.0, 3.0, 20, 20).unwrap().len(), 400 * 784);
+    let rect = object(r#"{"x0": -3, "x1": 3, "y0": -3, "y1": 3}"#);
+    assert_eq!(s.manifold(rect, 20).unwrap().len(), 400 * 784);
     assert!(s.decode(&[0.0; 7]).is_err(), "7 values are not whole codes of length 5");
+    let rows = s.dim_rows(None, 5, 3.0, 9).unwrap();
+    assert_eq!(get(&rows, "pixels").dyn_into::<Float32Array>().unwrap().length(), 5 * 9 * 784);
+    assert!(get(&rows, "base").is_null());
+    let line = s.interpolation(3, 2, 7).unwrap();
+    assert_eq!(get(&line, "path").dyn_into::<Float32Array>().unwrap().length(), 7 * 2);
+    let hover = s.hover(1).unwrap();
+    assert_eq!(get(&hover, "recon").dyn_into::<Float32Array>().unwrap().length(), 784);
+    let csv = s.codes_csv().unwrap();
+    assert!(csv.starts_with("index,label,mu_1,") && csv.lines().count() == 10_001);
 }
 
 #[wasm_bindgen_test]
 fn vq_codebook_queries() {
     let mut s = session(r#"{"kind": "vqvae", "hidden": 64, "codebookSize": 16, "codeDim": 2}"#);
     s.train_steps(20).unwrap();
-    let enc = s.encode_test(200).unwrap();
-    assert_eq!(enc.codes().unwrap().len(), 200);
-    assert_eq!(s.codebook().unwrap().len(), 16 * 2);
-    assert_eq!(s.decode_codebook().unwrap().len(), 16 * 784);
-    let map = s.code_map(-2.0, 2.0, -2.0, 2.0, 30, 30).unwrap();
-    assert_eq!(map.len(), 900);
-    assert!(map.iter().all(|&k| k < 16));
+    let view = s.fit_view(200).unwrap();
+    assert_eq!(get(&view, "plane").dyn_into::<Float32Array>().unwrap().length(), 200 * 2);
+    let summary = s.codebook_summary().unwrap();
+    assert_eq!(get(&summary, "codebook").dyn_into::<Float32Array>().unwrap().length(), 16 * 2);
+    assert_eq!(get(&summary, "images").dyn_into::<Float32Array>().unwrap().length(), 16 * 784);
+    let usage = get(&summary, "usage").dyn_into::<Uint32Array>().unwrap().to_vec();
+    assert_eq!(usage.iter().sum::<u32>(), 10_000);
+    let nearest = get(&summary, "nearest").dyn_into::<Uint32Array>().unwrap().to_vec();
+    assert!(nearest.len() == 10_000 && nearest.iter().all(|&k| k < 16));
+    assert_eq!(get(&summary, "majority").dyn_into::<Int16Array>().unwrap().length(), 16);
+    let trace = s.trace_step(4).unwrap();
+    assert_eq!(get(&trace, "images").dyn_into::<Uint8Array>().unwrap().length(), 4 * 784);
+    assert!(number(&trace, "codesPicked") >= 1.0);
+    assert!(get(&trace, "epsilon").is_null());
+    assert_eq!(s.decode_codes(&[0, 15]).unwrap().len(), 2 * 784);
+    assert!(s.interpolation(0, 1, 5).is_err(), "a VQ-VAE has no line to decode");
 }
 
 #[wasm_bindgen_test]
@@ -75,7 +122,7 @@ fn checkpoint_round_trip_gives_identical_decodes() {
     let mut other = session(r#"{"hidden": 32, "latentDim": 3}"#);
     other.load(&bytes).unwrap();
     assert_eq!(other.decode(&z).unwrap(), expected);
-    assert_eq!(report(&other.config().unwrap())["step"], 10);
+    assert_eq!(number(&other.config().unwrap(), "step"), 10.0);
 
     let mut corrupted = bytes.clone();
     corrupted.truncate(bytes.len() / 2);
@@ -88,18 +135,34 @@ fn malformed_idx_is_a_js_error_and_keeps_the_data() {
     let mut s = session(r#"{"hidden": 64}"#);
     let mut bad = vec![0u8, 0, 8, 3, 0, 0, 0, 9, 0, 0, 0, 28, 0, 0, 0, 28];
     bad.extend_from_slice(&[0; 100]); // far fewer bytes than 9 images need
-    let err = s.set_data(&bad, LABELS, IMAGES, LABELS).err().expect("malformed images are refused");
-    let message = JsValue::from(err);
-    let text = js_sys::Error::from(message).message().as_string().unwrap();
+    let err = s.set_data(&bad, LABELS, IMAGES, LABELS).expect_err("malformed images are refused");
+    let text = message(err);
     assert!(text.contains("training set"), "{text}");
     assert!(s.set_data(&IMAGES[..1000], LABELS, IMAGES, LABELS).is_err(), "a cut gzip stream is refused");
-    assert_eq!(s.test_length(), 10_000, "the old data is still there");
+    assert_eq!(number(&s.config().unwrap(), "testLength"), 10_000.0, "the old data is still there");
     s.train_steps(2).expect("training continues on the old data");
 }
 
 #[wasm_bindgen_test]
 fn bad_settings_are_errors() {
-    assert!(Session::new(r#"{"latentDim": 500}"#, "{}").is_err());
-    assert!(Session::new(r#"{"kind": "gan"}"#, "{}").is_err());
-    assert!(Session::new("{}", r#"{"learningRate": -1}"#).is_err());
+    assert!(Session::new(object(r#"{"model": {"latentDim": 500}}"#)).is_err());
+    assert!(Session::new(object(r#"{"model": {"kind": "gan"}}"#)).is_err());
+    assert!(Session::new(object(r#"{"train": {"learningRate": -1}}"#)).is_err());
+    let text = message(check_settings(object(r#"{"model": {"hidden": 4}}"#)).err().unwrap());
+    assert!(text.contains("hidden size must be 8 to 2048"), "{text}");
+    let filled = check_settings(object(r#"{"model": {"kind": "vqvae"}}"#)).unwrap();
+    assert_eq!(number(&get(&filled, "model"), "codebookSize"), 16.0);
+    assert_eq!(number(&get(&default_settings().unwrap(), "train"), "batchSize"), 128.0);
+}
+
+#[wasm_bindgen_test]
+fn the_schema_is_plain_objects() {
+    let schema = settings_schema().unwrap();
+    let fields = get(&schema, "fields").dyn_into::<Array>().unwrap();
+    let names: Vec<String> = fields.iter().map(|f| get(&f, "name").as_string().unwrap()).collect();
+    assert!(names.contains(&"latentDim".to_string()) && names.contains(&"learningRate".to_string()));
+    let d = fields.iter().find(|f| get(f, "name").as_string().unwrap() == "latentDim").unwrap();
+    assert_eq!((get(&d, "param").as_string().unwrap(), number(&d, "max"), number(&d, "default")), ("d".into(), 32.0, 2.0));
+    let rule = get(&schema, "rules").dyn_into::<Array>().unwrap().get(0);
+    assert_eq!(number(&rule, "max"), 256.0);
 }

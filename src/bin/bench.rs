@@ -64,9 +64,12 @@ fn read(dir: &std::path::Path, name: &str) -> Result<Vec<u8>, String> {
     std::fs::read(&path).map_err(|e| format!("can't read {}: {e}", path.display()))
 }
 
+/// `(step, mean loss of the chunk)` after every `train_steps` call.
+type LossHistory = Vec<(u64, f32)>;
+
 /// Trains in `chunk`-step calls until `seconds` have passed; returns (steps, elapsed seconds,
-/// `(step, mean loss of the chunk)` after every call).
-fn train_for(session: &mut Session, seconds: f64, chunk: usize) -> Result<(usize, f64, Vec<(u64, f32)>), Box<dyn std::error::Error>> {
+/// the loss history).
+fn train_for(session: &mut Session, seconds: f64, chunk: usize) -> Result<(usize, f64, LossHistory), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let (mut steps, mut history) = (0, Vec::new());
     while start.elapsed().as_secs_f64() < seconds {

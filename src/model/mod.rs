@@ -81,30 +81,10 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// Checks ranges; the message names the setting and the allowed range.
+    /// Checks ranges and cross-field rules against the settings table ([`crate::settings`]);
+    /// the message names the setting and the allowed range.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        let check = |ok: bool, msg: String| if ok { Ok(()) } else { Err(msg) };
-        check((8..=2048).contains(&self.hidden), format!("hidden size must be 8 to 2048, got {}", self.hidden))?;
-        match self.kind {
-            ModelKind::Ae | ModelKind::Vae => {
-                check((2..=32).contains(&self.latent_dim), format!("latent dimension must be 2 to 32, got {}", self.latent_dim))?;
-                check(self.beta.is_finite() && self.beta >= 0.0 && self.beta <= 100.0, format!("β must be 0 to 100, got {}", self.beta))
-            }
-            ModelKind::Vqvae => {
-                check((2..=1024).contains(&self.codebook_size), format!("codebook size K must be 2 to 1024, got {}", self.codebook_size))?;
-                check((1..=64).contains(&self.code_dim), format!("code dimension D must be 1 to 64, got {}", self.code_dim))?;
-                check(
-                    (1..=64).contains(&self.codes_per_image),
-                    format!("codes per image l must be 1 to 64, got {}", self.codes_per_image),
-                )?;
-                check(self.code_dim * self.codes_per_image <= 256, "l·D must be at most 256".to_string())?;
-                check(
-                    self.commitment.is_finite() && (0.0..=10.0).contains(&self.commitment),
-                    format!("commitment β must be 0 to 10, got {}", self.commitment),
-                )?;
-                check(self.ema_decay > 0.0 && self.ema_decay < 1.0, format!("EMA decay must be between 0 and 1, got {}", self.ema_decay))
-            }
-        }
+        crate::settings::check_model(self)
     }
 
     /// Size of the decoder's input: d for AE/VAE, l·D for the VQ-VAE.
@@ -258,7 +238,7 @@ impl Model {
         let Family::VqVae(vq) = &self.family else { candle_core::bail!("only a VQ-VAE decodes code indices") };
         let per_image = self.config.codes_per_image;
         let k = self.config.codebook_size;
-        if codes.is_empty() || codes.len() % per_image != 0 {
+        if codes.is_empty() || !codes.len().is_multiple_of(per_image) {
             candle_core::bail!("expected a multiple of l = {per_image} code indices, got {}", codes.len());
         }
         if let Some(bad) = codes.iter().find(|&&c| c as usize >= k) {

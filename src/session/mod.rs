@@ -1,0 +1,272 @@
+//! A training session: one model with its trainer, the training and test sets, the view
+//! plane, and every question the page asks, answered in the page's vocabulary (test indices,
+//! plane rectangles) with finished results. Plain Rust (tested natively); `wasm` only wraps it.
+//!
+//! - `mod.rs`: the state and the calls that change it (data, rebuild, training, checkpoints,
+//!   the view plane). Only these change what a query returns.
+//! - [`encoding`]: codes of images, and the memo of the test set's codes.
+//! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
+//! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
+//!
+//! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
+//! before it replaces anything, so bad input leaves the current model and data working.
+
+mod encoding;
+mod queries;
+pub mod replies;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use candle_core::Device;
+
+use crate::checkpoint::{self, CheckpointError};
+use crate::codes;
+use crate::data::{Dataset, IdxError};
+use crate::latent::Plane;
+use crate::model::{Model, ModelConfig, ModelError};
+use crate::settings::Settings;
+use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
+
+pub use encoding::{Encoded, TestCodes};
+pub use replies::{Bulk, Reply, Scatter, StepTrace};
+
+#[derive(Debug)]
+pub enum SessionError {
+    Model(ModelError),
+    Train(TrainError),
+    Data(IdxError),
+    Checkpoint(CheckpointError),
+    /// The request doesn't fit the model or the data (wrong length, wrong family, no data yet).
+    Request(String),
+    Candle(candle_core::Error),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::Model(e) => e.fmt(f),
+            SessionError::Train(e) => e.fmt(f),
+            SessionError::Data(e) => write!(f, "the dataset could not be read: {e}"),
+            SessionError::Checkpoint(e) => e.fmt(f),
+            SessionError::Request(msg) => f.write_str(msg),
+            SessionError::Candle(e) => write!(f, "model error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
+macro_rules! from_error {
+    ($($variant:ident($ty:ty)),*) => {$(
+        impl From<$ty> for SessionError {
+            fn from(e: $ty) -> Self { SessionError::$variant(e) }
+        }
+    )*};
+}
+from_error!(Model(ModelError), Train(TrainError), Data(IdxError), Checkpoint(CheckpointError), Candle(candle_core::Error));
+
+pub type Result<T> = std::result::Result<T, SessionError>;
+
+pub struct Session {
+    trainer: Trainer,
+    train: Option<Dataset>,
+    test: Option<Dataset>,
+    plane: Plane,
+    device: Device,
+    /// Bumped by every change of the weights or the data: the memo below is keyed by it.
+    version: u64,
+    /// The codes of the first test images under `version` (see [`encoding`]); invisible to answers.
+    memo: RefCell<Option<Rc<TestCodes>>>,
+}
+
+/// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
+const PLANE_FIT_IMAGES: usize = 2000;
+
+impl Session {
+    pub fn new(model: &ModelConfig, train: &TrainConfig) -> Result<Self> {
+        let device = Device::Cpu;
+        let model = Model::new(model, train.seed, &device)?;
+        Self::from_parts(model, train.clone(), 0, &device)
+    }
+
+    pub fn from_settings(settings: &Settings) -> Result<Self> {
+        Self::new(&settings.model, &settings.train)
+    }
+
+    fn from_parts(model: Model, train: TrainConfig, step: u64, device: &Device) -> Result<Self> {
+        let plane = Plane::identity_for(model.config().decoder_input());
+        let mut trainer = Trainer::new(model, train, 1)?;
+        trainer.set_step(step);
+        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None) })
+    }
+
+    pub fn model(&self) -> &Model {
+        self.trainer.model()
+    }
+
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    /// The model and training settings in use.
+    pub fn settings(&self) -> Settings {
+        Settings { model: self.model().config().clone(), train: self.trainer.config().clone() }
+    }
+
+    /// Latent dimension n (what `decode` takes per image).
+    pub fn latent_dim(&self) -> usize {
+        self.model().config().decoder_input()
+    }
+
+    /// The current view plane (identity for 2-D, else the PCA plane of the last [`Session::fit_view`]).
+    pub fn plane(&self) -> &Plane {
+        &self.plane
+    }
+
+    /// Replaces the datasets with four IDX files, raw or gzipped, and starts a new model with
+    /// the current settings on them (codes learned on one dataset mean nothing on another).
+    /// On any error the current data and model stay.
+    pub fn set_data(&mut self, train_images: &[u8], train_labels: &[u8], test_images: &[u8], test_labels: &[u8]) -> Result<()> {
+        let train = Dataset::from_idx(train_images, train_labels).map_err(|e| SessionError::Request(format!("training set: {e}")))?;
+        let test = Dataset::from_idx(test_images, test_labels).map_err(|e| SessionError::Request(format!("test set: {e}")))?;
+        self.set_datasets(train, test)
+    }
+
+    /// [`Session::set_data`] for datasets already parsed.
+    pub fn set_datasets(&mut self, train: Dataset, test: Dataset) -> Result<()> {
+        let mut next = Self::from_settings(&self.settings())?;
+        next.put_datasets(train, test);
+        *self = next;
+        Ok(())
+    }
+
+    fn put_datasets(&mut self, train: Dataset, test: Dataset) {
+        self.trainer.set_train_len(train.len());
+        self.train = Some(train);
+        self.test = Some(test);
+        self.changed();
+    }
+
+    /// The weights or the data changed: the memo of test codes is stale.
+    fn changed(&mut self) {
+        self.version += 1;
+        self.memo.get_mut().take();
+    }
+
+    fn test_set(&self) -> Result<&Dataset> {
+        self.test.as_ref().ok_or_else(|| SessionError::Request("no test data loaded yet".into()))
+    }
+
+    fn train_set(&self) -> Result<&Dataset> {
+        self.train.as_ref().ok_or_else(|| SessionError::Request("no training data loaded yet".into()))
+    }
+
+    pub fn test_len(&self) -> usize {
+        self.test.as_ref().map_or(0, Dataset::len)
+    }
+
+    pub fn train_steps(&mut self, n: usize) -> Result<StepReport> {
+        let train = self.train.as_ref().ok_or_else(|| SessionError::Request("no training data loaded yet".into()))?;
+        // Even a failed chunk may have changed the weights (they are put back to the chunk's start).
+        let result = self.trainer.train_steps(train, n);
+        self.changed();
+        Ok(result?)
+    }
+
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
+        Ok(self.trainer.set_learning_rate(lr)?)
+    }
+
+    /// Refits the view plane (PCA for n > 2) on the codes of the first `min(limit, 2000)` test
+    /// images (limit 0 = all) and returns the scatter of the first `limit` in the new plane.
+    pub fn fit_view(&mut self, limit: usize) -> Result<Scatter> {
+        let n = self.clamp_to_test(limit)?;
+        let codes = self.test_codes(n)?;
+        let dim = self.latent_dim();
+        self.plane = Plane::fit(&codes.mean[..n.min(PLANE_FIT_IMAGES) * dim], dim);
+        let mut scatter = self.scatter(limit)?;
+        scatter.explained = Some(self.plane.explained);
+        scatter.axis_names = Some(if dim == 2 { ["z₁", "z₂"] } else { ["PC1", "PC2"] });
+        Ok(scatter)
+    }
+
+    /// A new untrained model with these settings on the data already loaded; on error nothing
+    /// changes (the parsed datasets move over, so nothing is parsed again).
+    pub fn rebuild(&mut self, model: &ModelConfig, train: &TrainConfig) -> Result<()> {
+        let next = Self::new(model, train)?;
+        self.replace_keeping_data(next);
+        Ok(())
+    }
+
+    fn replace_keeping_data(&mut self, mut next: Self) {
+        if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
+            next.put_datasets(train, test);
+        }
+        *self = next;
+    }
+
+    /// One optimizer step and what it did: its batch (the first `shown` images of it), its ε
+    /// draws or code assignments, and for a VQ-VAE the codebook before and after.
+    pub fn trace_step(&mut self, shown: usize) -> Result<StepTrace> {
+        let codebook_before = self.codebook_if_vq()?;
+        let report = self.train_steps(1)?;
+        let batch = self.trainer.last_batch().expect("a step just ran").clone();
+        let codebook_after = self.codebook_if_vq()?;
+        let cfg = self.model().config().clone();
+        let shown = shown.min(batch.indices.len());
+        let train = self.train_set()?;
+        let first = &batch.indices[..shown];
+        let moves = codebook_before.as_ref().zip(codebook_after.as_ref()).map(|(b, a)| codes::moves(b, a, cfg.code_dim));
+        Ok(StepTrace {
+            report,
+            batch_size: batch.indices.len(),
+            indices: batch.indices.iter().map(|&i| i as u32).collect(),
+            images: first.iter().flat_map(|&i| train.image(i)).copied().collect(),
+            labels: first.iter().map(|&i| train.label(i)).collect(),
+            epsilon: batch.epsilon.as_ref().map(|e| e[..shown * cfg.latent_dim].to_vec()),
+            latent_dim: cfg.latent_dim,
+            beta: cfg.beta,
+            codes_picked: batch.codes.as_deref().map(codes::distinct),
+            codebook_size: cfg.codebook_size,
+            code_dim: cfg.code_dim,
+            codes_moved: moves.as_ref().map(|m| m.iter().filter(|&&d| d > 0.0).count()),
+            largest_move: moves.as_ref().map(|m| m.iter().copied().fold(0.0, f32::max)),
+            codes: batch.codes,
+            codebook_before,
+            codebook_after,
+        })
+    }
+
+    pub fn save(&self) -> Result<Vec<u8>> {
+        Ok(checkpoint::save(self.model(), self.trainer.config(), self.trainer.step())?)
+    }
+
+    /// Replaces the model with a checkpoint's; the data stays. On error nothing changes.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
+        let ckpt = checkpoint::load(bytes, &self.device)?;
+        let next = Self::from_parts(ckpt.model, ckpt.train, ckpt.step, &self.device)?;
+        self.replace_keeping_data(next);
+        Ok(())
+    }
+
+    /// `limit` (0 = all) clamped to the test set's length.
+    fn clamp_to_test(&self, limit: usize) -> Result<usize> {
+        let len = self.test_set()?.len();
+        Ok(if limit == 0 { len } else { limit.min(len) })
+    }
+}
+
+fn rows(len: usize, width: usize, what: &str) -> Result<usize> {
+    if len == 0 || !len.is_multiple_of(width) {
+        return Err(SessionError::Request(format!("{what}: expected a multiple of {width} values, got {len}")));
+    }
+    Ok(len / width)
+}
+
+fn check_grid(nx: usize, ny: usize) -> Result<()> {
+    if nx == 0 || ny == 0 || nx * ny > 100_000 {
+        return Err(SessionError::Request(format!("a grid of {nx}×{ny} is out of range (1 to 100000 cells)")));
+    }
+    Ok(())
+}
