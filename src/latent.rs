@@ -221,3 +221,42 @@ pub fn dim_rows(base: &[f32], count: usize, values: &[f32]) -> Vec<f32> {
         .flat_map(|j| values.iter().flat_map(move |&v| base.iter().enumerate().map(move |(i, &b)| if i == j { v } else { b })))
         .collect()
 }
+
+/// The 1σ ellipse of a diagonal Gaussian `N(μ, diag σ²)` seen on a plane.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Ellipse {
+    /// Semi-axes: the square roots of the eigenvalues of `C`, larger first.
+    pub r1: f32,
+    pub r2: f32,
+    /// Angle of the first semi-axis from the plane's x axis, in radians.
+    pub angle: f32,
+    /// `C = A diag(σ²) Aᵀ` as `[cxx, cxy, cyy]`.
+    pub cov: [f32; 3],
+}
+
+/// `σ = exp(½ log σ²)`.
+pub fn sigma(logvar: &[f32]) -> Vec<f32> {
+    logvar.iter().map(|lv| (0.5 * lv).exp()).collect()
+}
+
+/// The 1σ ellipse of `N(μ, diag σ²)` projected by the plane's unit axes `A (2, d)`: the
+/// projection is `N(Aμ, C)` with `C = A diag(σ²) Aᵀ`, whose eigen-decomposition (closed form
+/// for 2 × 2) gives the semi-axes and the angle.
+pub fn projected_ellipse(logvar: &[f32], axes: &[Vec<f32>; 2]) -> Ellipse {
+    let (mut cxx, mut cxy, mut cyy) = (0f64, 0f64, 0f64);
+    for (j, lv) in logvar.iter().enumerate() {
+        let variance = (*lv as f64).exp();
+        let (a, b) = (axes[0][j] as f64, axes[1][j] as f64);
+        cxx += a * a * variance;
+        cxy += a * b * variance;
+        cyy += b * b * variance;
+    }
+    let mean = (cxx + cyy) / 2.0;
+    let spread = ((cxx - cyy) / 2.0).hypot(cxy);
+    Ellipse {
+        r1: (mean + spread).sqrt() as f32,
+        r2: (mean - spread).max(0.0).sqrt() as f32,
+        angle: (0.5 * (2.0 * cxy).atan2(cxx - cyy)) as f32,
+        cov: [cxx as f32, cxy as f32, cyy as f32],
+    }
+}

@@ -101,6 +101,8 @@ impl Session {
             mu_plane: [enc.plane[0], enc.plane[1]],
             image: self.test_image(index)?,
             axes: enc.logvar.as_ref().map(|_| self.plane.axes.concat()),
+            sigma: enc.logvar.as_deref().map(latent::sigma),
+            ellipse: enc.logvar.as_deref().map(|lv| latent::projected_ellipse(lv, &self.plane.axes)),
             zs_plane: self.plane.project(&zs),
             mu: enc.mean,
             logvar: enc.logvar,

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::latent::Ellipse;
 use crate::model::ModelConfig;
 use crate::settings::{Schema, Settings};
 use crate::train::{EvalReport, StepReport, TrainConfig};
@@ -60,6 +61,8 @@ pub struct Pick {
     pub label: u8,
     /// `[x, y]`: μ on the view plane.
     pub mu_plane: [f32; 2],
+    /// The 1σ ellipse of q(z|x) on the view plane (VAE only).
+    pub ellipse: Option<Ellipse>,
     #[serde(skip)]
     pub image: Vec<u8>,
     /// `(n,)`: z, μ or z_e.
@@ -68,6 +71,9 @@ pub struct Pick {
     /// `(d,)`, VAE only.
     #[serde(skip)]
     pub logvar: Option<Vec<f32>>,
+    /// `(d,)` σ = exp(½ log σ²), VAE only.
+    #[serde(skip)]
+    pub sigma: Option<Vec<f32>>,
     /// `(2, d)`: the plane's unit axes A (VAE only): N(μ, diag σ²) shows as N(Aμ, A diag(σ²) Aᵀ).
     #[serde(skip)]
     pub axes: Option<Vec<f32>>,
@@ -92,6 +98,7 @@ impl Reply for Pick {
             ("image", Some(Bulk::U8(&self.image))),
             ("mu", Some(Bulk::F32(&self.mu))),
             ("logvar", self.logvar.as_deref().map(Bulk::F32)),
+            ("sigma", self.sigma.as_deref().map(Bulk::F32)),
             ("axes", self.axes.as_deref().map(Bulk::F32)),
             ("epsilons", Some(Bulk::F32(&self.epsilons))),
             ("zs", Some(Bulk::F32(&self.zs))),
