@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ARTIFACTS, WWW, greys, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { startServer } from './server.mjs';
 import { TRAIN_MS, MIN_PIXELS, manifest, trainFor, differing, GRID, waitForPixels, redecodeTraversal, dropFile, errorText } from './lecture-helpers.mjs';
