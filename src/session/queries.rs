@@ -126,6 +126,7 @@ impl Session {
         Ok(Interpolation {
             a,
             b,
+            steps,
             labels: [self.label(a)?, self.label(b)?],
             images: [self.test_image(a)?, self.test_image(b)?].concat(),
             pixels: self.decode(&line)?,

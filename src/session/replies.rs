@@ -114,6 +114,7 @@ impl Reply for Pick {
 pub struct Interpolation {
     pub a: usize,
     pub b: usize,
+    pub steps: usize,
     pub labels: [u8; 2],
     /// `(2, 784)`: images a and b.
     #[serde(skip)]

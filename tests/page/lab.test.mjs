@@ -145,6 +145,8 @@ test('an autoencoder from the URL shows its loss and tiles its map with the deco
 test('drawing ε for a picked VAE digit puts z = μ + σ ⊙ ε on the map and decodes it', async () => {
   const { page, problems } = await openPage();
   await trainFor(page, TRAIN_MS);
+  // A 2-D latent space is its own map: the axes are z₁ and z₂, not principal components.
+  assert.deepEqual((await page.evaluate(() => window.latentLab.scatter())).axisNames, ['z₁', 'z₂']);
   const at = await page.evaluate(() => window.latentLab.pointOnScreen(0));
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction(() => window.latentLab.reparam() !== null);

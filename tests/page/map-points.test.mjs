@@ -129,6 +129,8 @@ test('a VAE with d = 4 draws the projected σ ellipse and the projected ε sampl
   const { page, problems } = await openPage('?model=vae&d=4');
   assert.equal((await page.evaluate(() => window.latentLab.state().settings)).model.latentDim, 4);
   await trainFor(page, TRAIN_MS);
+  // The map is the PCA plane, and its axes say so.
+  assert.deepEqual((await page.evaluate(() => window.latentLab.scatter())).axisNames, ['PC1', 'PC2']);
   const c = await plotCentre(page);
   const i = await visiblePoint(page, c);
   const p = await onScreen(page, i);

@@ -2,12 +2,15 @@
 // what that view shows, `state()` a copy of the page state.
 
 /**
+ * Exposes the handle at once, before the views that wait for the settings schema exist: each
+ * name reads its view when called (null until the view exists).
  * @param {import('./state.js').PageState} state
  * @param {object} scatter the main map (views/scatter.js)
- * @param {Object<string, {snapshot: () => object}>} views by the name the handle gives them
+ * @param {string[]} names the views the handle offers
+ * @param {Object<string, {snapshot: () => object}>} views by name, filled in as they are made
  */
-export function exposeHandle(state, scatter, views) {
-  const snapshots = Object.fromEntries(Object.entries(views).map(([name, view]) => [name, () => view.snapshot()]));
+export function exposeHandle(state, scatter, names, views) {
+  const snapshots = Object.fromEntries(names.map((name) => [name, () => views[name]?.snapshot() ?? null]));
   const handle = Object.freeze({
     ...snapshots,
     state: () => state.snapshot(),

@@ -50,11 +50,7 @@ const replica = new Worker(new URL('../workers/replica.js', import.meta.url), { 
 const weightsChannel = new MessageChannel();
 worker.postMessage(cmd.connect(), [weightsChannel.port1]);
 replica.postMessage(cmd.connect(), [weightsChannel.port2]);
-const schema = await loadSchema().catch((err) => {
-  showError(`The model code could not load: ${err.message}`);
-  throw err;
-});
-const state = new PageState(schema.fields, location.search);
+const state = new PageState(location.search);
 
 const scatter = new ScatterView($('scatter'), $('legend'));
 const progress = new ProgressView($('progress'));
@@ -71,7 +67,6 @@ const interpolation = new InterpolationView($('interpolation'), (a, b, steps) =>
 const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
 const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
 const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
-const compare = new CompareView($('compare'), schema, showError);
 const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
 // points, then the selected digit's μ, ellipses and samples, the step's arrows, the
@@ -87,6 +82,21 @@ new MapNavigation(scatter, {
     $('map-status').textContent = text;
   },
 });
+// The handle for tests and the console, and the presenter toggles, exist from the first
+// moment; the views that need the settings schema join the handle once it has arrived.
+const views = {
+  manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
+  interpolation, dimRows, symbolic, drawing: drawpad,
+};
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture'], views);
+initPresenter(state.url, (key, on) => state.set({ [key]: on }));
+
+const schema = await loadSchema().catch((err) => {
+  showError(`The model code could not load: ${err.message}`);
+  throw err;
+});
+state.useSchema(schema.fields);
+const compare = new CompareView($('compare'), schema, showError);
 
 const form = new SettingsForm($('model'), schema, (settings) => {
   clearError();
@@ -103,6 +113,7 @@ const lectures = new Lectures({
   onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
+Object.assign(views, { compare, lecture });
 
 function selectDigit(index) {
   state.selected = index;
@@ -144,7 +155,7 @@ const onMessage = {
   [Msg.PROGRESS]: (m) => progress.showDownload(m.loaded, m.total),
   [Msg.REPORT]: (m) => onReport(m.step, m.evaluation),
   [Msg.SCATTER]: (m) => {
-    scatter.setData(m.plane, m.labels);
+    scatter.setData(m.plane, m.labels, m.axisNames);
     // The model under a resting pointer changed: so did its reconstruction.
     hoverCard.refresh();
   },
@@ -342,10 +353,3 @@ generation.resample();
 // once the data is in, because the worker runs commands in order.
 if (state.url.lecture) lecture.open(state.url.lecture, state.url.checkpoint);
 else if (state.url.checkpoint) checkpoints.load(state.url.checkpoint).catch((err) => showError(err.message));
-// Presenter toggles (kept in the URL) and the offline cache.
-initPresenter(state.url, (key, on) => state.set({ [key]: on }));
-
-exposeHandle(state, scatter, {
-  manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
-  interpolation, dimRows, symbolic, drawing: drawpad, compare, lecture,
-});

@@ -168,8 +168,12 @@ export const msg = {
    * was computed with it, else null.
    */
   report: (step, evaluation = null) => ({ type: Msg.REPORT, step, evaluation }),
-  /** `plane`: Float32Array (N·2) of test codes; `labels`: Uint8Array (N). Send with scatterTransfer. */
-  scatter: (plane, labels) => ({ type: Msg.SCATTER, plane, labels }),
+  /**
+   * The map: `plane` Float32Array (N·2) of test codes on the view plane, `labels` Uint8Array
+   * (N), `axisNames` the plane's axes ('z₁', 'z₂' for a 2-D space, else 'PC1', 'PC2'). Send
+   * with scatterTransfer.
+   */
+  scatter: ({ plane, labels, axisNames }) => ({ type: Msg.SCATTER, plane, labels, axisNames }),
   /** `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first. */
   manifold: (rect, n, pixels) => ({ type: Msg.MANIFOLD, rect, n, pixels }),
   /**

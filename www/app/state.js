@@ -21,13 +21,12 @@ const PAGE_PROPERTIES = [
 const number = (text) => (text !== null && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : null);
 
 export class PageState {
-  /**
-   * @param {object[]} fields the settings schema's fields
-   * @param {string} search the URL's query, read once here
-   */
-  constructor(fields, search) {
+  /** @param {string} search the URL's query, read once here */
+  constructor(search) {
     const params = new URLSearchParams(search);
-    this.fields = fields;
+    this.params = params;
+    /** The settings schema's fields, once known: until then the URL is not written. */
+    this.fields = null;
     /** The page properties, from the URL and then from the page; `write()` puts them in the URL. */
     this.url = {};
     for (const { key, bool, parse } of PAGE_PROPERTIES) {
@@ -36,12 +35,6 @@ export class PageState {
     }
     /** Settings the link asks for: `{model, train}`, only the fields it names with a usable value. */
     this.requested = { model: {}, train: {} };
-    for (const field of fields) {
-      const text = params.get(field.param);
-      const value = field.kind === 'enum' ? (field.options.some((o) => o.value === text) ? text : null) : number(text);
-      // A learning rate must be positive; the other ranges are the model's to check.
-      if (value !== null && (field.name !== 'learningRate' || value > 0)) this.requested[field.group][field.name] = value;
-    }
     // What the page is doing, read by the views' wiring and (cloned) by tests.
     this.phase = 'starting';
     this.step = 0;
@@ -60,6 +53,18 @@ export class PageState {
     this.exportingCodes = false;
   }
 
+  /** The settings schema arrived: the link's settings are read from the URL parsed at the start. */
+  useSchema(fields) {
+    this.fields = fields;
+    for (const field of fields) {
+      const text = this.params.get(field.param);
+      const value = field.kind === 'enum' ? (field.options.some((o) => o.value === text) ? text : null) : number(text);
+      // A learning rate must be positive; the other ranges are the model's to check.
+      if (value !== null && (field.name !== 'learningRate' || value > 0)) this.requested[field.group][field.name] = value;
+    }
+    this.write();
+  }
+
   /** Sets page properties (`{manifold: true}`, …) and writes the URL. */
   set(changes) {
     Object.assign(this.url, changes);
@@ -75,6 +80,7 @@ export class PageState {
 
   /** Writes the whole state to the URL: the settings that matter for the model's kind, then the page's. */
   write() {
+    if (!this.fields) return;
     const params = new URLSearchParams();
     // Until the model exists, the link keeps the settings it asked for.
     const settings = this.settings ?? this.requested;

@@ -32,6 +32,8 @@ export class CodebookView {
     this.snapToggle = find('snap');
     this.snapToggle.addEventListener('change', redrawMap);
     this.snapLines = 0; // snap lines drawn on the last map draw
+    /** `{points, codebook, nearest}` of the last snap lines drawn. */
+    this.snapDrawn = null;
   }
 
   /** Shown only for a VQ-VAE; hiding forgets the last codebook. */
@@ -117,6 +119,7 @@ export class CodebookView {
     const { codebook } = this.data;
     // The map shows the first test points; Rust's nearest codes cover the whole test set in the same order.
     const nearest = this.data.nearest.subarray(0, points.length / 2);
+    this.snapDrawn = { points, codebook, nearest };
     ctx.strokeStyle = CODEBOOK.snapLine;
     ctx.lineWidth = 1;
     ctx.beginPath();
@@ -191,10 +194,10 @@ export class CodebookView {
       fills,
       snapLines: this.snapLines,
       // The points and codebook the last snap lines were drawn for, and each point's code.
-      snap: this.snapCache && {
-        points: Array.from(this.snapCache.points),
-        codebook: Array.from(this.snapCache.codebook),
-        nearest: Array.from(this.snapCache.nearest),
+      snap: this.snapDrawn && {
+        points: Array.from(this.snapDrawn.points),
+        codebook: Array.from(this.snapDrawn.codebook),
+        nearest: Array.from(this.snapDrawn.nearest),
       },
     };
   }

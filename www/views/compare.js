@@ -223,7 +223,7 @@ export class CompareView {
         this.report = { step: m.step };
         break;
       case Msg.SCATTER:
-        this.scatter.setData(m.plane, m.labels);
+        this.scatter.setData(m.plane, m.labels, m.axisNames);
         break;
       case Msg.MANIFOLD:
         if (this.showManifold) this.manifold.setImages(m.rect, m.n, m.pixels);

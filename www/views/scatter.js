@@ -183,8 +183,9 @@ export class ScatterView {
   /**
    * @param {Float32Array} plane (N·2) codes as x, y pairs
    * @param {Uint8Array} labels (N) class of each code, below the palette's length
+   * @param {string[]} axisNames the plane's x and y axes, as Rust names them
    */
-  setData(plane, labels) {
+  setData(plane, labels, axisNames = this.axisNames) {
     if (!(plane instanceof Float32Array)) throw new TypeError('scatter: plane must be a Float32Array');
     if (!(labels instanceof Uint8Array)) throw new TypeError('scatter: labels must be a Uint8Array');
     if (plane.length !== labels.length * 2) {
@@ -194,6 +195,7 @@ export class ScatterView {
     if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
     this.plane = plane;
     this.labels = labels;
+    this.axisNames = axisNames;
     this.updates++;
     const before = this.fit;
     this.fit = fitBounds(plane);
@@ -219,6 +221,7 @@ export class ScatterView {
       updates: this.updates,
       highlight: this.highlight,
       hovered: this.hovered,
+      axisNames: [...this.axisNames],
     };
   }
 

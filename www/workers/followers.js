@@ -89,7 +89,10 @@ export const FOLLOWERS = [
     name: 'drawing',
     commands: { [Cmd.DRAW]: (r, { pixels, id }) => (pixels ? { pixels, id } : null) },
     pace: 'scatter',
-    answer: (session, { pixels, id }) => transfer(msg.drawn({ id, ...session.drawing(pixels) }), 'recon'),
+    answer(session, { pixels, id }) {
+      const d = session.drawing(pixels);
+      return transfer(msg.drawn({ id, ...d, mean: Array.from(d.mean) }), 'recon');
+    },
   },
   {
     name: 'generation',

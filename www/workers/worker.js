@@ -271,8 +271,7 @@ function postReport(report, evaluate) {
 /** The map (its view plane refitted) and every follower that moves with it; their cost paces the next refresh. */
 function refreshScatter() {
   const started = performance.now();
-  const { plane, labels } = session.fitView(TRAINING.scatterPoints);
-  const m = msg.scatter(plane, labels);
+  const m = msg.scatter(session.fitView(TRAINING.scatterPoints));
   post(m, scatterTransfer(m));
   followers.refresh('scatter', session, kind());
   pacing.scatterAt = performance.now();
