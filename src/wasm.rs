@@ -4,7 +4,7 @@
 //! One style across the boundary: every query returns a typed array (bulk) or one plain JS
 //! object made by [`reply`] (small fields through serde-wasm-bindgen, bulk fields as
 //! `Float32Array`/`Uint8Array`/`Uint32Array`/`Int16Array`, `null` for what a model lacks).
-//! Settings come in as plain `{model, train}` objects. The only handle is the long-lived
+//! Settings come in as plain `{model, train}` objects ([`from_object`]). The only handle is the long-lived
 //! `Session`; nothing else needs `free()`. Every error becomes a `JsError` with the session's
 //! message, and a failed call leaves the session as it was.
 
@@ -48,7 +48,14 @@ fn settings_from(value: JsValue) -> Result<Settings, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(Settings::default());
     }
-    serde_wasm_bindgen::from_value(value).map_err(|e| js_error(format!("settings: {e}")))
+    from_object(&value, "settings")
+}
+
+/// A plain JS object read through its JSON text: serde_json, unlike serde-wasm-bindgen, refuses
+/// unknown fields (`deny_unknown_fields`), so a misspelt setting is an error, not ignored.
+fn from_object<T: serde::de::DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsError> {
+    let text = js_sys::JSON::stringify(value).map_err(|_| js_error(format!("{what}: not a plain object")))?;
+    serde_json::from_str(&String::from(text)).map_err(|e| js_error(format!("{what}: {e}")))
 }
 
 /// A seed as a JS number (a non-negative integer up to 2⁵³ − 1) or a BigInt.
@@ -165,8 +172,7 @@ impl Session {
 
     /// Decoded manifold over `rect = {x0, x1, y0, y1}` of the plane: `n × n` images, top row first.
     pub fn manifold(&self, rect: JsValue, n: usize) -> Result<Vec<f32>, JsError> {
-        let rect: Rect = serde_wasm_bindgen::from_value(rect).map_err(|e| js_error(format!("rectangle: {e}")))?;
-        self.inner.decode_grid(rect, n, n).map_err(js_error)
+        self.inner.decode_grid(from_object::<Rect>(&rect, "rectangle")?, n, n).map_err(js_error)
     }
 
     /// Test image `index` with its code and, for a VAE, `draws` ε from `seed` and their z.

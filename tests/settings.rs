@@ -6,8 +6,10 @@ use latent_lab::model::{ModelConfig, ModelKind};
 use latent_lab::settings::{field, schema, Field, Group, Kind, Read, Settings, FIELDS, RULES};
 use latent_lab::train::TrainConfig;
 
-/// `name`: (URL parameter, label, min, max, kinds) as in the page's form before the schema.
-const PAGE: &[(&str, &str, &str, Option<f64>, Option<f64>)] = &[
+/// (name, URL parameter, label, min, max) as in the page's form before the schema.
+type PageField = (&'static str, &'static str, &'static str, Option<f64>, Option<f64>);
+
+const PAGE: &[PageField] = &[
     ("kind", "model", "Model", None, None),
     ("latentDim", "d", "Latent dim", Some(2.0), Some(32.0)),
     ("beta", "beta", "β", Some(0.0), Some(100.0)),

@@ -148,6 +148,8 @@ fn bad_settings_are_errors() {
     assert!(Session::new(object(r#"{"model": {"latentDim": 500}}"#)).is_err());
     assert!(Session::new(object(r#"{"model": {"kind": "gan"}}"#)).is_err());
     assert!(Session::new(object(r#"{"train": {"learningRate": -1}}"#)).is_err());
+    assert!(Session::new(object(r#"{"model": {"latentDimm": 3}}"#)).is_err(), "a misspelt setting is not ignored");
+    assert!(Session::new(object(r#"{"modle": {}}"#)).is_err());
     let text = message(check_settings(object(r#"{"model": {"hidden": 4}}"#)).err().unwrap());
     assert!(text.contains("hidden size must be 8 to 2048"), "{text}");
     let filled = check_settings(object(r#"{"model": {"kind": "vqvae"}}"#)).unwrap();

@@ -3,9 +3,16 @@
 //! Each test binary includes this with `mod common;` and uses only some of it.
 #![allow(dead_code)]
 
+pub mod vq;
+
 use std::path::PathBuf;
 
-use latent_lab::data::Dataset;
+use latent_lab::data::{Dataset, IMAGE_PIXELS};
+
+/// `count` 28×28 images whose pixel `p` of image `i` is `(i * 7 + p) % 256`.
+pub fn pixels(count: usize) -> Vec<u8> {
+    (0..count * IMAGE_PIXELS).map(|k| ((k / IMAGE_PIXELS) * 7 + k % IMAGE_PIXELS) as u8).collect()
+}
 
 /// MNIST digits; `split` is `"train"` (60000) or `"t10k"` (10000).
 pub fn mnist(split: &str) -> Dataset {
