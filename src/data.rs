@@ -1,34 +1,11 @@
-//! IDX parsing from bytes, the in-memory dataset and seeded mini-batches.
-//!
-//! # The IDX format (MNIST, Fashion-MNIST)
-//!
-//! A big-endian header followed by the raw data:
-//!
-//! | bytes | meaning |
-//! | --- | --- |
-//! | 0–1 | always `0x00 0x00` |
-//! | 2 | data type code; `0x08` = unsigned byte, the only one used here |
-//! | 3 | number of dimensions `d` (3 for images: count, rows, cols; 1 for labels: count) |
-//! | 4 … 4+4d | one `u32` per dimension |
-//! | then | the values, row-major, `Π dims` of them |
-//!
-//! Image files have magic `0x00000803`, label files `0x00000801`. Files are often gzipped;
-//! [`maybe_gunzip`] handles both.
-//!
-//! # Why every check comes before allocation
-//!
-//! The files may come from a user's upload, so a header is a claim, not a fact. Every size is
-//! computed with overflow checks and compared with the bytes actually present before anything
-//! of that size is allocated: a header declaring 4 billion images in a 20-byte file is refused
-//! at once instead of exhausting memory (a real risk in the browser's wasm heap). Inflating is
-//! capped for the same reason.
+//! The in-memory dataset and seeded mini-batches; IDX reading lives in [`crate::idx`] (the
+//! format and its errors) and [`crate::inspect`] (one named file checked on its own, then the
+//! pairing of image and label files), re-exported here so `data::parse_images` and friends keep
+//! their paths.
 //!
 //! Images stay `u8` in memory (47 MB for the MNIST training set instead of 188 MB as `f32`)
 //! and are converted to `f32` in `[0, 1]` one batch at a time.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::io::Read;
 use std::ops::Range;
 
 use candle_core::{Device, Tensor};
@@ -36,236 +13,13 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+pub use crate::idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
+use crate::idx::check_labels;
+use crate::inspect::{pair_split, read_idx, FileError, IdxFile, IdxKind};
+
 pub const IMAGE_SIDE: usize = 28;
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
 pub const NUM_CLASSES: usize = 10;
-
-/// Largest inflated size [`maybe_gunzip`] accepts. MNIST's training images are 47 MB; the cap
-/// leaves room for larger 28×28 sets while stopping a gzip bomb.
-pub const GUNZIP_LIMIT: usize = 256 << 20;
-
-const U8_TYPE: u8 = 0x08;
-const IMAGE_DIMS: u8 = 3;
-const LABEL_DIMS: u8 = 1;
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// Why a file could not be read as an IDX image or label file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum IdxError {
-    /// Fewer bytes than the fixed header needs.
-    TooShort { len: usize, header_len: usize },
-    /// The first two bytes are not zero.
-    BadMagic { first: [u8; 2] },
-    /// The type code is not `0x08` (unsigned byte).
-    UnsupportedType { code: u8 },
-    /// The header's dimension count is not the one this kind of file has.
-    WrongDimensions { expected: u8, found: u8 },
-    /// The product of the declared dimensions does not fit in `usize`.
-    SizeOverflow { dims: Vec<u32> },
-    /// Fewer data bytes than the header declares.
-    Truncated { dims: Vec<u32>, declared: usize, actual: usize },
-    /// More data bytes than the header declares.
-    TrailingBytes { dims: Vec<u32>, declared: usize, actual: usize },
-    /// Images are not 28×28.
-    WrongImageSize { rows: u32, cols: u32 },
-    /// No images at all.
-    NoImages,
-    /// A pixel buffer whose length is not a multiple of 784.
-    PartialImage { bytes: usize },
-    /// Image and label counts differ.
-    CountMismatch { images: usize, labels: usize },
-    /// A label outside `0..10`.
-    LabelOutOfRange { index: usize, label: u8 },
-    /// The gzip stream is truncated or corrupted.
-    Gzip(String),
-    /// The gzip stream inflates past the cap.
-    TooLarge { limit: usize },
-}
-
-impl fmt::Display for IdxError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooShort { len, header_len } => {
-                write!(f, "the file is only {len} bytes long, shorter than the {header_len}-byte IDX header")
-            }
-            Self::BadMagic { first } => write!(
-                f,
-                "this is not an IDX file: it should start with two zero bytes but starts with \
-                 0x{:02x} 0x{:02x}",
-                first[0], first[1]
-            ),
-            Self::UnsupportedType { code } => {
-                write!(f, "the IDX data type is 0x{code:02x} ({}); only 0x08 (unsigned bytes) is supported", type_name(*code))
-            }
-            Self::WrongDimensions { expected, found } => write!(
-                f,
-                "the header declares {found} dimension(s) but {} files have {expected}{}",
-                kind_of(*expected as usize),
-                match found {
-                    1 => " (is this a label file?)",
-                    3 => " (is this an image file?)",
-                    _ => "",
-                }
-            ),
-            Self::SizeOverflow { dims } => write!(f, "the header declares {}, more bytes than this machine can address", describe(dims)),
-            Self::Truncated { dims, declared, actual } => write!(
-                f,
-                "the header declares {} = {declared} bytes but the file holds only {actual} \
-                 bytes after the header (is it cut short?)",
-                describe(dims)
-            ),
-            Self::TrailingBytes { dims, declared, actual } => write!(
-                f,
-                "the header declares {} = {declared} bytes but the file holds {actual} bytes \
-                 after the header, {} too many",
-                describe(dims),
-                actual - declared
-            ),
-            Self::WrongImageSize { rows, cols } => write!(
-                f,
-                "the images are {rows}×{cols} pixels, but the models take \
-                 {IMAGE_SIDE}×{IMAGE_SIDE}"
-            ),
-            Self::NoImages => write!(f, "the data holds 0 images; at least one is needed"),
-            Self::PartialImage { bytes } => write!(
-                f,
-                "{bytes} pixel bytes is not a whole number of {IMAGE_SIDE}×{IMAGE_SIDE} = \
-                 {IMAGE_PIXELS}-byte images"
-            ),
-            Self::CountMismatch { images, labels } => write!(
-                f,
-                "there are {images} images but {labels} labels; both files must come from the \
-                 same split"
-            ),
-            Self::LabelOutOfRange { index, label } => {
-                write!(f, "label {label} at position {index} is not a class between 0 and {}", NUM_CLASSES - 1)
-            }
-            Self::Gzip(reason) => {
-                write!(f, "the gzip data is broken (truncated or corrupted): {reason}")
-            }
-            Self::TooLarge { limit } => {
-                write!(f, "the gzip data inflates to more than {limit} bytes ({} MiB); refusing to unpack it", limit >> 20)
-            }
-        }
-    }
-}
-
-impl std::error::Error for IdxError {}
-
-fn type_name(code: u8) -> &'static str {
-    match code {
-        0x08 => "u8",
-        0x09 => "i8",
-        0x0b => "i16",
-        0x0c => "i32",
-        0x0d => "f32",
-        0x0e => "f64",
-        _ => "not an IDX type",
-    }
-}
-
-fn kind_of(ndims: usize) -> &'static str {
-    if ndims == IMAGE_DIMS as usize {
-        "image"
-    } else {
-        "label"
-    }
-}
-
-/// "60000 images of 28×28" or "60000 labels", for error messages.
-fn describe(dims: &[u32]) -> String {
-    match dims {
-        [n] => format!("{n} labels"),
-        [n, rows, cols] => format!("{n} images of {rows}×{cols}"),
-        _ => format!("dimensions {dims:?}"),
-    }
-}
-
-/// Gunzips if the bytes start with the gzip magic (1f 8b), else borrows them.
-///
-/// Inflates at most [`GUNZIP_LIMIT`] bytes; see [`maybe_gunzip_with_limit`].
-pub fn maybe_gunzip(bytes: &[u8]) -> Result<Cow<'_, [u8]>, IdxError> {
-    maybe_gunzip_with_limit(bytes, GUNZIP_LIMIT)
-}
-
-/// [`maybe_gunzip`] with an explicit cap on the inflated size, in bytes.
-pub fn maybe_gunzip_with_limit(bytes: &[u8], limit: usize) -> Result<Cow<'_, [u8]>, IdxError> {
-    if !bytes.starts_with(&GZIP_MAGIC) {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    // The gzip trailer states the inflated size; reserving it up front avoids the repeated
-    // doubling (and the doubled peak in the wasm heap) of a growing Vec. It is only a hint:
-    // deflate cannot expand more than ~1032:1, so a lying trailer cannot reserve much more than
-    // the input could produce, and never more than the cap.
-    let trailer_size = bytes.len().checked_sub(4).map_or(0, |at| u32::from_le_bytes(bytes[at..].try_into().unwrap()) as usize);
-    let hint = trailer_size.min(limit).min(bytes.len().saturating_mul(1032));
-    let mut out = Vec::with_capacity(hint);
-    // One byte past the cap tells "exactly at the cap" from "over it".
-    flate2::read::MultiGzDecoder::new(bytes).take(limit as u64 + 1).read_to_end(&mut out).map_err(|e| IdxError::Gzip(e.to_string()))?;
-    if out.len() > limit {
-        return Err(IdxError::TooLarge { limit });
-    }
-    Ok(Cow::Owned(out))
-}
-
-/// Checks an IDX header of `ndims` dimensions and that the data length matches it exactly.
-/// Returns the dimensions and the data bytes.
-fn parse_idx(bytes: &[u8], ndims: u8) -> Result<(Vec<u32>, &[u8]), IdxError> {
-    let header_len = 4 + 4 * ndims as usize;
-    if bytes.len() < header_len {
-        return Err(IdxError::TooShort { len: bytes.len(), header_len });
-    }
-    if bytes[..2] != [0, 0] {
-        return Err(IdxError::BadMagic { first: [bytes[0], bytes[1]] });
-    }
-    if bytes[2] != U8_TYPE {
-        return Err(IdxError::UnsupportedType { code: bytes[2] });
-    }
-    if bytes[3] != ndims {
-        return Err(IdxError::WrongDimensions { expected: ndims, found: bytes[3] });
-    }
-    let dims: Vec<u32> = bytes[4..header_len].chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap())).collect();
-    let declared =
-        dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize)).ok_or_else(|| IdxError::SizeOverflow { dims: dims.clone() })?;
-    let data = &bytes[header_len..];
-    let actual = data.len();
-    if actual < declared {
-        return Err(IdxError::Truncated { dims, declared, actual });
-    }
-    if actual > declared {
-        return Err(IdxError::TrailingBytes { dims, declared, actual });
-    }
-    Ok((dims, data))
-}
-
-/// IDX3 u8 images (magic 0x00000803), which must be 28×28.
-///
-/// Returns the image count and the pixels, row-major, `count * 784` bytes.
-pub fn parse_images(bytes: &[u8]) -> Result<(usize, Vec<u8>), IdxError> {
-    let (dims, data) = parse_idx(bytes, IMAGE_DIMS)?;
-    let (count, rows, cols) = (dims[0] as usize, dims[1], dims[2]);
-    if (rows as usize, cols as usize) != (IMAGE_SIDE, IMAGE_SIDE) {
-        return Err(IdxError::WrongImageSize { rows, cols });
-    }
-    if count == 0 {
-        return Err(IdxError::NoImages);
-    }
-    Ok((count, data.to_vec()))
-}
-
-/// IDX1 u8 labels (magic 0x00000801); each label must be below [`NUM_CLASSES`].
-pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
-    let (_, data) = parse_idx(bytes, LABEL_DIMS)?;
-    check_labels(data)?;
-    Ok(data.to_vec())
-}
-
-fn check_labels(labels: &[u8]) -> Result<(), IdxError> {
-    match labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-        Some(index) => Err(IdxError::LabelOutOfRange { index, label: labels[index] }),
-        None => Ok(()),
-    }
-}
 
 /// Labelled 28×28 images, kept as `u8`. Never empty.
 #[derive(Debug, Clone)]
@@ -292,11 +46,29 @@ impl Dataset {
         Ok(Self { images, labels })
     }
 
-    /// Parses an IDX image file and an IDX label file; each may be gzipped.
+    /// Parses an IDX image file and an IDX label file; each may be gzipped. The checks are
+    /// those of [`crate::inspect`]; the errors name no file (see [`Dataset::from_named_idx`]).
     pub fn from_idx(image_bytes: &[u8], label_bytes: &[u8]) -> Result<Self, IdxError> {
-        let (_, images) = parse_images(&maybe_gunzip(image_bytes)?)?;
-        let labels = parse_labels(&maybe_gunzip(label_bytes)?)?;
-        Self::new(images, labels)
+        let images = read_idx(image_bytes, Some(IdxKind::Images))?;
+        let labels = read_idx(label_bytes, Some(IdxKind::Labels))?;
+        Self::new(images.data, labels.data)
+    }
+
+    /// [`Dataset::from_idx`] with file names: each file is checked on its own first, then the
+    /// two as a pair, and every message names the file (or both files) at fault.
+    pub fn from_named_idx(images_name: &str, image_bytes: &[u8], labels_name: &str, label_bytes: &[u8]) -> Result<Self, FileError> {
+        let images = IdxFile::read_as(images_name, image_bytes, IdxKind::Images)?;
+        let labels = IdxFile::read_as(labels_name, label_bytes, IdxKind::Labels)?;
+        Self::from_files("", images, labels)
+    }
+
+    /// Pairs two files that [`crate::inspect::inspect`] accepted on their own; `split` ("training
+    /// set", or "" for none) only words the count-mismatch message.
+    pub fn from_files(split: &str, images: IdxFile, labels: IdxFile) -> Result<Self, FileError> {
+        pair_split(split, &images, &labels)?;
+        let name = images.name.clone();
+        // Cannot fail after the checks above; kept as an error rather than a panic all the same.
+        Self::new(images.into_data(), labels.into_data()).map_err(|defect| FileError::defect(&name, defect))
     }
 
     pub fn len(&self) -> usize {

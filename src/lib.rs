@@ -15,6 +15,8 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod idx;
+pub mod inspect;
 pub mod latent;
 pub mod model;
 pub mod session;
