@@ -37,6 +37,8 @@ const FORMAT: &str = "latent-lab";
 const VERSION: &str = "1";
 const CHECKSUM_KEY: &str = "checksum";
 const CHECKSUM_PREFIX: &str = "sha256:";
+/// The metadata entries of a file saved before checksums existed.
+const OLD_KEYS: [&str; 5] = ["format", "model", "step", "train", "version"];
 
 /// Largest checkpoint [`load`] reads. The largest model the config ranges allow (hidden width
 /// 2048) stores about 26 MB of weights.
@@ -69,7 +71,10 @@ pub enum CheckpointError {
     /// The stored checksum does not match the contents (or is malformed).
     Damaged(String),
     /// Larger than [`MAX_CHECKPOINT_BYTES`].
-    TooLarge { bytes: usize, limit: usize },
+    TooLarge {
+        bytes: usize,
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for CheckpointError {
@@ -83,11 +88,9 @@ impl std::fmt::Display for CheckpointError {
             CheckpointError::Damaged(e) => {
                 write!(f, "the checkpoint is damaged: {e}; its bytes changed after it was saved (bad copy or download?), so it is refused")
             }
-            CheckpointError::TooLarge { bytes, limit } => write!(
-                f,
-                "this file is {bytes} bytes, more than any Latent Lab checkpoint ({limit} bytes, {} MiB, at most)",
-                limit >> 20
-            ),
+            CheckpointError::TooLarge { bytes, limit } => {
+                write!(f, "this file is {bytes} bytes, more than any Latent Lab checkpoint ({limit} bytes, {} MiB, at most)", limit >> 20)
+            }
         }
     }
 }
@@ -105,7 +108,8 @@ pub fn save(model: &Model, train: &TrainConfig, step: u64) -> candle_core::Resul
         ("step".to_string(), step.to_string()),
     ]);
     // Serialise once to hash exactly the bytes load() will see, then again with the checksum.
-    let unsigned = safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata.clone())).map_err(candle_core::Error::wrap)?;
+    let unsigned =
+        safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata.clone())).map_err(candle_core::Error::wrap)?;
     let view = SafeTensors::deserialize(&unsigned).map_err(candle_core::Error::wrap)?;
     metadata.insert(CHECKSUM_KEY.to_string(), checksum(&metadata, &view.tensors()));
     let bytes = safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata)).map_err(candle_core::Error::wrap)?;
@@ -224,14 +228,25 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Checkpoint, CheckpointError
         }
     }
     let note = match meta.get(CHECKSUM_KEY) {
-        None => Some(NO_CHECKSUM_NOTE.to_string()),
+        // Only a file with exactly the old entries counts as old: otherwise one flipped byte in
+        // the key "checksum" would turn a damaged file into an unverified "old" one.
+        None => match meta.keys().find(|k| !OLD_KEYS.contains(&k.as_str())) {
+            Some(key) => {
+                return Err(CheckpointError::Damaged(format!(
+                    "it has no checksum but an unknown entry {key:?}; files from before checksums hold only {OLD_KEYS:?}"
+                )))
+            }
+            None => Some(NO_CHECKSUM_NOTE.to_string()),
+        },
         Some(claimed) => {
             let actual = checksum(meta, &stored);
             if claimed.len() != actual.len() || !claimed.starts_with(CHECKSUM_PREFIX) {
                 return Err(CheckpointError::Damaged(format!("its checksum field {claimed:?} is not of the form sha256:<64 hex digits>")));
             }
             if *claimed != actual {
-                return Err(CheckpointError::Damaged(format!("its checksum does not match: the contents hash to {actual}, but it was saved as {claimed}")));
+                return Err(CheckpointError::Damaged(format!(
+                    "its checksum does not match: the contents hash to {actual}, but it was saved as {claimed}"
+                )));
             }
             None
         }

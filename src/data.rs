@@ -13,8 +13,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-pub use crate::idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
 use crate::idx::check_labels;
+pub use crate::idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
 use crate::inspect::{pair_split, read_idx, FileError, IdxFile, IdxKind};
 
 pub const IMAGE_SIDE: usize = 28;

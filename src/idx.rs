@@ -322,4 +322,3 @@ pub(crate) fn check_labels(labels: &[u8]) -> Result<(), IdxError> {
         None => Ok(()),
     }
 }
-

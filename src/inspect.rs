@@ -240,7 +240,11 @@ pub(crate) fn read_idx(bytes: &[u8], expected: Option<IdxKind>) -> Result<RawIdx
     }
     let (dims, declared) = dims_and_size(dim_bytes)?;
 
-    let data = if gzipped { inflate_data(reader, &dims, declared, header_len, bytes.len())? } else { raw_data(bytes, dims.clone(), declared, header_len)? };
+    let data = if gzipped {
+        inflate_data(reader, &dims, declared, header_len, bytes.len())?
+    } else {
+        raw_data(bytes, dims.clone(), declared, header_len)?
+    };
 
     let content = match kind {
         IdxKind::Images => {

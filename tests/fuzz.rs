@@ -193,7 +193,13 @@ struct Report {
 
 impl Report {
     /// Runs `call` guarded; `budget` is the allowed peak of live bytes.
-    fn check<E: std::fmt::Debug + std::fmt::Display>(&mut self, target: &str, id: &str, budget: usize, call: impl FnOnce() -> Result<(), E>) {
+    fn check<E: std::fmt::Debug + std::fmt::Display>(
+        &mut self,
+        target: &str,
+        id: &str,
+        budget: usize,
+        call: impl FnOnce() -> Result<(), E>,
+    ) {
         let (result, peak) = counting::peak_during(|| catch_unwind(AssertUnwindSafe(call)));
         let outcome = match result {
             Err(_) => {
@@ -234,7 +240,8 @@ fn run_one(seeds: &Seeds, seed: u64, i: u64, report: &mut Report) {
         let mut bytes = base.clone();
         mutate(&mut rng, &mut bytes, hot, true);
         let budget = 6 * bytes.len() + (4 << 20);
-        report.check("checkpoint::load", &id, budget, || checkpoint::load(&bytes, &Device::Cpu).map(|_| ()).map_err(|e: CheckpointError| e));
+        report
+            .check("checkpoint::load", &id, budget, || checkpoint::load(&bytes, &Device::Cpu).map(|_| ()).map_err(|e: CheckpointError| e));
         return;
     }
     let images = choice < 7;

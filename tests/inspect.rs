@@ -124,7 +124,10 @@ fn wrong_magic() {
     assert_eq!(defect("floats.idx", &bytes, &["0x0d", "f32", "only 0x08"]), IdxError::UnsupportedType { code: 0x0d });
     let mut bytes = images(1);
     bytes[3] = 2;
-    assert_eq!(defect("matrix.idx", &bytes, &["2 dimension", "image files have 3", "label files 1"]), IdxError::UnknownDimensions { found: 2 });
+    assert_eq!(
+        defect("matrix.idx", &bytes, &["2 dimension", "image files have 3", "label files 1"]),
+        IdxError::UnknownDimensions { found: 2 }
+    );
 }
 
 #[test]
