@@ -21,6 +21,8 @@
 pub mod checkpoint;
 pub mod codes;
 pub mod data;
+pub mod idx;
+pub mod inspect;
 pub mod latent;
 pub mod model;
 pub mod session;

@@ -28,7 +28,12 @@ fn on_the_identity_plane_the_semi_axes_are_the_two_sigmas() {
 fn the_ellipse_rebuilds_the_projected_covariance() {
     let d = 5;
     let mut rng = StdRng::seed_from_u64(3);
-    let points: Vec<f32> = (0..400 * d).map(|i| StandardNormal.sample(&mut rng) * (1.0 + (i % d) as f32)).collect();
+    let points: Vec<f32> = (0..400 * d)
+        .map(|i| {
+            let x: f32 = StandardNormal.sample(&mut rng);
+            x * (1.0 + (i % d) as f32)
+        })
+        .collect();
     let plane = pca_plane(&points, d);
     let logvar: Vec<f32> = (0..d).map(|j| -1.0 + 0.4 * j as f32).collect();
     let e = projected_ellipse(&logvar, &plane.axes);

@@ -96,13 +96,21 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args { data, epochs, eval_limit, out, model, train })
 }
 
+/// Reads one split's image and label files (gzipped or not). Each file is checked on its own,
+/// then the two as a pair, by the same reader the page uses; messages name the file(s).
 fn read_split(dir: &std::path::Path, split: &str) -> Result<Dataset, String> {
     let read = |kind: &str| {
         let base = dir.join(format!("{split}-{kind}-ubyte"));
         let gz = PathBuf::from(format!("{}.gz", base.display()));
-        std::fs::read(&gz).or_else(|_| std::fs::read(&base)).map_err(|e| format!("can't read {} (or .gz): {e}", base.display()))
+        match std::fs::read(&gz) {
+            Ok(bytes) => Ok((gz.display().to_string(), bytes)),
+            Err(_) => std::fs::read(&base)
+                .map(|bytes| (base.display().to_string(), bytes))
+                .map_err(|e| format!("can't read {} (or .gz): {e}", base.display())),
+        }
     };
-    Dataset::from_idx(&read("images-idx3")?, &read("labels-idx1")?).map_err(|e| format!("{split} set: {e}"))
+    let ((images_name, images), (labels_name, labels)) = (read("images-idx3")?, read("labels-idx1")?);
+    Dataset::from_named_idx(&images_name, &images, &labels_name, &labels).map_err(|e| format!("{split} set: {e}"))
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,5 @@
-//! IDX parsing from bytes.
+//! The IDX format read from bytes: the error type every reader shares, gzip inflation with a
+//! cap, and the slice parsers [`parse_images`] and [`parse_labels`].
 //!
 //! # The IDX format (MNIST, Fashion-MNIST)
 //!
@@ -21,26 +22,62 @@
 //! computed with overflow checks and compared with the bytes actually present before anything
 //! of that size is allocated: a header declaring 4 billion images in a 20-byte file is refused
 //! at once instead of exhausting memory (a real risk in the browser's wasm heap). Inflating is
-//! capped for the same reason.
+//! capped for the same reason. [`crate::inspect`] reads one named file with these checks and
+//! streams gzip so that a lying header inside a `.gz` is refused before it is inflated.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
-use super::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::data::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
 
 /// Largest inflated size [`maybe_gunzip`] accepts. MNIST's training images are 47 MB; the cap
 /// leaves room for larger 28×28 sets while stopping a gzip bomb.
 pub const GUNZIP_LIMIT: usize = 256 << 20;
 
-const U8_TYPE: u8 = 0x08;
-const IMAGE_DIMS: u8 = 3;
-const LABEL_DIMS: u8 = 1;
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const U8_TYPE: u8 = 0x08;
+pub(crate) const IMAGE_DIMS: u8 = 3;
+pub(crate) const LABEL_DIMS: u8 = 1;
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Why a file could not be read as an IDX image or label file.
+/// The two kinds of IDX file a dataset is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdxKind {
+    /// `count × 28 × 28` unsigned bytes, magic `0x00000803`.
+    Images,
+    /// `count` unsigned bytes below [`NUM_CLASSES`], magic `0x00000801`.
+    Labels,
+}
+
+impl IdxKind {
+    /// The header's dimension count for this kind.
+    pub fn dims(self) -> u8 {
+        match self {
+            IdxKind::Images => IMAGE_DIMS,
+            IdxKind::Labels => LABEL_DIMS,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            IdxKind::Images => "an image file",
+            IdxKind::Labels => "a label file",
+        }
+    }
+}
+
+/// Why a file could not be read as an IDX image or label file. Each message states the defect
+/// and what was expected; [`crate::inspect::FileError`] adds the file's name.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdxError {
+    /// Zero bytes (or a gzip stream that inflates to nothing).
+    Empty,
+    /// The header's dimension count is neither 3 (images) nor 1 (labels).
+    UnknownDimensions { found: u8 },
+    /// A sound file of the other kind: `found` describes it ("10000 labels").
+    WrongKind { expected: IdxKind, found: String },
+    /// A label file with no labels.
+    NoLabels,
     /// Fewer bytes than the fixed header needs.
     TooShort { len: usize, header_len: usize },
     /// The first two bytes are not zero.
@@ -74,6 +111,16 @@ pub enum IdxError {
 impl fmt::Display for IdxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Empty => write!(f, "the file is empty (0 bytes); an IDX file starts with a header of at least 8 bytes"),
+            Self::UnknownDimensions { found } => write!(
+                f,
+                "the header declares {found} dimension(s), but IDX image files have 3 (count, rows, columns) and label files 1 (count)"
+            ),
+            Self::WrongKind { expected, found } => {
+                let other = if *expected == IdxKind::Images { IdxKind::Labels } else { IdxKind::Images };
+                write!(f, "this is {} ({found}), but {} was expected here", other.noun(), expected.noun())
+            }
+            Self::NoLabels => write!(f, "the file holds 0 labels; at least one is needed"),
             Self::TooShort { len, header_len } => {
                 write!(f, "the file is only {len} bytes long, shorter than the {header_len}-byte IDX header")
             }
@@ -97,6 +144,13 @@ impl fmt::Display for IdxError {
                 }
             ),
             Self::SizeOverflow { dims } => write!(f, "the header declares {}, more bytes than this machine can address", describe(dims)),
+            Self::Truncated { dims, declared, actual } if *declared > GUNZIP_LIMIT => write!(
+                f,
+                "the header declares {} = {declared} bytes, an absurd size (no dataset here exceeds {} MiB), but the \
+                 file holds only {actual} bytes after the header: the header is corrupt",
+                describe(dims),
+                GUNZIP_LIMIT >> 20
+            ),
             Self::Truncated { dims, declared, actual } => write!(
                 f,
                 "the header declares {} = {declared} bytes but the file holds only {actual} \
@@ -162,7 +216,7 @@ fn kind_of(ndims: usize) -> &'static str {
 }
 
 /// "60000 images of 28×28" or "60000 labels", for error messages.
-fn describe(dims: &[u32]) -> String {
+pub(crate) fn describe(dims: &[u32]) -> String {
     match dims {
         [n] => format!("{n} labels"),
         [n, rows, cols] => format!("{n} images of {rows}×{cols}"),
@@ -197,6 +251,26 @@ pub fn maybe_gunzip_with_limit(bytes: &[u8], limit: usize) -> Result<Cow<'_, [u8
     Ok(Cow::Owned(out))
 }
 
+/// Checks the first four header bytes (zero magic, u8 type) and returns the dimension count.
+pub(crate) fn check_prefix(prefix: &[u8; 4]) -> Result<u8, IdxError> {
+    if prefix[..2] != [0, 0] {
+        return Err(IdxError::BadMagic { first: [prefix[0], prefix[1]] });
+    }
+    if prefix[2] != U8_TYPE {
+        return Err(IdxError::UnsupportedType { code: prefix[2] });
+    }
+    Ok(prefix[3])
+}
+
+/// The big-endian dimensions after the prefix, and their product: the data length they declare.
+pub(crate) fn dims_and_size(dim_bytes: &[u8]) -> Result<(Vec<u32>, usize), IdxError> {
+    let dims: Vec<u32> = dim_bytes.chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap())).collect();
+    match dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize)) {
+        Some(declared) => Ok((dims, declared)),
+        None => Err(IdxError::SizeOverflow { dims }),
+    }
+}
+
 /// Checks an IDX header of `ndims` dimensions and that the data length matches it exactly.
 /// Returns the dimensions and the data bytes.
 fn parse_idx(bytes: &[u8], ndims: u8) -> Result<(Vec<u32>, &[u8]), IdxError> {
@@ -204,18 +278,11 @@ fn parse_idx(bytes: &[u8], ndims: u8) -> Result<(Vec<u32>, &[u8]), IdxError> {
     if bytes.len() < header_len {
         return Err(IdxError::TooShort { len: bytes.len(), header_len });
     }
-    if bytes[..2] != [0, 0] {
-        return Err(IdxError::BadMagic { first: [bytes[0], bytes[1]] });
+    let found = check_prefix(bytes[..4].try_into().unwrap())?;
+    if found != ndims {
+        return Err(IdxError::WrongDimensions { expected: ndims, found });
     }
-    if bytes[2] != U8_TYPE {
-        return Err(IdxError::UnsupportedType { code: bytes[2] });
-    }
-    if bytes[3] != ndims {
-        return Err(IdxError::WrongDimensions { expected: ndims, found: bytes[3] });
-    }
-    let dims: Vec<u32> = bytes[4..header_len].chunks_exact(4).map(|b| u32::from_be_bytes(b.try_into().unwrap())).collect();
-    let declared =
-        dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize)).ok_or_else(|| IdxError::SizeOverflow { dims: dims.clone() })?;
+    let (dims, declared) = dims_and_size(&bytes[4..header_len])?;
     let data = &bytes[header_len..];
     let actual = data.len();
     if actual < declared {
@@ -249,7 +316,7 @@ pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
     Ok(data.to_vec())
 }
 
-pub(super) fn check_labels(labels: &[u8]) -> Result<(), IdxError> {
+pub(crate) fn check_labels(labels: &[u8]) -> Result<(), IdxError> {
     match labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
         Some(index) => Err(IdxError::LabelOutOfRange { index, label: labels[index] }),
         None => Ok(()),

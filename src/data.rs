@@ -1,9 +1,10 @@
-//! The in-memory dataset and seeded mini-batches; IDX parsing from bytes is in `idx.rs`.
+//! The in-memory dataset and seeded mini-batches; IDX reading lives in [`crate::idx`] (the
+//! format and its errors) and [`crate::inspect`] (one named file checked on its own, then the
+//! pairing of image and label files), re-exported here so `data::parse_images` and friends keep
+//! their paths.
 //!
 //! Images stay `u8` in memory (47 MB for the MNIST training set instead of 188 MB as `f32`)
 //! and are converted to `f32` in `[0, 1]` one batch at a time.
-
-mod idx;
 
 use std::ops::Range;
 
@@ -12,8 +13,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use idx::check_labels;
-pub use idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
+use crate::idx::check_labels;
+pub use crate::idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
+use crate::inspect::{pair_split, read_idx, FileError, IdxFile, IdxKind};
 
 pub const IMAGE_SIDE: usize = 28;
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
@@ -44,11 +46,29 @@ impl Dataset {
         Ok(Self { images, labels })
     }
 
-    /// Parses an IDX image file and an IDX label file; each may be gzipped.
+    /// Parses an IDX image file and an IDX label file; each may be gzipped. The checks are
+    /// those of [`crate::inspect`]; the errors name no file (see [`Dataset::from_named_idx`]).
     pub fn from_idx(image_bytes: &[u8], label_bytes: &[u8]) -> Result<Self, IdxError> {
-        let (_, images) = parse_images(&maybe_gunzip(image_bytes)?)?;
-        let labels = parse_labels(&maybe_gunzip(label_bytes)?)?;
-        Self::new(images, labels)
+        let images = read_idx(image_bytes, Some(IdxKind::Images))?;
+        let labels = read_idx(label_bytes, Some(IdxKind::Labels))?;
+        Self::new(images.data, labels.data)
+    }
+
+    /// [`Dataset::from_idx`] with file names: each file is checked on its own first, then the
+    /// two as a pair, and every message names the file (or both files) at fault.
+    pub fn from_named_idx(images_name: &str, image_bytes: &[u8], labels_name: &str, label_bytes: &[u8]) -> Result<Self, FileError> {
+        let images = IdxFile::read_as(images_name, image_bytes, IdxKind::Images)?;
+        let labels = IdxFile::read_as(labels_name, label_bytes, IdxKind::Labels)?;
+        Self::from_files("", images, labels)
+    }
+
+    /// Pairs two files that [`crate::inspect::inspect`] accepted on their own; `split` ("training
+    /// set", or "" for none) only words the count-mismatch message.
+    pub fn from_files(split: &str, images: IdxFile, labels: IdxFile) -> Result<Self, FileError> {
+        pair_split(split, &images, &labels)?;
+        let name = images.name.clone();
+        // Cannot fail after the checks above; kept as an error rather than a panic all the same.
+        Self::new(images.into_data(), labels.into_data()).map_err(|defect| FileError::defect(&name, defect))
     }
 
     pub fn len(&self) -> usize {
