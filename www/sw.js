@@ -10,7 +10,7 @@
 // other same-origin file the page fetches later (Fashion-MNIST, a view module) is cached as it
 // passes, and main.js sends the list of what it loaded before this worker took control.
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -23,10 +23,12 @@ const SHELL_FILES = [
   'style.css',
   'app/main.js',
   'workers/worker.js',
+  'workers/followers.js',
+  'workers/pacing.js',
+  'workers/download.js',
   'workers/replica.js',
   'app/protocol.js',
   'app/config.js',
-  'views/digits.js',
   'pkg/latent_lab.js',
   'pkg/latent_lab_bg.wasm',
   'manifest.webmanifest',

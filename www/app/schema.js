@@ -2,24 +2,19 @@
 // rules between them. Rust owns it (`settingsSchema()`); the form and the URL state are built
 // from what this module returns, and nothing else on the page lists the settings.
 
-import * as wasm from '../pkg/latent_lab.js';
-import { LEGACY_SCHEMA } from './schema-legacy.js';
+import init, { settingsSchema } from '../pkg/latent_lab.js';
 
 let loading = null;
 
 /**
- * `{fields, rules}` as Rust describes them (see /work/contract.md): one field per setting the
- * page shows, `{name, group, param, label, title, kind, min, max, step, default, options,
- * kinds, advanced}`, and cross-field rules as data. The wasm is loaded once for these pure calls.
+ * `{fields, rules}` as Rust describes them (`src/settings/`): one field per setting the page
+ * shows, `{name, group, param, label, title, kind, min, max, minExclusive, maxExclusive, step,
+ * default, options, kinds, advanced}`, and cross-field rules as data. The page's thread loads
+ * the wasm module once, for this pure call only.
  */
 export function loadSchema() {
-  loading ??= wasm.default().then(() => wasm.settingsSchema?.() ?? LEGACY_SCHEMA);
+  loading ??= init().then(() => settingsSchema());
   return loading;
-}
-
-/** `{model, train}` with every field filled; throws with Rust's message for the first bad one. */
-export function checkSettings(settings) {
-  return wasm.checkSettings ? wasm.checkSettings(settings) : settings;
 }
 
 /** Whether `field` applies to a model of `kind`. */
