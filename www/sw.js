@@ -20,7 +20,10 @@ const STATIC = `latent-lab-static-${VERSION}`;
 const SHELL_FILES = [
   './',
   'index.html',
-  'style.css',
+  'styles/base.css',
+  'styles/map.css',
+  'styles/charts.css',
+  'styles/latent.css',
   'app/main.js',
   'workers/worker.js',
   'workers/followers.js',

@@ -1,5 +1,5 @@
 // Presenter mode: full screen with a presentation layout, large text and high contrast. Each
-// toggle is a class on <html> (style.css does the rest) and a URL parameter, so a slide can
+// toggle is a class on <html> (styles/base.css does the rest) and a URL parameter, so a slide can
 // link to the lab as it should appear.
 
 const TOGGLES = { present: 'present', large: 'large-text', contrast: 'high-contrast' };
