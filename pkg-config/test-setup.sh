@@ -13,7 +13,8 @@ log() { printf '[test-setup] %s\n' "$*"; }
 
 # The format and lint checks of test.sh.
 for component in rustfmt clippy; do
-  if rustup component list --installed | grep -q "^$component"; then
+  # grep reads the whole list: with -q it would stop early, and rustup panics on the closed pipe.
+  if rustup component list --installed | grep "^$component" >/dev/null; then
     log "rust component $component: present"
   else
     log "adding rust component $component"
