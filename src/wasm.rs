@@ -129,8 +129,9 @@ impl Session {
         self.inner.save().map_err(js_error)
     }
 
-    /// Replaces the model with a checkpoint's (data kept); on error nothing changes.
-    pub fn load(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+    /// Replaces the model with a checkpoint's (data kept); on error nothing changes. Returns
+    /// a note for people (an old file without a checksum), or undefined.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<Option<String>, JsError> {
         self.inner.load(bytes).map_err(js_error)
     }
 

@@ -127,7 +127,7 @@ fn loading_a_checkpoint_keeps_the_data_and_a_bad_one_changes_nothing() {
     let before = b.decode(&probe).unwrap();
     assert!(b.load(&bytes[..bytes.len() - 10]).is_err());
     assert_eq!(b.decode(&probe).unwrap(), before);
-    b.load(&bytes).unwrap();
+    assert_eq!(b.load(&bytes).unwrap(), None, "a checkpoint saved now carries its checksum: nothing to note");
     assert_eq!(b.latent_dim(), 2);
     assert_eq!(b.trainer().step(), 5);
     assert_eq!(b.decode(&[0.5, -0.5]).unwrap(), a.decode(&[0.5, -0.5]).unwrap());
@@ -285,4 +285,15 @@ fn a_traced_vq_step_shows_the_codes_of_its_batch_and_how_the_codebook_moved() {
     assert!((trace.largest_move.unwrap() as f64 - largest).abs() <= 1e-6 * largest.max(1.0), "{:?} vs {largest}", trace.largest_move);
     assert_eq!(after, s.codebook().unwrap());
     assert_ne!(after, earlier.codebook().unwrap(), "the EMA update moved codes");
+}
+
+#[test]
+fn a_checkpoint_from_before_checksums_loads_with_a_note() {
+    // The shipped checkpoints were saved before checkpoints carried a checksum.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/checkpoints/ae-2d.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut session = small_session(vae(2));
+    let note = session.load(&bytes).unwrap().expect("an old file loads with a note");
+    assert!(note.contains("without a checksum"), "{note}");
+    assert_eq!(session.model().config().kind, ModelKind::Ae);
 }

@@ -243,11 +243,12 @@ impl Session {
     }
 
     /// Replaces the model with a checkpoint's; the data stays. On error nothing changes.
-    pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Returns the checkpoint's note (a file from before checksums loads, unverified, with one).
+    pub fn load(&mut self, bytes: &[u8]) -> Result<Option<String>> {
         let ckpt = checkpoint::load(bytes, &self.device)?;
         let next = Self::from_parts(ckpt.model, ckpt.train, ckpt.step, &self.device)?;
         self.replace_keeping_data(next);
-        Ok(())
+        Ok(ckpt.note)
     }
 
     /// `limit` (0 = all) clamped to the test set's length.

@@ -164,8 +164,9 @@ const handlers = {
 
 /** Replaces the model by a checkpoint's, keeping the data; a refused file changes nothing. */
 function loadModel(bytes, name) {
+  let note;
   try {
-    session.load(bytes);
+    note = session.load(bytes);
   } catch (err) {
     throw new Error(`Could not load ${name}: ${messageOf(err)}. The current model is unchanged.`);
   }
@@ -175,7 +176,8 @@ function loadModel(bytes, name) {
   settings = { model, train };
   modelReplaced({ sameSettings });
   post(msg.loaded(name, step));
-  setPhase(Phase.PAUSED, `Loaded ${name}: trained for ${step.toLocaleString('en-US')} steps. Press Train to continue.`);
+  const unverified = note ? ` Note: ${note}.` : '';
+  setPhase(Phase.PAUSED, `Loaded ${name}: trained for ${step.toLocaleString('en-US')} steps. Press Train to continue.${unverified}`);
   refreshAll(null);
 }
 
