@@ -20,6 +20,8 @@ let phase = Phase.STARTING;
 /** Bumping it stops the running training loop at its next chunk. */
 let loopId = 0;
 const pacing = new Pacing();
+// The wasm compiles while the page's thread loads the settings schema, not after it sends INIT.
+const wasmReady = init();
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 /** The page's standing requests for pictures of the model, and how to answer them. */
 const followers = new Followers(post);
@@ -37,7 +39,7 @@ const handlers = {
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
 
   async [Cmd.INIT]({ settings: requested }) {
-    await init();
+    await wasmReady;
     stopTraining();
     const defaults = defaultSettings();
     let wanted;
