@@ -1,6 +1,7 @@
 // Static file server for www/: used by serve.sh for people and by the page tests
 // (tests/page/server.mjs re-exports startServer). Node built-ins only, so it runs
-// before `npm ci`.
+// before `npm ci`. Every file of the app goes out with the Content-Security-Policy below,
+// and the browser's reports of what it blocked come back to POST /csp-report.
 //
 //   node pkg-config/serve.mjs [ROOT=www] [PORT=8080]
 import { createServer } from 'node:http';
@@ -31,19 +32,70 @@ const MIME = {
   '.safetensors': 'application/octet-stream',
 };
 
+// Nothing but this origin: no inline script, style or handler, no eval, except compiling the
+// wasm. www/index.html repeats these directives in a <meta> for static hosts that send no
+// header; the page tests check that the two agree.
+export const PAGE_POLICY = {
+  'default-src': "'self'",
+  'script-src': "'self' 'wasm-unsafe-eval'",
+  'style-src': "'self'",
+  'img-src': "'self'",
+  'connect-src': "'self'",
+  'worker-src': "'self'",
+  'manifest-src': "'self'",
+  'object-src': "'none'",
+  'base-uri': "'none'",
+  'form-action': "'none'",
+};
+// Browsers ignore a report address in a <meta> (and Chromium logs an error), so only the
+// header has it. No frame-ancestors: a lecturer may embed the page in slides.
+const HEADER_ONLY_POLICY = { 'report-uri': '/csp-report' };
+export const policyText = (directives) =>
+  Object.entries(directives)
+    .map(([name, value]) => `${name} ${value}`)
+    .join('; ');
+const CSP_HEADER = policyText({ ...PAGE_POLICY, ...HEADER_ONLY_POLICY });
+// A report is a few hundred bytes; anything far larger is not one.
+const MAX_REPORT_BYTES = 64 * 1024;
+
 function send(res, status, text) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(text);
 }
 
-async function handle(root, mounts, req, res) {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
+/** Reads a violation report (`application/csp-report` JSON) and hands its body to `onViolation`. */
+async function receiveReport(req, res, onViolation) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_REPORT_BYTES) return send(res, 413, 'report too large');
+    chunks.push(chunk);
+  }
+  let report;
+  try {
+    report = JSON.parse(Buffer.concat(chunks).toString('utf8'))['csp-report'];
+  } catch {
+    return send(res, 400, 'not a CSP report');
+  }
+  if (!report) return send(res, 400, 'not a CSP report');
+  onViolation(report);
+  res.writeHead(204);
+  res.end();
+}
+
+const logViolation = (report) =>
+  console.error(`[serve] blocked by the Content-Security-Policy: ${report['violated-directive'] ?? report['effective-directive']} ${report['blocked-uri'] ?? ''} on ${report['document-uri']}`);
+
+async function handle(root, mounts, onViolation, req, res) {
   let path;
   try {
     path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   } catch {
     return send(res, 400, 'bad request');
   }
+  if (req.method === 'POST' && path === '/csp-report') return receiveReport(req, res, onViolation ?? logViolation);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
   // The page names its icon with <link rel="icon">; answer browsers that ask for
   // /favicon.ico anyway quietly, so tests log no 404 for it.
   if (path === '/favicon.ico') {
@@ -72,6 +124,9 @@ async function handle(root, mounts, req, res) {
     'Content-Length': info.size,
     // A rebuilt www/pkg must be picked up on reload.
     'Cache-Control': 'no-cache',
+    // The app's own files only: a mounted folder (the benchmark page, which runs TF.js) is a
+    // measuring tool outside the app. Workers take the policy from their script's response.
+    ...(mount ? {} : { 'Content-Security-Policy': CSP_HEADER }),
   });
   if (req.method === 'HEAD') return res.end();
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
@@ -80,13 +135,15 @@ async function handle(root, mounts, req, res) {
 /**
  * Serves `root` over http on 127.0.0.1. `port` 0 (the default) takes a free port. `mounts`
  * maps a URL prefix ending in '/' (say 'bench/') to another folder served under it.
+ * `onViolation(report)` gets each Content-Security-Policy violation report (by default
+ * printed to stderr).
  * Resolves to `{ url, close }`; `url` ends in '/', `close()` resolves once stopped.
  */
-export async function startServer(root, { port = 0, host = '127.0.0.1', mounts = {} } = {}) {
+export async function startServer(root, { port = 0, host = '127.0.0.1', mounts = {}, onViolation } = {}) {
   const dir = resolve(root);
   const resolved = Object.fromEntries(Object.entries(mounts).map(([prefix, folder]) => [prefix, resolve(folder)]));
   const server = createServer((req, res) => {
-    handle(dir, resolved, req, res).catch((err) => {
+    handle(dir, resolved, onViolation, req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, String(err));
       else res.destroy();
     });

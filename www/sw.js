@@ -9,8 +9,10 @@
 // Precached at install: the files below, the bundled MNIST and every shipped checkpoint. Any
 // other same-origin file the page fetches later (Fashion-MNIST, a view module) is cached as it
 // passes, and main.js sends the list of what it loaded before this worker took control.
+// Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
+// response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -49,17 +51,31 @@ const NETWORK_TIMEOUT_MS = 4000;
 
 const scoped = (path) => new URL(path, self.registration.scope).href;
 
+/** A same-origin ('basic') answer with a 2xx status: what may be replayed offline. */
+const cacheable = (response) => response.ok && response.type === 'basic';
+
+/** Fetches every URL past the HTTP cache and keeps the answers; fails if one is not cacheable. */
+async function keepAll(cache, urls) {
+  await Promise.all(
+    urls.map(async (url) => {
+      const response = await fetch(new Request(url, { cache: 'reload' }));
+      if (!cacheable(response)) throw new Error(`precaching ${url}: ${response.status} ${response.type} response`);
+      await cache.put(url, response);
+    }),
+  );
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const shell = await caches.open(SHELL);
-      await shell.addAll(SHELL_FILES.map((path) => new Request(scoped(path), { cache: 'reload' })));
+      await keepAll(shell, SHELL_FILES.map(scoped));
       const list = await (await shell.match(scoped('checkpoints/manifest.json'))).json();
       const checkpoints = list.checkpoints.map((c) => `checkpoints/${c.url}`);
       const stat = await caches.open(STATIC);
       const missing = [];
       for (const path of [...MNIST, ...checkpoints]) if (!(await stat.match(scoped(path)))) missing.push(scoped(path));
-      await stat.addAll(missing);
+      await keepAll(stat, missing);
       // A new version replaces the old at once: page files are network-first anyway.
       await self.skipWaiting();
     })(),
@@ -94,7 +110,7 @@ async function cacheFirst(request) {
   const hit = await cache.match(request);
   if (hit) return hit;
   const response = await fetch(request);
-  if (response.ok) await cache.put(request, response.clone());
+  if (cacheable(response)) await cache.put(request, response.clone());
   return response;
 }
 
@@ -109,7 +125,7 @@ async function networkFirst(request) {
   const cache = await caches.open(SHELL);
   const key = shellKey(request.url);
   const fromNetwork = fetch(request).then(async (response) => {
-    if (response.ok) await cache.put(key, response.clone());
+    if (cacheable(response)) await cache.put(key, response.clone());
     return response;
   });
   // When the cache answers first, a later network failure is expected, not an error.
@@ -141,7 +157,7 @@ self.addEventListener('message', (event) => {
         const url = new URL(href);
         if (url.origin !== self.location.origin || isStatic(url) || (await cache.match(shellKey(href)))) continue;
         // One missing file must not stop the others.
-        await cache.add(new Request(shellKey(href), { cache: 'reload' })).catch(() => {});
+        await keepAll(cache, [shellKey(href)]).catch(() => {});
       }
     })(),
   );

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { ARTIFACTS, WWW, greys, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { startServer } from './server.mjs';
-import { TRAIN_MS, MIN_PIXELS, manifest, trainFor, differing, GRID, waitForPixels, redecodeTraversal, dropFile, errorText } from './lecture-helpers.mjs';
+import { TRAIN_MS, MIN_PIXELS, manifest, trainFor, differing, GRID, waitForPixels, redecodeTraversal, dropFile, errorText, offlineReady } from './lecture-helpers.mjs';
 
 const env = servePage();
 
@@ -119,15 +119,7 @@ test('the page is installable, and after the first visit it reloads, trains and 
   const server = await startServer(WWW);
   const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const { page, problems } = await openPage(server.url, context);
-  const cached = async () => {
-    const registration = await navigator.serviceWorker.getRegistration();
-    if (registration?.active?.state !== 'activated' || !navigator.serviceWorker.controller) return false;
-    // Everything this page loaded is cached (main.js tells the worker once it is active).
-    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
-    for (const url of urls) if (!(await caches.match(url, { ignoreSearch: true }))) return false;
-    return true;
-  };
-  for (let tries = 0; !(await page.evaluate(cached)); tries++) {
+  for (let tries = 0; !(await page.evaluate(offlineReady)); tries++) {
     assert.ok(tries < 240, 'the service worker is active and has cached the page within 60 s');
     await page.waitForTimeout(250);
   }

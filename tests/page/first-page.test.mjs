@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ARTIFACTS, WWW, openLoadedPage, servePage, screenshot } from './harness.mjs';
 import { mkdir, stat } from 'node:fs/promises';
 import { IDX_FILES, PALETTE } from '../../www/app/config.js';
+import { knnAccuracy, paletteCounts, scatterPoints } from './measure.mjs';
 
 // "The 2-D scatter separates digits within about 10 seconds": the test allows 15 s for a
 // busy machine. Measured here with two cores shared with compile jobs, the 5-NN accuracy of
@@ -30,61 +31,6 @@ async function displayedTrainLoss(page) {
   return Number(await page.locator(trainLossCell).textContent());
 }
 
-/** Fraction of points whose k nearest neighbours (Euclidean, itself excluded) vote for its own label. */
-function knnAccuracy(plane, labels, k = KNN_K) {
-  const n = labels.length;
-  let correct = 0;
-  // The k best so far, sorted by distance; a linear insert beats sorting all n per point.
-  const bestDist = new Float64Array(k);
-  const bestLabel = new Uint8Array(k);
-  const votes = new Uint32Array(10);
-  for (let i = 0; i < n; i++) {
-    bestDist.fill(Infinity);
-    const xi = plane[2 * i];
-    const yi = plane[2 * i + 1];
-    for (let j = 0; j < n; j++) {
-      const dx = xi - plane[2 * j];
-      const dy = yi - plane[2 * j + 1];
-      const d = dx * dx + dy * dy;
-      if (j === i || d >= bestDist[k - 1]) continue;
-      let at = k - 1;
-      for (; at > 0 && bestDist[at - 1] > d; at--) {
-        bestDist[at] = bestDist[at - 1];
-        bestLabel[at] = bestLabel[at - 1];
-      }
-      bestDist[at] = d;
-      bestLabel[at] = labels[j];
-    }
-    votes.fill(0);
-    for (const l of bestLabel) votes[l]++;
-    if (votes.indexOf(Math.max(...votes)) === labels[i]) correct++;
-  }
-  return correct / n;
-}
-
-/** The scatter's points as the page holds them, as plain arrays. */
-async function scatterPoints(page) {
-  return page.evaluate(() => {
-    const { plane, labels } = window.latentLab.scatter();
-    return { plane: Array.from(plane), labels: Array.from(labels) };
-  });
-}
-
-/** How many pixels of the scatter canvas have each palette colour, in palette order. */
-async function paletteCounts(page) {
-  return page.evaluate((palette) => {
-    const canvas = document.getElementById('scatter');
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    const index = new Map(palette.map((hex, i) => [parseInt(hex.slice(1), 16), i]));
-    const counts = new Array(palette.length).fill(0);
-    for (let p = 0; p < data.length; p += 4) {
-      const i = index.get((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]);
-      if (i !== undefined) counts[i]++;
-    }
-    return counts;
-  }, PALETTE);
-}
-
 test('training separates the digits in the scatter within seconds', async () => {
   const { page, problems } = await openPage();
   const initial = await page.evaluate(() => window.latentLab.state());
@@ -106,7 +52,7 @@ test('training separates the digits in the scatter within seconds', async () => 
   while (Date.now() - started < SEPARATION_BUDGET_MS) {
     await page.waitForTimeout(1000);
     const { plane, labels } = await scatterPoints(page);
-    accuracy = knnAccuracy(plane, labels);
+    accuracy = knnAccuracy(plane, labels, KNN_K);
     const { step } = await page.evaluate(() => window.latentLab.state());
     trace.push(`${((Date.now() - started) / 1000).toFixed(1)}s step ${step}: ${accuracy.toFixed(3)}`);
     if (accuracy >= KNN_MIN_ACCURACY && separatedAt === null) separatedAt = Date.now() - started;

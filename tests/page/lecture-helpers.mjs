@@ -73,3 +73,15 @@ export async function errorText(page) {
   return page.locator('#error [data-role="messages"]').textContent();
 }
 
+
+/**
+ * In the page (pass it to `page.evaluate`): whether the service worker is active, controls the
+ * page and has cached everything the page loaded (main.js tells it once it is active).
+ */
+export async function offlineReady() {
+  const registration = await navigator.serviceWorker.getRegistration();
+  if (registration?.active?.state !== 'activated' || !navigator.serviceWorker.controller) return false;
+  const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+  for (const url of urls) if (!(await caches.match(url, { ignoreSearch: true }))) return false;
+  return true;
+}
