@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on top of setup.sh: headless Chromium and Firefox
 # with their WebDriver servers (chromedriver from Debian, geckodriver from crates.io).
+# The page tests drive Debian's firefox-esr and chromium themselves, through
+# playwright-core and puppeteer-core (npm packages that setup.sh installs).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Matches the default of wasm-pack 0.15.1, which is what it was tested with.
