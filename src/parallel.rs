@@ -25,6 +25,7 @@ use std::ops::Range;
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use candle_nn::Optimizer;
+use serde::{Deserialize, Serialize};
 
 use crate::data::{Batcher, Dataset};
 use crate::model::blocks::standard_normal;
@@ -32,7 +33,7 @@ use crate::model::{Model, ModelKind};
 use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
 
 /// Which part of every global batch a replica computes: shard `index` of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     pub index: usize,
     pub count: usize,
@@ -48,12 +49,14 @@ impl Shard {
     }
 }
 
-/// One replica's contribution to a step.
-#[derive(Debug, Clone)]
+/// One replica's contribution to a step. The page sends it between workers: `shard` and
+/// `metrics` as a plain object, the arrays as typed arrays.
+#[derive(Debug, Clone, Serialize)]
 pub struct Share {
     pub shard: Shard,
     /// `(n_w / N) · ∇ L_w` of every trainable parameter, concatenated in
     /// [`Model::trainable_vars`] order.
+    #[serde(skip)]
     pub gradient: Vec<f32>,
     /// Per trainable parameter: did the loss reach it? AdamW leaves a parameter without a
     /// gradient alone, which a zero gradient would not do.
@@ -61,11 +64,13 @@ pub struct Share {
     /// The shard's loss terms weighted by `n_w / N`, so the shares add up to batch means.
     pub metrics: ShareMetrics,
     /// VQ-VAE: detached encoder outputs `(n_w·l, D)` row-major, and their code indices.
+    #[serde(skip)]
     pub assignments: Option<(Vec<f32>, Vec<u32>)>,
 }
 
 /// Loss terms per image in nats, weighted as in [`Share::metrics`].
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShareMetrics {
     pub loss: f32,
     pub recon: f32,
@@ -75,7 +80,7 @@ pub struct ShareMetrics {
 }
 
 impl ShareMetrics {
-    fn add(&mut self, other: &ShareMetrics) {
+    pub fn add(&mut self, other: &ShareMetrics) {
         self.loss += other.loss;
         self.recon += other.recon;
         if let Some(kl) = &other.kl_per_dim {
@@ -162,58 +167,94 @@ impl Trainer {
         Ok(Share { shard, gradient, reached, metrics, assignments })
     }
 
-    /// Takes one step from all W shares, given in shard order: the summed gradient through
-    /// AdamW, then the VQ-VAE's codebook update from every shard's assignments. A non-finite
-    /// loss or gradient refuses the step and leaves the weights as they were.
-    pub fn apply_shares(&mut self, shares: &[Share]) -> Result<ShareMetrics, TrainError> {
+    /// Takes one step from a whole-batch share ([`reduce`]d from all W): the gradient through
+    /// AdamW, then the VQ-VAE's codebook update from every shard's assignments. Every replica
+    /// applies the same reduced share, so all keep the same weights. A non-finite loss or
+    /// gradient refuses the step and leaves the weights as they were.
+    pub fn apply_share(&mut self, whole: &Share) -> Result<ShareMetrics, TrainError> {
         let vars = self.model.trainable_vars();
         let length: usize = vars.iter().map(|v| v.elem_count()).sum();
-        for (i, share) in shares.iter().enumerate() {
-            if share.shard.index != i
-                || share.shard.count != shares.len()
-                || share.gradient.len() != length
-                || share.reached.len() != vars.len()
-            {
-                return Err(TrainError::Config(format!(
-                    "share {i} of {} does not fit this model (shard {} of {}, {} gradient values for {length} parameters)",
-                    shares.len(),
-                    share.shard.index,
-                    share.shard.count,
-                    share.gradient.len()
-                )));
-            }
+        if whole.shard != WHOLE || whole.gradient.len() != length || whole.reached.len() != vars.len() {
+            return Err(TrainError::Config(format!(
+                "a share of shard {} of {} with {} gradient values cannot update this model ({length} parameters; reduce the shares first)",
+                whole.shard.index,
+                whole.shard.count,
+                whole.gradient.len()
+            )));
         }
-        let mut metrics = ShareMetrics::default();
-        let mut sum = vec![0f32; length];
-        for share in shares {
-            metrics.add(&share.metrics);
-            sum.iter_mut().zip(&share.gradient).for_each(|(s, g)| *s += g);
-        }
-        if !metrics.loss.is_finite() || !sum.iter().all(|g| g.is_finite()) {
+        if !whole.metrics.loss.is_finite() || !whole.gradient.iter().all(|g| g.is_finite()) {
             return Err(TrainError::NonFinite { step: self.step + 1, learning_rate: self.config.learning_rate });
         }
-        let grads = gradient_store(&vars, &sum, |i| shares.iter().any(|s| s.reached[i]))?;
+        let grads = gradient_store(&vars, &whole.gradient, &whole.reached)?;
         self.optimizer.step(&grads)?;
-        if let Some(first) = shares[0].assignments.as_ref() {
-            let d = first.0.len() / first.1.len().max(1);
-            let z: Vec<f32> = shares.iter().flat_map(|s| s.assignments.iter().flat_map(|a| a.0.iter().copied())).collect();
-            let codes: Vec<u32> = shares.iter().flat_map(|s| s.assignments.iter().flat_map(|a| a.1.iter().copied())).collect();
-            let z_e = Tensor::from_vec(z, (codes.len(), d), &self.device)?;
-            self.model.after_assignments(&z_e, &codes, &mut self.rng)?;
+        if let Some((z, codes)) = &whole.assignments {
+            let z_e = Tensor::from_slice(z, (codes.len(), z.len() / codes.len().max(1)), &self.device)?;
+            self.model.after_assignments(&z_e, codes, &mut self.rng)?;
         }
         self.step += 1;
         self.last_batch = None;
-        Ok(metrics)
+        Ok(whole.metrics.clone())
+    }
+
+    /// [`reduce`] then [`Trainer::apply_share`].
+    pub fn apply_shares(&mut self, shares: &[Share]) -> Result<ShareMetrics, TrainError> {
+        self.apply_share(&reduce(shares)?)
     }
 }
 
-/// Gradients for `vars` cut out of the flat `values`, for the parameters `reached(i)` says had one.
-fn gradient_store(vars: &[Var], values: &[f32], reached: impl Fn(usize) -> bool) -> Result<GradStore, TrainError> {
+/// The shard that is the whole batch: what [`reduce`] returns.
+pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+/// All W shares of a step, given in shard order, as one share of the whole batch: gradients and
+/// metrics summed in shard order (so every replica that reduces gets the same bits), the
+/// assignments concatenated.
+pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
+    let Some(first) = shares.first() else {
+        return Err(TrainError::Config("no shares to reduce".into()));
+    };
+    for (i, share) in shares.iter().enumerate() {
+        if share.shard.index != i
+            || share.shard.count != shares.len()
+            || share.gradient.len() != first.gradient.len()
+            || share.reached.len() != first.reached.len()
+        {
+            return Err(TrainError::Config(format!(
+                "share {i} of {} does not fit (shard {} of {}, {} gradient values where the first has {})",
+                shares.len(),
+                share.shard.index,
+                share.shard.count,
+                share.gradient.len(),
+                first.gradient.len()
+            )));
+        }
+    }
+    let mut whole = Share {
+        shard: WHOLE,
+        gradient: vec![0.0; first.gradient.len()],
+        reached: vec![false; first.reached.len()],
+        metrics: ShareMetrics::default(),
+        assignments: None,
+    };
+    for share in shares {
+        whole.gradient.iter_mut().zip(&share.gradient).for_each(|(s, g)| *s += g);
+        whole.reached.iter_mut().zip(&share.reached).for_each(|(r, s)| *r |= s);
+        whole.metrics.add(&share.metrics);
+        if let Some((z, codes)) = &share.assignments {
+            let (all_z, all_codes) = whole.assignments.get_or_insert_with(Default::default);
+            all_z.extend_from_slice(z);
+            all_codes.extend_from_slice(codes);
+        }
+    }
+    Ok(whole)
+}
+
+/// Gradients for `vars` cut out of the flat `values`, for the parameters the loss `reached`.
+fn gradient_store(vars: &[Var], values: &[f32], reached: &[bool]) -> Result<GradStore, TrainError> {
     let mut grads = GradStore::default();
     let mut at = 0;
     for (i, var) in vars.iter().enumerate() {
         let n = var.elem_count();
-        if reached(i) {
+        if reached[i] {
             let g = Tensor::from_slice(&values[at..at + n], var.shape(), var.device())?;
             grads.insert(var.as_tensor(), g);
         }

@@ -188,6 +188,11 @@ impl Trainer {
         self.batcher.epoch()
     }
 
+    /// How far through the current epoch, 0 to 1.
+    pub fn epoch_progress(&self) -> f32 {
+        self.batcher.epoch_progress()
+    }
+
     /// Steps in one pass over the training set (or its quick subset).
     pub fn steps_per_epoch(&self) -> usize {
         self.batcher.batches_per_epoch()

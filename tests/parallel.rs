@@ -237,5 +237,5 @@ fn shares_that_do_not_fit_are_refused() {
     let mut replica = Trainer::replica(model(), config, train.len(), shard).unwrap();
     let share = replica.share(train, shard).unwrap();
     let message = replica.apply_shares(&[share]).unwrap_err().to_string();
-    assert!(message.contains("share 0 of 1"), "{message}");
+    assert!(message.contains("share 0 of 1 does not fit"), "{message}");
 }

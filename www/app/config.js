@@ -255,3 +255,11 @@ export const SYMBOLIC = {
   randomCount: 8,
   randomZoom: 1.5,
 };
+
+/** Most training workers (data-parallel replicas) the page allows. */
+export const MAX_WORKERS = 16;
+/**
+ * Workers when the link names none: one per core up to 4 (more cost memory and synchronisation
+ * for little gain at these batch sizes; see the README's cost model).
+ */
+export const defaultWorkers = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
