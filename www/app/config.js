@@ -259,7 +259,7 @@ export const SYMBOLIC = {
 /** Most training workers (data-parallel replicas) the page allows. */
 export const MAX_WORKERS = 16;
 /**
- * Workers when the link names none: one per core up to 4 (more cost memory and synchronisation
- * for little gain at these batch sizes; see the README's cost model).
+ * Workers when the link names none. One, until a quiet machine measures more as faster: on a
+ * busy 2-core machine two workers in lock-step were slower than one (see the README).
  */
-export const defaultWorkers = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+export const DEFAULT_WORKERS = 1;
