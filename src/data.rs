@@ -119,6 +119,15 @@ impl Dataset {
         Tensor::from_vec(values, (indices.len(), IMAGE_PIXELS), device)
     }
 
+    /// Every `count`-th image from `index` on: the part of the training set one of `count`
+    /// data-parallel replicas holds, so W replicas hold one copy of the data between them.
+    pub fn shard(&self, index: usize, count: usize) -> Result<Dataset, IdxError> {
+        let picked: Vec<usize> = (index..self.len()).step_by(count.max(1)).collect();
+        let images = picked.iter().flat_map(|&i| self.image(i).iter().copied()).collect();
+        let labels = picked.iter().map(|&i| self.label(i)).collect();
+        Dataset::new(images, labels)
+    }
+
     /// Images `range` as a batch tensor `(range.len(), 784)`, for evaluation in chunks.
     pub fn batch_range(&self, range: Range<usize>, device: &Device) -> candle_core::Result<Tensor> {
         if range.start > range.end || range.end > self.len() {

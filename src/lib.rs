@@ -8,6 +8,8 @@
 //! - [`data`]: IDX parsing from bytes (optionally gzipped), datasets kept as `u8`, seeded batches.
 //! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
+//! - [`parallel`]: data-parallel steps: W replicas, each a shard of every global batch, one
+//!   AdamW step on the summed gradient.
 //! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, ε draws and
 //!   z = μ + σ ⊙ ε, dimension sweeps.
 //! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
@@ -25,6 +27,7 @@ pub mod idx;
 pub mod inspect;
 pub mod latent;
 pub mod model;
+pub mod parallel;
 pub mod session;
 pub mod settings;
 pub mod train;

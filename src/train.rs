@@ -43,7 +43,7 @@ impl TrainConfig {
         crate::settings::check_train(self)
     }
 
-    fn adamw(&self) -> ParamsAdamW {
+    pub(crate) fn adamw(&self) -> ParamsAdamW {
         ParamsAdamW { lr: self.learning_rate, weight_decay: self.weight_decay, ..Default::default() }
     }
 }
@@ -127,14 +127,14 @@ const EVAL_CHUNK: usize = 500;
 const EVAL_SEED: u64 = 0x5EED;
 
 pub struct Trainer {
-    model: Model,
-    optimizer: AdamW,
-    batcher: Batcher,
-    rng: StdRng,
-    step: u64,
-    config: TrainConfig,
-    device: Device,
-    last_batch: Option<LastBatch>,
+    pub(crate) model: Model,
+    pub(crate) optimizer: AdamW,
+    pub(crate) batcher: Batcher,
+    pub(crate) rng: StdRng,
+    pub(crate) step: u64,
+    pub(crate) config: TrainConfig,
+    pub(crate) device: Device,
+    pub(crate) last_batch: Option<LastBatch>,
 }
 
 /// What the most recent optimizer step worked on, so a single step can be shown in full.
@@ -186,6 +186,11 @@ impl Trainer {
 
     pub fn epoch(&self) -> usize {
         self.batcher.epoch()
+    }
+
+    /// How far through the current epoch, 0 to 1.
+    pub fn epoch_progress(&self) -> f32 {
+        self.batcher.epoch_progress()
     }
 
     /// Steps in one pass over the training set (or its quick subset).
@@ -263,7 +268,7 @@ impl Trainer {
     }
 }
 
-fn effective_len(config: &TrainConfig, train_len: usize) -> usize {
+pub(crate) fn effective_len(config: &TrainConfig, train_len: usize) -> usize {
     if config.train_subset == 0 {
         train_len
     } else {

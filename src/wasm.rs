@@ -11,7 +11,9 @@
 use js_sys::{Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use crate::data::Dataset;
 use crate::latent::Rect;
+use crate::parallel::{Shard, Share, ShareMetrics};
 use crate::session::{self, Bulk, Reply};
 use crate::settings::{self, Settings, MAX_SAFE_INTEGER};
 
@@ -230,4 +232,67 @@ impl Session {
     pub fn decode_codes(&self, codes: &[u32]) -> Result<Vec<f32>, JsError> {
         self.inner.decode_codes(codes).map_err(js_error)
     }
+
+    /// Data-parallel training, replica 0: trains on shard 0 of `count` from now on and returns
+    /// the checkpoint bytes the other replicas start from ([`Session::replica`]).
+    #[wasm_bindgen(js_name = startParallel)]
+    pub fn start_parallel(&mut self, count: usize) -> Result<Vec<u8>, JsError> {
+        self.inner.start_parallel(count).map_err(js_error)
+    }
+
+    /// Back to training alone on the whole training set.
+    #[wasm_bindgen(js_name = stopParallel)]
+    pub fn stop_parallel(&mut self) -> Result<(), JsError> {
+        self.inner.stop_parallel().map_err(js_error)
+    }
+
+    /// `{pixels, labels}` of shard `index` of `count` of the training set, for a replica worker.
+    #[wasm_bindgen(js_name = trainShard)]
+    pub fn train_shard(&self, index: usize, count: usize) -> Result<JsValue, JsError> {
+        let data = self.inner.train_shard(Shard { index, count }).map_err(js_error)?;
+        reply(&session::ShardData { pixels: data.pixels().to_vec(), labels: data.labels().to_vec() })
+    }
+
+    /// A replica worker's session: replica 0's checkpoint and shard `index` of `count`.
+    pub fn replica(checkpoint: &[u8], pixels: Vec<u8>, labels: Vec<u8>, index: usize, count: usize) -> Result<Session, JsError> {
+        let data = Dataset::new(pixels, labels).map_err(js_error)?;
+        Ok(Session { inner: session::Session::replica(checkpoint, data, Shard { index, count }).map_err(js_error)? })
+    }
+
+    /// This replica's share of the next step: `{shard, reached, metrics, gradient, z, codes}`.
+    pub fn share(&mut self) -> Result<JsValue, JsError> {
+        reply(&self.inner.share().map_err(js_error)?)
+    }
+
+    /// Replica 0: all W shares in shard order → the step, and the whole-batch share for the others.
+    #[wasm_bindgen(js_name = applyShares)]
+    pub fn apply_shares(&mut self, shares: js_sys::Array) -> Result<JsValue, JsError> {
+        let shares: Vec<Share> = shares.iter().map(|s| share_from(&s)).collect::<Result<_, _>>()?;
+        reply(&self.inner.apply_shares(&shares).map_err(js_error)?)
+    }
+
+    /// The other replicas: the whole-batch share replica 0 sent.
+    #[wasm_bindgen(js_name = applyWhole)]
+    pub fn apply_whole(&mut self, whole: JsValue) -> Result<(), JsError> {
+        self.inner.apply_whole(&share_from(&whole)?).map_err(js_error)
+    }
+
+    /// The StepReport of the parallel steps since the last call.
+    #[wasm_bindgen(js_name = parallelReport)]
+    pub fn parallel_report(&mut self) -> Result<JsValue, JsError> {
+        reply(&self.inner.parallel_report().map_err(js_error)?)
+    }
+}
+
+/// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the
+/// arrays copied out of their typed arrays (never through JSON: they are megabytes).
+fn share_from(value: &JsValue) -> Result<Share, JsError> {
+    let field = |name: &str| Reflect::get(value, &name.into()).map_err(|_| js_error(format!("a share has no {name}")));
+    let shard: Shard = from_object(&field("shard")?, "share.shard")?;
+    let metrics: ShareMetrics = from_object(&field("metrics")?, "share.metrics")?;
+    let reached: Vec<bool> = from_object(&field("reached")?, "share.reached")?;
+    let gradient = Float32Array::new(&field("gradient")?).to_vec();
+    let (z, codes) = (field("z")?, field("codes")?);
+    let assignments = (!z.is_null()).then(|| (Float32Array::new(&z).to_vec(), Uint32Array::new(&codes).to_vec()));
+    Ok(Share { shard, gradient, reached, metrics, assignments })
 }

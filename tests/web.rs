@@ -168,3 +168,38 @@ fn the_schema_is_plain_objects() {
     let rule = get(&schema, "rules").dyn_into::<Array>().unwrap().get(0);
     assert_eq!(number(&rule, "max"), 256.0);
 }
+
+/// Data-parallel training through the page's objects: replica 0 and a helper replica exchange
+/// shares as JS objects with typed arrays, and after several steps they decode identically.
+#[wasm_bindgen_test]
+fn two_replicas_exchanging_js_shares_stay_identical() {
+    for model in [r#"{"hidden": 64}"#, r#"{"kind": "vqvae", "hidden": 64, "codesPerImage": 2, "codebookUpdate": "emaRestart"}"#] {
+        let mut first = session(model);
+        let before = number(&first.evaluate(500).unwrap(), "loss");
+        let checkpoint = first.start_parallel(2).unwrap();
+        let shard = first.train_shard(1, 2).unwrap();
+        let pixels = get(&shard, "pixels").dyn_into::<Uint8Array>().unwrap().to_vec();
+        let labels = get(&shard, "labels").dyn_into::<Uint8Array>().unwrap().to_vec();
+        let mut second = Session::replica(&checkpoint, pixels, labels, 1, 2).unwrap();
+        for _ in 0..40 {
+            let shares = Array::of2(&first.share().unwrap(), &second.share().unwrap());
+            let whole = first.apply_shares(shares).unwrap();
+            second.apply_whole(whole).unwrap();
+        }
+        assert_eq!(number(&first.parallel_report().unwrap(), "step"), 40.0);
+        let after = number(&first.evaluate(500).unwrap(), "loss");
+        assert!(after < before, "{model}: test loss went from {before} to {after}");
+        let is_vq = model.contains("vqvae");
+        let (a, b) = if is_vq {
+            let codes = [0u32, 1, 2, 3];
+            (first.decode_codes(&codes).unwrap(), second.decode_codes(&codes).unwrap())
+        } else {
+            let z = [0.3f32, -0.5, 1.0, 0.2];
+            (first.decode(&z).unwrap(), second.decode(&z).unwrap())
+        };
+        assert_eq!(a, b, "{model}: the replicas' weights differ");
+        assert!(first.train_steps(1).is_err(), "a replica must not train alone");
+        first.stop_parallel().unwrap();
+        assert_eq!(number(&first.train_steps(2).unwrap(), "step"), 42.0);
+    }
+}

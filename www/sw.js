@@ -32,6 +32,8 @@ const SHELL_FILES = [
   'workers/pacing.js',
   'workers/download.js',
   'workers/replica.js',
+  'workers/shard.js',
+  'workers/team.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',

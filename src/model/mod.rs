@@ -184,9 +184,27 @@ impl Model {
         }
     }
 
+    /// The loss of a batch whose VAE noise `ε (B, d)` is given (ignored by the other families).
+    pub fn loss_with_epsilon(&self, x: &Tensor, eps: Tensor) -> Result<Loss> {
+        match &self.family {
+            Family::Ae(ae) => ae.loss(x, self.config.likelihood),
+            Family::Vae(vae) => vae.loss_with_epsilon(x, eps, &self.config),
+            Family::VqVae(vq) => vq.loss(x, &self.config),
+        }
+    }
+
     /// Non-gradient updates after an optimizer step (the EMA codebook and dead-code restarts).
     pub fn after_step(&mut self, loss: &Loss, rng: &mut StdRng) -> Result<()> {
-        if let (Family::VqVae(vq), Some((z_e, codes))) = (&mut self.family, &loss.assignments) {
+        match &loss.assignments {
+            Some((z_e, codes)) => self.after_assignments(z_e, codes, rng),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Model::after_step`] from the detached encoder outputs `z_e (B·l, D)` of a batch and
+    /// their code indices.
+    pub fn after_assignments(&mut self, z_e: &Tensor, codes: &[u32], rng: &mut StdRng) -> Result<()> {
+        if let Family::VqVae(vq) = &mut self.family {
             vq.after_step(z_e, codes, &self.config, rng)?;
         }
         Ok(())

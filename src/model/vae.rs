@@ -42,8 +42,14 @@ impl Vae {
     }
 
     pub fn loss(&self, x: &Tensor, rng: &mut StdRng, cfg: &ModelConfig) -> Result<Loss> {
+        let eps = standard_normal(rng, (x.dim(0)?, self.latent_dim), x.device())?;
+        self.loss_with_epsilon(x, eps, cfg)
+    }
+
+    /// The loss with a given `ε (B, d)`: data-parallel replicas each take their rows of the
+    /// global batch's ε, so the sum of their gradients is the serial step's.
+    pub fn loss_with_epsilon(&self, x: &Tensor, eps: Tensor, cfg: &ModelConfig) -> Result<Loss> {
         let (mu, logvar) = self.encode(x)?;
-        let eps = standard_normal(rng, mu.dims2()?, x.device())?;
         let z = reparameterize(&mu, &logvar, &eps)?;
         let recon = cfg.likelihood.nll_per_image(&self.decoder.forward(&z)?, x)?.mean(0)?;
         let kl_per_dim = kl_per_dimension(&mu, &logvar)?.mean(0)?;

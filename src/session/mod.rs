@@ -12,6 +12,7 @@
 //! before it replaces anything, so bad input leaves the current model and data working.
 
 mod encoding;
+mod parallel;
 mod queries;
 pub mod replies;
 
@@ -29,7 +30,7 @@ use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
 
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Reply, Scatter, StepTrace};
+pub use replies::{Bulk, Reply, Scatter, ShardData, StepTrace};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -78,6 +79,8 @@ pub struct Session {
     version: u64,
     /// The codes of the first test images under `version` (see [`encoding`]); invisible to answers.
     memo: RefCell<Option<Rc<TestCodes>>>,
+    /// Set while this session is one of several data-parallel replicas.
+    parallel: Option<parallel::Parallel>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -95,10 +98,14 @@ impl Session {
     }
 
     fn from_parts(model: Model, train: TrainConfig, step: u64, device: &Device) -> Result<Self> {
-        let plane = Plane::identity_for(model.config().decoder_input());
         let mut trainer = Trainer::new(model, train, 1)?;
         trainer.set_step(step);
-        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None) })
+        Ok(Self::with_trainer(trainer, device))
+    }
+
+    fn with_trainer(trainer: Trainer, device: &Device) -> Self {
+        let plane = Plane::identity_for(trainer.model().config().decoder_input());
+        Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), parallel: None }
     }
 
     pub fn model(&self) -> &Model {
@@ -167,6 +174,9 @@ impl Session {
     }
 
     pub fn train_steps(&mut self, n: usize) -> Result<StepReport> {
+        if self.is_parallel() {
+            return Err(SessionError::Request("this session trains as one of several replicas: stop that first".into()));
+        }
         let train = self.train.as_ref().ok_or_else(|| SessionError::Request("no training data loaded yet".into()))?;
         // Even a failed chunk may have changed the weights (they are put back to the chunk's start).
         let result = self.trainer.train_steps(train, n);

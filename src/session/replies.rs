@@ -26,6 +26,32 @@ pub trait Reply: Serialize {
 }
 
 impl Reply for StepReport {}
+
+impl Reply for crate::parallel::Share {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        let (z, codes) = match &self.assignments {
+            Some((z, codes)) => (Some(Bulk::F32(z)), Some(Bulk::U32(codes))),
+            None => (None, None),
+        };
+        vec![("gradient", Some(Bulk::F32(&self.gradient))), ("z", z), ("codes", codes)]
+    }
+}
+
+/// A shard of the training set for a replica worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardData {
+    /// `(n, 784)`.
+    #[serde(skip)]
+    pub pixels: Vec<u8>,
+    #[serde(skip)]
+    pub labels: Vec<u8>,
+}
+
+impl Reply for ShardData {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![("pixels", Some(Bulk::U8(&self.pixels))), ("labels", Some(Bulk::U8(&self.labels)))]
+    }
+}
 impl Reply for EvalReport {}
 impl Reply for Settings {}
 impl Reply for Schema {}

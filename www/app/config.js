@@ -255,3 +255,11 @@ export const SYMBOLIC = {
   randomCount: 8,
   randomZoom: 1.5,
 };
+
+/** Most training workers (data-parallel replicas) the page allows. */
+export const MAX_WORKERS = 16;
+/**
+ * Workers when the link names none. One, until a quiet machine measures more as faster: on a
+ * busy 2-core machine two workers in lock-step were slower than one (see the README).
+ */
+export const DEFAULT_WORKERS = 1;

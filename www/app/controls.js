@@ -1,9 +1,9 @@
-// The training controls above the map: dataset, learning rate, Quick, Train/Pause, Step,
+// The training controls above the map: dataset, learning rate, Quick, Workers, Train/Pause, Step,
 // Reset, Compare, Save and Load model, and the map's Reset view and Export codes. Each sends
 // its command; `update()` enables what the current phase allows.
 
 import { Phase, cmd } from './protocol.js';
-import { OWN_DATA, QUICK_SUBSET } from './config.js';
+import { MAX_WORKERS, OWN_DATA, QUICK_SUBSET } from './config.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +19,7 @@ export class TrainingControls {
       dataset: $('dataset'),
       learningRate: $('learning-rate'),
       quick: $('quick'),
+      workers: $('workers'),
       train: $('train'),
       step: $('step'),
       reset: $('reset'),
@@ -65,6 +66,18 @@ export class TrainingControls {
       }
       clearError();
       send(cmd.setLearningRate(lr));
+    });
+    this.workers.value = state.workers;
+    this.workers.addEventListener('change', () => {
+      const count = Number(this.workers.value);
+      if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) {
+        showError(`Workers must be a whole number from 1 to ${MAX_WORKERS}.`);
+        this.workers.value = state.workers;
+        return;
+      }
+      clearError();
+      state.set({ workers: count });
+      send(cmd.setWorkers(count));
     });
     on(this.saveModel, 'click', () => send(cmd.saveModel()));
     this.loadModel.addEventListener('click', () => $('model-file').click());

@@ -289,7 +289,7 @@ function onLoaded(name, step) {
 
 /** A new untrained model with `settings` on the data already loaded. */
 function newModel(settings) {
-  send(cmd.init(settings));
+  send(cmd.init(settings, state.workers));
 }
 
 /** Turns the side-by-side comparison on (with `kind`, or the usual partner) or off. */
@@ -344,7 +344,7 @@ send(
   cmd.init({
     model: { ...SETTINGS.model, ...state.requested.model },
     train: { ...SETTINGS.train, ...state.requested.train, trainSubset: state.url.quick ? QUICK_SUBSET : 0 },
-  }),
+  }, state.workers),
 );
 send(cmd.loadData(initialDataset));
 // The worker keeps the seed and draws the samples as soon as the data (and so a model) is in.

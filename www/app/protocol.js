@@ -11,6 +11,7 @@ export const Cmd = Object.freeze({
   STEP: 'step',
   RESET: 'reset',
   SET_LEARNING_RATE: 'setLearningRate',
+  SET_WORKERS: 'setWorkers',
   MANIFOLD: 'manifold',
   SELECT: 'select',
   ADD_DRAWS: 'addDraws',
@@ -68,7 +69,8 @@ export const cmd = {
    * Creates the wasm session, or once one exists a new untrained model on the data loaded.
    * `settings` is `{model, train}` as in `defaultSettings()`; missing fields take the defaults.
    */
-  init: (settings = {}) => ({ type: Cmd.INIT, settings }),
+  /** `workers`: how many data-parallel replicas train (1 = the training worker alone). */
+  init: (settings = {}, workers = 1) => ({ type: Cmd.INIT, settings, workers }),
   /** Downloads one of config.DATASETS and starts a fresh model on it. */
   loadData: (dataset) => ({ type: Cmd.LOAD_DATA, dataset }),
   train: () => ({ type: Cmd.TRAIN }),
@@ -77,6 +79,7 @@ export const cmd = {
   /** A fresh model with the current settings and data. */
   reset: () => ({ type: Cmd.RESET }),
   setLearningRate: (learningRate) => ({ type: Cmd.SET_LEARNING_RATE, learningRate }),
+  setWorkers: (count) => ({ type: Cmd.SET_WORKERS, count }),
   /**
    * The decoded manifold over `rect` `{x0, x1, y0, y1}` of the view plane on an `n × n` grid,
    * kept up to date while training; `rect` null turns it off.

@@ -2,13 +2,14 @@
 // idea): one list of URL properties — the settings from the schema plus the page's own — read
 // from the URL once and written back whole from one place.
 
-import { DATASETS } from './config.js';
+import { DATASETS, DEFAULT_WORKERS, MAX_WORKERS } from './config.js';
 import { appliesTo } from './schema.js';
 
 /** The page's own URL properties: `key` is the parameter, `bool` ones are '1' or absent. */
 const PAGE_PROPERTIES = [
   { key: 'dataset', parse: (v) => (Object.hasOwn(DATASETS, v) ? v : null) },
   { key: 'quick', bool: true },
+  { key: 'workers', parse: (v) => (/^\d+$/.test(v ?? '') && Number(v) >= 1 && Number(v) <= MAX_WORKERS ? v : null) },
   { key: 'manifold', bool: true },
   { key: 'compare' },
   { key: 'lecture' },
@@ -63,6 +64,11 @@ export class PageState {
       if (value !== null && (field.name !== 'learningRate' || value > 0)) this.requested[field.group][field.name] = value;
     }
     this.write();
+  }
+
+  /** Training workers: the link's, else the default. */
+  get workers() {
+    return this.url.workers === null ? DEFAULT_WORKERS : Number(this.url.workers);
   }
 
   /** Sets page properties (`{manifold: true}`, …) and writes the URL. */

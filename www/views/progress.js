@@ -49,7 +49,9 @@ export class ProgressView {
     // `epoch` counts finished epochs; people count the one in progress from 1.
     this.epoch.textContent = `${report.epoch + 1} (${Math.floor(report.epochProgress * 100)} %)`;
     this.step.textContent = report.step.toLocaleString('en-US');
-    this.speed.textContent = Math.round(report.imagesPerSec).toLocaleString('en-US');
+    const total = Math.round(report.imagesPerSec).toLocaleString('en-US');
+    const workers = report.workers ?? 1;
+    this.speed.textContent = workers > 1 ? `${total} (${workers} workers, ${Math.round(report.imagesPerSec / workers).toLocaleString('en-US')} each)` : total;
   }
 
   /** A model loaded from a checkpoint: its step count, and no epoch or speed of this page's. */

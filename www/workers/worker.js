@@ -10,6 +10,7 @@ import { DATASETS, OWN_DATA, TRAINING } from '../app/config.js';
 import { Followers, traceStep } from './followers.js';
 import { downloadDataset } from './download.js';
 import { Pacing } from './pacing.js';
+import { Team } from './team.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -20,6 +21,9 @@ let phase = Phase.STARTING;
 /** Bumping it stops the running training loop at its next chunk. */
 let loopId = 0;
 const pacing = new Pacing();
+/** Data-parallel helpers, and how many replicas training uses (the page's Workers setting). */
+const team = new Team();
+let workers = 1;
 // The wasm compiles while the page's thread loads the settings schema, not after it sends INIT.
 const wasmReady = init();
 const post = (m, transfer = []) => self.postMessage(m, transfer);
@@ -38,8 +42,9 @@ const handlers = {
   // lazy one waits for the next refresh while training).
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
 
-  async [Cmd.INIT]({ settings: requested }) {
+  async [Cmd.INIT]({ settings: requested, workers: count }) {
     await wasmReady;
+    workers = count;
     stopTraining();
     const defaults = defaultSettings();
     let wanted;
@@ -93,18 +98,19 @@ const handlers = {
     refreshAll(null);
   },
 
-  [Cmd.TRAIN]() {
+  [Cmd.TRAIN]({ restart = false } = {}) {
     requireData();
-    if (phase === Phase.TRAINING) return;
-    setPhase(Phase.TRAINING, 'Training…');
+    if (phase === Phase.TRAINING && !restart) return;
+    stopTraining();
+    setPhase(Phase.TRAINING, workers > 1 ? `Training in ${workers} workers…` : 'Training…');
     trainLoop(++loopId).catch((err) => post(msg.error(messageOf(err))));
   },
 
   [Cmd.PAUSE]() {
     if (phase !== Phase.TRAINING) return;
-    stopTraining();
+    const unreported = stopTraining();
     setPhase(Phase.PAUSED, 'Paused.');
-    refreshAll(null);
+    refreshAll(unreported);
   },
 
   [Cmd.STEP]() {
@@ -135,6 +141,12 @@ const handlers = {
       // On a rejected value this puts the rate still in use back into the page's field.
       postSettings();
     }
+  },
+
+  [Cmd.SET_WORKERS]({ count }) {
+    workers = count;
+    // A run in progress goes on with the new count from its next chunk.
+    if (phase === Phase.TRAINING) handlers[Cmd.TRAIN]({ restart: true });
   },
 
   [Cmd.EXPORT_CODES]() {
@@ -228,20 +240,27 @@ function requireData() {
   if (!data) throw new Error('no dataset loaded yet');
 }
 
+/** Stops the training loop; returns the report of parallel steps not reported yet, or null. */
 function stopTraining() {
   loopId++;
+  // At once, not when the loop notices: the next command may step or replace the model.
+  return session ? team.stop(session) : null;
 }
 
 async function trainLoop(id) {
+  const stillWanted = () => id === loopId;
   try {
-    while (id === loopId) {
+    await team.start(session, workers);
+    while (stillWanted()) {
       const started = performance.now();
-      const report = session.trainSteps(pacing.chunkSteps);
+      const report = team.active ? await team.steps(session, pacing.chunkSteps, stillWanted) : session.trainSteps(pacing.chunkSteps);
+      if (!report) break;
       pacing.chunkTook(performance.now() - started);
-      refreshPaced(report);
+      refreshPaced({ ...report, workers: team.count });
       await pacing.yieldToEvents();
     }
   } catch (err) {
+    if (!stillWanted()) return;
     // Typically a NaN blow-up: Rust restored the weights from before this chunk. Show them,
     // and let the student change the learning rate and continue.
     stopTraining();

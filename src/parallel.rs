@@ -1,0 +1,264 @@
+//! Data-parallel training: W replicas of one model take one optimizer step per global batch.
+//!
+//! The global batch of `N` images is cut into W contiguous shards of `n_w` images
+//! (`Σ n_w = N`). Replica `w` computes, on its shard only,
+//!
+//! ```text
+//! g_w = (n_w / N) · ∇ L_w        L_w = (1 / n_w) Σ_{i ∈ shard w} ℓ_i
+//! Σ_w g_w = ∇ (1 / N) Σ_i ℓ_i                                  (the serial step's gradient)
+//! ```
+//!
+//! so the summed [`Share`]s are exactly the gradient a single trainer takes for the whole batch.
+//! Every replica adds the W shares in shard order and takes the same AdamW step, so all replicas
+//! keep bit-identical weights and only gradients (never weights) travel between them.
+//!
+//! What else keeps replicas identical to a serial run:
+//! - the VAE's ε: every replica draws the whole batch's `ε (N, d)` from the same seeded stream
+//!   and uses its own rows;
+//! - the VQ-VAE's EMA codebook update and dead-code restarts: each share carries its encoder
+//!   outputs and code indices, and every replica updates from all of them, in shard order;
+//! - data: replica `w` holds only its part of the training set ([`crate::data::Dataset::shard`])
+//!   and draws its `n_w` images per step from it with its own seeded batch order.
+
+use std::ops::Range;
+
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+use candle_nn::Optimizer;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Batcher, Dataset};
+use crate::model::blocks::standard_normal;
+use crate::model::{Model, ModelKind};
+use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
+
+/// Which part of every global batch a replica computes: shard `index` of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Rows of a global batch of `batch` images that this shard takes: contiguous, sizes that
+    /// differ by at most one, the larger ones first.
+    pub fn rows(&self, batch: usize) -> Range<usize> {
+        let (base, extra) = (batch / self.count, batch % self.count);
+        let start = self.index * base + self.index.min(extra);
+        start..start + base + usize::from(self.index < extra)
+    }
+}
+
+/// One replica's contribution to a step. The page sends it between workers: `shard` and
+/// `metrics` as a plain object, the arrays as typed arrays.
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub shard: Shard,
+    /// `(n_w / N) · ∇ L_w` of every trainable parameter, concatenated in
+    /// [`Model::trainable_vars`] order.
+    #[serde(skip)]
+    pub gradient: Vec<f32>,
+    /// Per trainable parameter: did the loss reach it? AdamW leaves a parameter without a
+    /// gradient alone, which a zero gradient would not do.
+    pub reached: Vec<bool>,
+    /// The shard's loss terms weighted by `n_w / N`, so the shares add up to batch means.
+    pub metrics: ShareMetrics,
+    /// VQ-VAE: detached encoder outputs `(n_w·l, D)` row-major, and their code indices.
+    #[serde(skip)]
+    pub assignments: Option<(Vec<f32>, Vec<u32>)>,
+}
+
+/// Loss terms per image in nats, weighted as in [`Share::metrics`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShareMetrics {
+    pub loss: f32,
+    pub recon: f32,
+    pub kl_per_dim: Option<Vec<f32>>,
+    pub codebook: Option<f32>,
+    pub commitment: Option<f32>,
+}
+
+impl ShareMetrics {
+    pub fn add(&mut self, other: &ShareMetrics) {
+        self.loss += other.loss;
+        self.recon += other.recon;
+        if let Some(kl) = &other.kl_per_dim {
+            let acc = self.kl_per_dim.get_or_insert_with(|| vec![0.0; kl.len()]);
+            acc.iter_mut().zip(kl).for_each(|(a, v)| *a += v);
+        }
+        if let Some(v) = other.codebook {
+            *self.codebook.get_or_insert(0.0) += v;
+        }
+        if let Some(v) = other.commitment {
+            *self.commitment.get_or_insert(0.0) += v;
+        }
+    }
+}
+
+impl Trainer {
+    /// A replica for shard `shard` of data-parallel training, over its part of the training set
+    /// (`shard_len` images). Shard 0 of 1 is exactly [`Trainer::new`]: the same batches, ε and
+    /// steps.
+    pub fn replica(model: Model, config: TrainConfig, shard_len: usize, shard: Shard) -> Result<Self, TrainError> {
+        if shard.count == 0 || shard.index >= shard.count || shard.count > config.batch_size {
+            return Err(TrainError::Config(format!(
+                "shard {} of {} does not split a batch of {} images",
+                shard.index, shard.count, config.batch_size
+            )));
+        }
+        let mut trainer = Trainer::new(model, config, shard_len)?;
+        let batch = shard.rows(trainer.config.batch_size).len();
+        let seed = trainer.config.seed.wrapping_add(shard.index as u64);
+        trainer.batcher = Batcher::new(effective_len(&trainer.config, shard_len), batch, seed);
+        Ok(trainer)
+    }
+
+    /// This replica's share of the next step: its next `n_w` images of `shard_data` (the shard
+    /// it was made for) and its rows of the batch's ε.
+    pub fn share(&mut self, shard_data: &Dataset, shard: Shard) -> Result<Share, TrainError> {
+        let indices = self.batcher.next_batch().to_vec();
+        let x = shard_data.batch(&indices, &self.device)?;
+        let batch = self.config.batch_size;
+        let rows = shard.rows(batch);
+        let epsilon = match self.model.config().kind {
+            ModelKind::Vae => {
+                let all = standard_normal(&mut self.rng, (batch, self.model.config().latent_dim), &self.device)?;
+                all.narrow(0, rows.start, rows.len())?
+            }
+            _ => Tensor::zeros((0, 0), candle_core::DType::F32, &self.device)?,
+        };
+        self.share_of(&x, epsilon, shard)
+    }
+
+    /// The share of shard `shard` for the given shard images `x (n_w, 784)` and, for the VAE,
+    /// their `ε (n_w, d)`.
+    pub fn share_of(&self, x: &Tensor, epsilon: Tensor, shard: Shard) -> Result<Share, TrainError> {
+        let images = x.dim(0)?;
+        let weight = images as f64 / self.config.batch_size as f64;
+        let loss = self.model.loss_with_epsilon(x, epsilon)?;
+        let grads = (&loss.total * weight)?.backward()?;
+        let vars = self.model.trainable_vars();
+        let mut gradient = Vec::with_capacity(vars.iter().map(|v| v.elem_count()).sum());
+        let mut reached = Vec::with_capacity(vars.len());
+        for var in &vars {
+            match grads.get(var.as_tensor()) {
+                Some(g) => gradient.extend(g.flatten_all()?.to_vec1::<f32>()?),
+                None => gradient.extend(std::iter::repeat_n(0.0, var.elem_count())),
+            }
+            reached.push(grads.get(var.as_tensor()).is_some());
+        }
+        let scaled = |t: &Tensor| -> candle_core::Result<f32> { Ok(t.to_scalar::<f32>()? * weight as f32) };
+        let metrics = ShareMetrics {
+            loss: scaled(&loss.total)?,
+            recon: scaled(&loss.recon)?,
+            kl_per_dim: loss
+                .kl_per_dim
+                .as_ref()
+                .map(|kl| kl.to_vec1::<f32>().map(|v| v.iter().map(|k| k * weight as f32).collect()))
+                .transpose()?,
+            codebook: loss.codebook.as_ref().map(scaled).transpose()?,
+            commitment: loss.commitment.as_ref().map(scaled).transpose()?,
+        };
+        let assignments = match loss.assignments {
+            Some((z_e, codes)) => Some((z_e.flatten_all()?.to_vec1::<f32>()?, codes)),
+            None => None,
+        };
+        Ok(Share { shard, gradient, reached, metrics, assignments })
+    }
+
+    /// Takes one step from a whole-batch share ([`reduce`]d from all W): the gradient through
+    /// AdamW, then the VQ-VAE's codebook update from every shard's assignments. Every replica
+    /// applies the same reduced share, so all keep the same weights. A non-finite loss or
+    /// gradient refuses the step and leaves the weights as they were.
+    pub fn apply_share(&mut self, whole: &Share) -> Result<ShareMetrics, TrainError> {
+        let vars = self.model.trainable_vars();
+        let length: usize = vars.iter().map(|v| v.elem_count()).sum();
+        if whole.shard != WHOLE || whole.gradient.len() != length || whole.reached.len() != vars.len() {
+            return Err(TrainError::Config(format!(
+                "a share of shard {} of {} with {} gradient values cannot update this model ({length} parameters; reduce the shares first)",
+                whole.shard.index,
+                whole.shard.count,
+                whole.gradient.len()
+            )));
+        }
+        if !whole.metrics.loss.is_finite() || !whole.gradient.iter().all(|g| g.is_finite()) {
+            return Err(TrainError::NonFinite { step: self.step + 1, learning_rate: self.config.learning_rate });
+        }
+        let grads = gradient_store(&vars, &whole.gradient, &whole.reached)?;
+        self.optimizer.step(&grads)?;
+        if let Some((z, codes)) = &whole.assignments {
+            let z_e = Tensor::from_slice(z, (codes.len(), z.len() / codes.len().max(1)), &self.device)?;
+            self.model.after_assignments(&z_e, codes, &mut self.rng)?;
+        }
+        self.step += 1;
+        self.last_batch = None;
+        Ok(whole.metrics.clone())
+    }
+
+    /// [`reduce`] then [`Trainer::apply_share`].
+    pub fn apply_shares(&mut self, shares: &[Share]) -> Result<ShareMetrics, TrainError> {
+        self.apply_share(&reduce(shares)?)
+    }
+}
+
+/// The shard that is the whole batch: what [`reduce`] returns.
+pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+/// All W shares of a step, given in shard order, as one share of the whole batch: gradients and
+/// metrics summed in shard order (so every replica that reduces gets the same bits), the
+/// assignments concatenated.
+pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
+    let Some(first) = shares.first() else {
+        return Err(TrainError::Config("no shares to reduce".into()));
+    };
+    for (i, share) in shares.iter().enumerate() {
+        if share.shard.index != i
+            || share.shard.count != shares.len()
+            || share.gradient.len() != first.gradient.len()
+            || share.reached.len() != first.reached.len()
+        {
+            return Err(TrainError::Config(format!(
+                "share {i} of {} does not fit (shard {} of {}, {} gradient values where the first has {})",
+                shares.len(),
+                share.shard.index,
+                share.shard.count,
+                share.gradient.len(),
+                first.gradient.len()
+            )));
+        }
+    }
+    let mut whole = Share {
+        shard: WHOLE,
+        gradient: vec![0.0; first.gradient.len()],
+        reached: vec![false; first.reached.len()],
+        metrics: ShareMetrics::default(),
+        assignments: None,
+    };
+    for share in shares {
+        whole.gradient.iter_mut().zip(&share.gradient).for_each(|(s, g)| *s += g);
+        whole.reached.iter_mut().zip(&share.reached).for_each(|(r, s)| *r |= s);
+        whole.metrics.add(&share.metrics);
+        if let Some((z, codes)) = &share.assignments {
+            let (all_z, all_codes) = whole.assignments.get_or_insert_with(Default::default);
+            all_z.extend_from_slice(z);
+            all_codes.extend_from_slice(codes);
+        }
+    }
+    Ok(whole)
+}
+
+/// Gradients for `vars` cut out of the flat `values`, for the parameters the loss `reached`.
+fn gradient_store(vars: &[Var], values: &[f32], reached: &[bool]) -> Result<GradStore, TrainError> {
+    let mut grads = GradStore::default();
+    let mut at = 0;
+    for (i, var) in vars.iter().enumerate() {
+        let n = var.elem_count();
+        if reached[i] {
+            let g = Tensor::from_slice(&values[at..at + n], var.shape(), var.device())?;
+            grads.insert(var.as_tensor(), g);
+        }
+        at += n;
+    }
+    Ok(grads)
+}

@@ -1,0 +1,241 @@
+//! Data-parallel training has the serial step's mathematics: shards partition the batch and the
+//! data, summed shares are the full batch's gradient, W replicas take the same steps as one
+//! trainer and stay identical, and replicas on their own data shards learn real digits.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use candle_core::{Device, Tensor};
+use latent_lab::data::Dataset;
+use latent_lab::model::{CodebookUpdate, Model, ModelConfig, ModelKind};
+use latent_lab::parallel::{Shard, Share};
+use latent_lab::train::{TrainConfig, TrainError, Trainer};
+
+fn data() -> &'static (Dataset, Dataset) {
+    static DATA: OnceLock<(Dataset, Dataset)> = OnceLock::new();
+    DATA.get_or_init(|| (common::mnist("train").take(6000), common::mnist("t10k").take(1000)))
+}
+
+fn small(kind: ModelKind) -> ModelConfig {
+    let mut config = ModelConfig { kind, hidden: 64, ..Default::default() };
+    if kind == ModelKind::Vqvae {
+        config.codebook_update = CodebookUpdate::EmaRestart;
+        config.codes_per_image = 2;
+    }
+    config
+}
+
+fn train_config() -> TrainConfig {
+    TrainConfig { batch_size: 60, seed: 11, ..Default::default() }
+}
+
+fn flat_weights(model: &Model) -> Vec<f32> {
+    model.weights().unwrap().iter().flat_map(|(_, t)| t.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect()
+}
+
+fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn rows(t: &Tensor, shard: Shard) -> Tensor {
+    let r = shard.rows(t.dim(0).unwrap());
+    t.narrow(0, r.start, r.len()).unwrap()
+}
+
+fn all_shards(count: usize) -> Vec<Shard> {
+    (0..count).map(|index| Shard { index, count }).collect()
+}
+
+#[test]
+fn shard_rows_partition_every_batch() {
+    for batch in 1..=200 {
+        for count in 1..=batch.min(9) {
+            let ranges: Vec<_> = all_shards(count).iter().map(|s| s.rows(batch)).collect();
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges[count - 1].end, batch);
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start), "batch {batch}, {count} shards: {ranges:?}");
+            let sizes: Vec<_> = ranges.iter().map(|r| r.len()).collect();
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1, "{sizes:?}");
+        }
+    }
+}
+
+#[test]
+fn data_shards_hold_every_image_once() {
+    let labels: Vec<u8> = (0..23).map(|i| (i * 3 % 10) as u8).collect();
+    let whole = Dataset::new(common::pixels(23), labels).unwrap();
+    for count in 1..=4 {
+        let shards: Vec<Dataset> = (0..count).map(|w| whole.shard(w, count).unwrap()).collect();
+        assert_eq!(shards.iter().map(Dataset::len).sum::<usize>(), whole.len());
+        for (w, shard) in shards.iter().enumerate() {
+            for j in 0..shard.len() {
+                let i = w + j * count;
+                assert_eq!(shard.image(j), whole.image(i));
+                assert_eq!(shard.label(j), whole.label(i));
+            }
+        }
+    }
+}
+
+/// The flat gradient of the batch's mean loss, computed in one piece.
+fn serial_gradient(model: &Model, x: &Tensor, eps: &Tensor) -> Vec<f32> {
+    let grads = model.loss_with_epsilon(x, eps.clone()).unwrap().total.backward().unwrap();
+    model
+        .trainable_vars()
+        .iter()
+        .flat_map(|v| match grads.get(v.as_tensor()) {
+            Some(g) => g.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            None => vec![0.0; v.elem_count()],
+        })
+        .collect()
+}
+
+#[test]
+fn summed_shares_are_the_whole_batch_gradient() {
+    let (train, _) = data();
+    let config = train_config();
+    let indices: Vec<usize> = (100..100 + config.batch_size).collect();
+    let x = train.batch(&indices, &Device::Cpu).unwrap();
+    for kind in [ModelKind::Ae, ModelKind::Vae, ModelKind::Vqvae] {
+        let model_config = small(kind);
+        let eps = Tensor::randn(0f32, 1.0, (config.batch_size, model_config.latent_dim), &Device::Cpu).unwrap();
+        let trainer = Trainer::new(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config.clone(), train.len()).unwrap();
+        let whole = serial_gradient(trainer.model(), &x, &eps);
+        let scale = whole.iter().fold(0f32, |m, g| m.max(g.abs()));
+        assert!(scale > 1e-3, "{kind:?}: the gradient is too small to compare ({scale})");
+        for count in [2, 3, 7] {
+            let shares: Vec<Share> =
+                all_shards(count).into_iter().map(|s| trainer.share_of(&rows(&x, s), rows(&eps, s), s).unwrap()).collect();
+            let mut summed = vec![0f32; whole.len()];
+            for share in &shares {
+                summed.iter_mut().zip(&share.gradient).for_each(|(a, g)| *a += g);
+            }
+            let difference = max_difference(&summed, &whole);
+            assert!(difference <= 1e-5 * scale, "{kind:?}, {count} shards: gradients differ by {difference} (largest {scale})");
+            let loss: f32 = shares.iter().map(|s| s.metrics.loss).sum();
+            let serial_loss = trainer.model().loss_with_epsilon(&x, eps.clone()).unwrap().total.to_scalar::<f32>().unwrap();
+            assert!((loss - serial_loss).abs() <= 1e-4 * serial_loss.abs(), "{kind:?}: loss {loss} against {serial_loss}");
+        }
+    }
+}
+
+/// A serial trainer's first `steps` steps, then W replicas fed the same batches and ε shard by
+/// shard: every replica ends with the serial weights, and all replicas with the same ones.
+fn replicas_follow_serial(kind: ModelKind, count: usize, steps: usize) {
+    let (train, _) = data();
+    let model_config = small(kind);
+    let config = train_config();
+    let mut serial = Trainer::new(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config.clone(), train.len()).unwrap();
+    let mut replicas: Vec<Trainer> = all_shards(count)
+        .into_iter()
+        .map(|s| Trainer::replica(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config.clone(), train.len(), s).unwrap())
+        .collect();
+    for _ in 0..steps {
+        serial.train_steps(train, 1).unwrap();
+        let batch = serial.last_batch().unwrap().clone();
+        let x = train.batch(&batch.indices, &Device::Cpu).unwrap();
+        let eps = match batch.epsilon {
+            Some(e) => Tensor::from_vec(e, (config.batch_size, model_config.latent_dim), &Device::Cpu).unwrap(),
+            None => Tensor::zeros((config.batch_size, model_config.latent_dim), candle_core::DType::F32, &Device::Cpu).unwrap(),
+        };
+        let shares: Vec<Share> =
+            replicas.iter().zip(all_shards(count)).map(|(r, s)| r.share_of(&rows(&x, s), rows(&eps, s), s).unwrap()).collect();
+        for replica in &mut replicas {
+            replica.apply_shares(&shares).unwrap();
+        }
+    }
+    let expected = flat_weights(serial.model());
+    let first = flat_weights(replicas[0].model());
+    for replica in &replicas[1..] {
+        assert_eq!(flat_weights(replica.model()), first, "{kind:?}: replicas disagree");
+    }
+    let difference = max_difference(&first, &expected);
+    // AdamW moves each weight by about the learning rate (1e-3) per step; the sums in another
+    // order change the weights by far less than that.
+    assert!(difference < 2e-5, "{kind:?}, {count} replicas: weights differ from serial by {difference}");
+    assert_eq!(replicas[0].step(), serial.step());
+}
+
+#[test]
+fn replicas_take_the_serial_steps() {
+    for kind in [ModelKind::Ae, ModelKind::Vae, ModelKind::Vqvae] {
+        for count in [2, 3] {
+            replicas_follow_serial(kind, count, 4);
+        }
+    }
+}
+
+#[test]
+fn one_replica_is_exactly_the_serial_trainer() {
+    let (train, _) = data();
+    for kind in [ModelKind::Vae, ModelKind::Vqvae] {
+        let model_config = small(kind);
+        let config = train_config();
+        let mut serial = Trainer::new(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config.clone(), train.len()).unwrap();
+        let whole = Shard { index: 0, count: 1 };
+        let mut replica = Trainer::replica(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config, train.len(), whole).unwrap();
+        let report = serial.train_steps(train, 5).unwrap();
+        let mut loss = 0.0;
+        for _ in 0..5 {
+            let share = replica.share(train, whole).unwrap();
+            loss += replica.apply_shares(&[share]).unwrap().loss;
+        }
+        assert_eq!(flat_weights(replica.model()), flat_weights(serial.model()), "{kind:?}");
+        assert!((loss / 5.0 - report.loss).abs() <= 1e-5 * report.loss.abs(), "{kind:?}: {} against {}", loss / 5.0, report.loss);
+    }
+}
+
+#[test]
+fn replicas_on_their_own_data_shards_learn_digits() {
+    let (train, test) = data();
+    let model_config = small(ModelKind::Vae);
+    let config = train_config();
+    let count = 2;
+    let shards: Vec<Dataset> = (0..count).map(|w| train.shard(w, count).unwrap()).collect();
+    let mut replicas: Vec<Trainer> = all_shards(count)
+        .into_iter()
+        .map(|s| Trainer::replica(Model::new(&model_config, 5, &Device::Cpu).unwrap(), config.clone(), shards[s.index].len(), s).unwrap())
+        .collect();
+    let before = replicas[0].evaluate(test, 0).unwrap().loss;
+    for _ in 0..200 {
+        let shares: Vec<Share> = replicas.iter_mut().zip(all_shards(count)).map(|(r, s)| r.share(&shards[s.index], s).unwrap()).collect();
+        for replica in &mut replicas {
+            replica.apply_shares(&shares).unwrap();
+        }
+    }
+    assert_eq!(flat_weights(replicas[0].model()), flat_weights(replicas[1].model()));
+    let after = replicas[0].evaluate(test, 0).unwrap().loss;
+    println!("2 replicas, 200 steps of 60: test −ELBO {before:.1} → {after:.1} nats");
+    assert!(after < 0.6 * before, "test loss {before} → {after}");
+}
+
+#[test]
+fn a_non_finite_share_is_refused_and_the_weights_kept() {
+    let (train, _) = data();
+    let config = train_config();
+    let shard = Shard { index: 0, count: 1 };
+    let mut replica = Trainer::replica(Model::new(&small(ModelKind::Ae), 5, &Device::Cpu).unwrap(), config, train.len(), shard).unwrap();
+    let mut share = replica.share(train, shard).unwrap();
+    share.gradient[7] = f32::NAN;
+    let before = flat_weights(replica.model());
+    assert!(matches!(replica.apply_shares(&[share]), Err(TrainError::NonFinite { step: 1, .. })));
+    assert_eq!(flat_weights(replica.model()), before);
+    assert_eq!(replica.step(), 0);
+}
+
+#[test]
+fn shares_that_do_not_fit_are_refused() {
+    let (train, _) = data();
+    let config = train_config();
+    let model = || Model::new(&small(ModelKind::Ae), 5, &Device::Cpu).unwrap();
+    assert!(Trainer::replica(model(), config.clone(), train.len(), Shard { index: 2, count: 2 }).is_err());
+    assert!(Trainer::replica(model(), config.clone(), train.len(), Shard { index: 0, count: 61 }).is_err());
+    let shard = Shard { index: 0, count: 2 };
+    let mut replica = Trainer::replica(model(), config, train.len(), shard).unwrap();
+    let share = replica.share(train, shard).unwrap();
+    let message = replica.apply_shares(&[share]).unwrap_err().to_string();
+    assert!(message.contains("share 0 of 1 does not fit"), "{message}");
+}
