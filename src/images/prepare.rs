@@ -15,8 +15,9 @@
 //!    a time), which anti-aliases as MNIST's scans were.
 //! 4. **Centre of mass**: the 20-pixel patch is placed in the 28×28 frame at the whole-pixel
 //!    offset that puts its centre of mass `(Σ v·(x+½) / Σ v, …)` nearest the frame's centre
-//!    (14, 14): within half a pixel, unless that would push ink out of the frame (the offset
-//!    is clamped so the patch stays inside).
+//!    (14, 14), within half a pixel. As in MNIST (and the drawing pad), that wins over the
+//!    frame: a very lopsided shape (mass far to one side of its box) may lose a column of ink
+//!    over the edge.
 
 use std::fmt;
 
@@ -129,7 +130,7 @@ pub fn prepare(rgba: &[u8], width: usize, height: usize) -> Result<Prepared, Ima
     let scale = BOX as f64 / bw.max(bh) as f64;
     let (tw, th) = (((bw as f64 * scale).round() as usize).max(1), ((bh as f64 * scale).round() as usize).max(1));
     let patch = resample(&ink, width, (x0, y0, bw, bh), (tw, th));
-    Ok(Prepared { pixels: centre(&patch, tw, th), inverted })
+    Ok(Prepared { pixels: centre(&patch, tw), inverted })
 }
 
 /// `(x0, x1, y0, y1)`, half-open, of the pixels with ink at least [`INK_THRESHOLD`] (the
@@ -180,8 +181,9 @@ fn resample(ink: &[f64], width: usize, (x0, y0, w, h): (usize, usize, usize, usi
     patch
 }
 
-/// The `tw × th` patch in a 28×28 frame with its centre of mass nearest the frame's centre.
-fn centre(patch: &[f64], tw: usize, th: usize) -> Vec<u8> {
+/// The patch (rows of `tw`) in a 28×28 frame with its centre of mass nearest the frame's centre
+/// (what falls outside the frame is dropped).
+fn centre(patch: &[f64], tw: usize) -> Vec<u8> {
     let (mut mass, mut mx, mut my) = (0.0, 0.0, 0.0);
     for (i, &v) in patch.iter().enumerate() {
         mass += v;
@@ -189,11 +191,13 @@ fn centre(patch: &[f64], tw: usize, th: usize) -> Vec<u8> {
         my += v * ((i / tw) as f64 + 0.5);
     }
     let half = IMAGE_SIDE as f64 / 2.0;
-    let offset = |centre: f64, size: usize| (half - centre / mass).round().clamp(0.0, (IMAGE_SIDE - size) as f64) as usize;
-    let (ox, oy) = (offset(mx, tw), offset(my, th));
+    let (ox, oy) = ((half - mx / mass).round() as i64, (half - my / mass).round() as i64);
     let mut out = vec![0u8; IMAGE_PIXELS];
     for (i, &v) in patch.iter().enumerate() {
-        out[(oy + i / tw) * IMAGE_SIDE + ox + i % tw] = (v * 255.0).round() as u8;
+        let (x, y) = (ox + (i % tw) as i64, oy + (i / tw) as i64);
+        if (0..IMAGE_SIDE as i64).contains(&x) && (0..IMAGE_SIDE as i64).contains(&y) {
+            out[y as usize * IMAGE_SIDE + x as usize] = (v * 255.0).round() as u8;
+        }
     }
     out
 }

@@ -68,14 +68,14 @@ export class ImageUpload {
   }
 
   /**
-   * A drop: `entries` (webkitGetAsEntry of each item, read during the drop event) are walked,
-   * folders included; where the browser gave none, the files are taken by name.
+   * A drop: with a folder among them, `entries` (webkitGetAsEntry of each item, read during
+   * the drop event) are walked; otherwise the files are taken by name.
    */
   async fromDrop(entries, files) {
     this.page.clearError();
     const found = [];
     try {
-      if (entries.length > 0 && entries.every(Boolean)) for (const entry of entries) await walk(entry, found);
+      if (entries.some((e) => e?.isDirectory)) for (const entry of entries.filter(Boolean)) await walk(entry, found);
       else found.push(...files.map((file) => ({ path: file.name, file })));
     } catch (err) {
       this.page.onError(`Your folder could not be read: ${err.message}`);
