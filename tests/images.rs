@@ -52,10 +52,13 @@ fn a_rectangle_is_scaled_into_20_pixels_and_centred() {
     assert_eq!((cx, cy), (14.0, 14.0));
 }
 
+/// Where a test image has ink.
+type Shape = Box<dyn Fn(usize, usize) -> bool>;
+
 #[test]
 fn the_centre_of_mass_lands_within_half_a_pixel_of_the_centre() {
     // Lopsided shapes: an L, a triangle, a dot with a tail; each scaled, then shifted by whole pixels.
-    let shapes: [(&str, Box<dyn Fn(usize, usize) -> bool>); 3] = [
+    let shapes: [(&str, Shape); 3] = [
         ("L", Box::new(|x, y| (20..30).contains(&x) && (10..70).contains(&y) || (20..60).contains(&x) && (60..70).contains(&y))),
         ("triangle", Box::new(|x, y| (10..70).contains(&y) && x >= 15 && x < 15 + (y - 10))),
         ("dot and tail", Box::new(|x, y| (x as i64 - 30).pow(2) + (y as i64 - 30).pow(2) < 150 || (y == 30 && (30..75).contains(&x)))),
@@ -147,7 +150,9 @@ fn ink_on_paper_is_inverted_with_the_paper_at_zero() {
 #[test]
 fn transparency_counts_as_white() {
     // Black ink on a transparent background (as canvas text often is) reads as ink on paper.
-    let clear: Vec<u8> = (0..32 * 32).flat_map(|i| if (8..24).contains(&(i % 32)) && (4..28).contains(&(i / 32)) { [0, 0, 0, 255] } else { [0, 0, 0, 0] }).collect();
+    let clear: Vec<u8> = (0..32 * 32)
+        .flat_map(|i| if (8..24).contains(&(i % 32)) && (4..28).contains(&(i / 32)) { [0, 0, 0, 255] } else { [0, 0, 0, 0] })
+        .collect();
     let paper = image(32, 32, 255, 0, |x, y| (8..24).contains(&x) && (4..28).contains(&y));
     let (a, b) = (prepare(&clear, 32, 32).unwrap(), prepare(&paper, 32, 32).unwrap());
     assert!(a.inverted);
@@ -182,7 +187,8 @@ fn members(set: &latent_lab::data::Dataset) -> Vec<(u8, u8)> {
 
 #[test]
 fn class_folders_name_the_classes_in_sorted_order() {
-    let (pixels, paths) = traced(&["digits/b/1.png", "digits/a/2.png", "digits/c/deeper/3.png", "digits/a/4.png", "digits/notes.png", "digits/b/5.png"]);
+    let (pixels, paths) =
+        traced(&["digits/b/1.png", "digits/a/2.png", "digits/c/deeper/3.png", "digits/a/4.png", "digits/notes.png", "digits/b/5.png"]);
     let set = assemble(&pixels, &paths).unwrap();
     assert_eq!(set.class_names, ["a", "b", "c"]);
     assert_eq!(set.class_counts, [2, 2, 1]);
@@ -196,8 +202,14 @@ fn class_folders_name_the_classes_in_sorted_order() {
 
 #[test]
 fn train_and_test_folders_give_the_split() {
-    let (pixels, paths) =
-        traced(&["/set/train/cat/1.png", "/set/TEST/cat/2.png", "/set/train/dog/3.png", "/set/test/dog/4.png", "/set/extra/5.png", "/set/train/6.png"]);
+    let (pixels, paths) = traced(&[
+        "/set/train/cat/1.png",
+        "/set/TEST/cat/2.png",
+        "/set/train/dog/3.png",
+        "/set/test/dog/4.png",
+        "/set/extra/5.png",
+        "/set/train/6.png",
+    ]);
     let set = assemble(&pixels, &paths).unwrap();
     assert_eq!(set.split, SplitSource::Folders);
     assert_eq!(set.class_names, ["cat", "dog"]);

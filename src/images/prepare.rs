@@ -43,10 +43,20 @@ pub const MIN_CONTRAST: f64 = 0.02;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageError {
     /// The RGBA buffer's length is not `4 · width · height`.
-    Size { width: usize, height: usize, bytes: usize },
+    Size {
+        width: usize,
+        height: usize,
+        bytes: usize,
+    },
     /// Zero pixels wide or high.
-    NoPixels { width: usize, height: usize },
-    TooLarge { width: usize, height: usize },
+    NoPixels {
+        width: usize,
+        height: usize,
+    },
+    TooLarge {
+        width: usize,
+        height: usize,
+    },
     /// No ink: one flat colour (or contrast below [`MIN_CONTRAST`]).
     Blank,
 }

@@ -72,11 +72,20 @@ pub struct ImageSet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageSetError {
     /// The pixels are not `paths.len()` images of 784 bytes.
-    Shape { paths: usize, bytes: usize },
-    TooMany { count: usize },
-    TooManyClasses { count: usize },
+    Shape {
+        paths: usize,
+        bytes: usize,
+    },
+    TooMany {
+        count: usize,
+    },
+    TooManyClasses {
+        count: usize,
+    },
     /// Nothing left to train on or to test with; `why` says what is missing.
-    Empty { why: String },
+    Empty {
+        why: String,
+    },
 }
 
 impl fmt::Display for ImageSetError {
@@ -93,6 +102,9 @@ impl fmt::Display for ImageSetError {
 }
 
 impl std::error::Error for ImageSetError {}
+
+/// The images of one set: (index among the paths, label) pairs.
+type Members = Vec<(usize, u8)>;
 
 /// Where one file goes: its split (from folders, or none) and its class folder (or none).
 struct Place<'a> {
@@ -154,7 +166,7 @@ pub fn assemble(pixels: &[u8], paths: &[String]) -> Result<ImageSet, ImageSetErr
     let label = |place: &Place| place.class.map_or(0, |c| names.binary_search_by(|n| n.as_str().cmp(c)).expect("named above") as u8);
 
     let mut rng = StdRng::seed_from_u64(SPLIT_SEED);
-    let (mut train, mut test): (Vec<(usize, u8)>, Vec<(usize, u8)>) = (Vec::new(), Vec::new());
+    let (mut train, mut test): (Members, Members) = (Vec::new(), Vec::new());
     let mut class_counts = vec![0; names.len()];
     if by_folders {
         for (i, place) in &placed {

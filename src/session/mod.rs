@@ -68,7 +68,14 @@ macro_rules! from_error {
         }
     )*};
 }
-from_error!(Model(ModelError), Train(TrainError), Data(IdxError), Checkpoint(CheckpointError), Images(ImageSetError), Candle(candle_core::Error));
+from_error!(
+    Model(ModelError),
+    Train(TrainError),
+    Data(IdxError),
+    Checkpoint(CheckpointError),
+    Images(ImageSetError),
+    Candle(candle_core::Error)
+);
 
 pub type Result<T> = std::result::Result<T, SessionError>;
 
@@ -104,7 +111,16 @@ impl Session {
         let plane = Plane::identity_for(model.config().decoder_input());
         let mut trainer = Trainer::new(model, train, 1)?;
         trainer.set_step(step);
-        Ok(Self { trainer, train: None, test: None, class_names: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None) })
+        Ok(Self {
+            trainer,
+            train: None,
+            test: None,
+            class_names: None,
+            plane,
+            device: device.clone(),
+            version: 0,
+            memo: RefCell::new(None),
+        })
     }
 
     pub fn model(&self) -> &Model {

@@ -328,7 +328,11 @@ pub struct IdxExport {
 
 impl Reply for IdxExport {
     fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
-        ["trainImages", "trainLabels", "testImages", "testLabels"].into_iter().zip(&self.files).map(|(name, f)| (name, Some(Bulk::U8(f)))).collect()
+        ["trainImages", "trainLabels", "testImages", "testLabels"]
+            .into_iter()
+            .zip(&self.files)
+            .map(|(name, f)| (name, Some(Bulk::U8(f))))
+            .collect()
     }
 }
 

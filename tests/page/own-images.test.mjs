@@ -88,6 +88,7 @@ function readIdxZip(bytes) {
 
 /** Waits until the page trains on the images Rust took, trains `steps`, and returns the panel, the legend and the map's labels. */
 async function loadedAndTrained(page, summaryPattern, steps = 20) {
+  const started = Date.now();
   await page.waitForFunction(
     (pattern) => {
       const s = window.latentLab.state();
@@ -96,12 +97,14 @@ async function loadedAndTrained(page, summaryPattern, steps = 20) {
     summaryPattern.source,
     { timeout: TRAINING_TIMEOUT },
   );
+  const loadMs = Date.now() - started;
   const { step } = await page.evaluate(() => window.latentLab.state());
   await page.click('#train');
   await page.waitForFunction(([from, n]) => window.latentLab.state().step >= from + n, [step, steps], { timeout: TRAINING_TIMEOUT });
   await page.click('#train');
   await page.waitForFunction(() => window.latentLab.state().phase === 'paused');
   return {
+    loadMs,
     panel: await page.evaluate(() => window.latentLab.ownImages()),
     legend: await page.locator('#legend li').allTextContents(),
     labels: await page.evaluate(() => Array.from(window.latentLab.scatter().labels)),
@@ -131,7 +134,7 @@ test('a folder, a zip and loose files of images train, name their classes and st
     await chooser.setFiles(root);
 
     const folder = await loadedAndTrained(page, new RegExp(`^${TOTAL} images in 3 classes`), 300);
-    console.log(`folder: ${folder.panel.summary} ${folder.panel.details}`);
+    console.log(`folder, decoded and loaded in ${folder.loadMs} ms: ${folder.panel.summary} ${folder.panel.details}`);
     assert.equal(
       folder.panel.summary,
       `${TOTAL} images in 3 classes; skipped 2 files: letters/notes.txt (not an image), letters/A/broken.png (could not be decoded).`,
@@ -178,7 +181,7 @@ test('a folder, a zip and loose files of images train, name their classes and st
     zipped['set/readme.md'] = new TextEncoder().encode('# letters\n');
     await dropFile(page, 'letters.zip', zipSync(zipped));
     const zip = await loadedAndTrained(page, new RegExp(`^${TOTAL} images in 3 classes; skipped 1 file`));
-    console.log(`zip: ${zip.panel.summary} ${zip.panel.details}`);
+    console.log(`zip, decoded and loaded in ${zip.loadMs} ms: ${zip.panel.summary} ${zip.panel.details}`);
     assert.equal(zip.panel.summary, `${TOTAL} images in 3 classes; skipped 1 file: set/readme.md (not an image).`);
     assert.match(zip.panel.details, new RegExp(`^${TOTAL - FOLDER_TEST} to train on, ${FOLDER_TEST} to test with \\(from the train/ and test/ folders\\)`));
     assert.deepEqual(zip.legend, CLASSES);
