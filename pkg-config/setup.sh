@@ -117,7 +117,7 @@ if [[ -f "$vendor_stamp" && "$(cat "$vendor_stamp")" == "$lock_sum" ]]; then
 else
   log "vendoring browser libraries into www/vendor"
   rm -rf "$VENDOR.tmp"
-  mkdir -p "$VENDOR.tmp"/{d3-delaunay,delaunator,robust-predicates/esm,uplot,tfjs}
+  mkdir -p "$VENDOR.tmp"/{d3-delaunay,delaunator,robust-predicates/esm,uplot,tfjs,fflate}
   v="$VENDOR.tmp"
 
   # d3-delaunay's ESM bundle already inlines delaunator and robust-predicates.
@@ -135,6 +135,11 @@ else
 
   cp "$NM/uplot/dist/uPlot.esm.js" "$NM/uplot/dist/uPlot.min.css" "$NM/uplot/LICENSE" "$v/uplot/"
 
+  # fflate reads the student's .zip files and writes the IDX export; its browser ESM build
+  # has no imports. Only its synchronous calls are used, so the blob-URL workers of its
+  # async API are never made.
+  cp "$NM/fflate/esm/browser.js" "$NM/fflate/LICENSE" "$v/fflate/"
+
   # tfjs for the benchmark page. The backend's ESM build imports node built-ins
   # (fs, path, ...), so use the UMD scripts: load tf.min.js first, then
   # tf-backend-wasm.min.js (it registers on the global `tf`), then call
@@ -148,7 +153,7 @@ else
   # shellcheck disable=SC2016  # JS template literal, not shell
   node -e '
     const dir = process.argv[1];
-    const pkgs = ["d3-delaunay", "delaunator", "robust-predicates", "uplot",
+    const pkgs = ["d3-delaunay", "delaunator", "robust-predicates", "uplot", "fflate",
                   "@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"];
     for (const p of pkgs) {
       const j = require(`${dir}/${p}/package.json`);

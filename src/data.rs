@@ -32,6 +32,14 @@ pub struct Dataset {
 impl Dataset {
     /// Pairs `images` (`n * 784` bytes) with `n` labels, each below [`NUM_CLASSES`].
     pub fn new(images: Vec<u8>, labels: Vec<u8>) -> Result<Self, IdxError> {
+        let data = Self::with_class_labels(images, labels)?;
+        check_labels(&data.labels)?;
+        Ok(data)
+    }
+
+    /// [`Dataset::new`] for labels that index class names kept beside the set (your own
+    /// images: up to 256 classes), so any byte is a label; IDX label files keep the digits' range.
+    pub fn with_class_labels(images: Vec<u8>, labels: Vec<u8>) -> Result<Self, IdxError> {
         if !images.len().is_multiple_of(IMAGE_PIXELS) {
             return Err(IdxError::PartialImage { bytes: images.len() });
         }
@@ -42,7 +50,6 @@ impl Dataset {
         if count == 0 {
             return Err(IdxError::NoImages);
         }
-        check_labels(&labels)?;
         Ok(Self { images, labels })
     }
 
@@ -97,6 +104,16 @@ impl Dataset {
     /// Panics if `i >= len`.
     pub fn label(&self, i: usize) -> u8 {
         self.labels[i]
+    }
+
+    /// The set as two raw IDX files, images (magic `0x00000803`, `len × 28 × 28`) and labels
+    /// (`0x00000801`, `len`), as [`Dataset::from_idx`] and the trainer's `--data` read them.
+    pub fn to_idx(&self) -> (Vec<u8>, Vec<u8>) {
+        let count = (self.len() as u32).to_be_bytes();
+        let side = (IMAGE_SIDE as u32).to_be_bytes();
+        let images = [&[0, 0, 8, 3][..], &count, &side, &side, &self.images].concat();
+        let labels = [&[0, 0, 8, 1][..], &count, &self.labels].concat();
+        (images, labels)
     }
 
     /// The first `n` examples (the "quick" option for slow machines). `n` is clamped to

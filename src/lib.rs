@@ -12,6 +12,8 @@
 //!   AdamW step on the summed gradient.
 //! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, ε draws and
 //!   z = μ + σ ⊙ ε, dimension sweeps.
+//! - [`images`]: your own images: each preprocessed as MNIST's were, then labelled by folder
+//!   and split into a training and a test set.
 //! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
@@ -24,6 +26,7 @@ pub mod checkpoint;
 pub mod codes;
 pub mod data;
 pub mod idx;
+pub mod images;
 pub mod inspect;
 pub mod latent;
 pub mod model;

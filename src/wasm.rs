@@ -12,6 +12,7 @@ use js_sys::{Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::data::Dataset;
+use crate::images;
 use crate::latent::Rect;
 use crate::parallel::{Shard, Share, ShareMetrics};
 use crate::session::{self, Bulk, Reply};
@@ -90,6 +91,18 @@ pub fn default_settings() -> Result<JsValue, JsError> {
     reply(&Settings::default())
 }
 
+/// One decoded `width × height` RGBA image preprocessed as MNIST's were: `{pixels, inverted}`.
+#[wasm_bindgen(js_name = prepareImage)]
+pub fn prepare_image(rgba: &[u8], width: usize, height: usize) -> Result<JsValue, JsError> {
+    reply(&images::prepare(rgba, width, height).map_err(js_error)?)
+}
+
+/// `{maxSide, maxImages, maxClasses}`: what a set of images may hold.
+#[wasm_bindgen(js_name = imageLimits)]
+pub fn image_limits() -> Result<JsValue, JsError> {
+    reply(&images::limits())
+}
+
 #[wasm_bindgen]
 pub struct Session {
     inner: session::Session,
@@ -113,6 +126,20 @@ impl Session {
     #[wasm_bindgen(js_name = setData)]
     pub fn set_data(&mut self, train_images: &[u8], train_labels: &[u8], test_images: &[u8], test_labels: &[u8]) -> Result<(), JsError> {
         self.inner.set_data(train_images, train_labels, test_images, test_labels).map_err(js_error)
+    }
+
+    /// Preprocessed images (784 bytes each) and their paths (an array of strings) as the new
+    /// data, labelled by folder; returns what they became (`ImagesLoaded`).
+    #[wasm_bindgen(js_name = setImages)]
+    pub fn set_images(&mut self, pixels: &[u8], paths: JsValue) -> Result<JsValue, JsError> {
+        let paths: Vec<String> = from_object(&paths, "paths")?;
+        reply(&self.inner.set_images(pixels, &paths).map_err(js_error)?)
+    }
+
+    /// The data as four gzipped IDX files with their names and the class names.
+    #[wasm_bindgen(js_name = exportIdx)]
+    pub fn export_idx(&self) -> Result<JsValue, JsError> {
+        reply(&self.inner.export_idx().map_err(js_error)?)
     }
 
     /// Runs `n` steps; returns the StepReport.
@@ -238,6 +265,13 @@ impl Session {
     #[wasm_bindgen(js_name = startParallel)]
     pub fn start_parallel(&mut self, count: usize) -> Result<Vec<u8>, JsError> {
         self.inner.start_parallel(count).map_err(js_error)
+    }
+
+    /// Whether this session is one of several data-parallel replicas (a new model or new data
+    /// ends that).
+    #[wasm_bindgen(js_name = isParallel)]
+    pub fn is_parallel(&self) -> bool {
+        self.inner.is_parallel()
     }
 
     /// Back to training alone on the whole training set.

@@ -12,7 +12,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v4';
+const VERSION = 'v5';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -34,6 +34,8 @@ const SHELL_FILES = [
   'workers/replica.js',
   'workers/shard.js',
   'workers/team.js',
+  'workers/images.js',
+  'vendor/fflate/browser.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',

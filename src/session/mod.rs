@@ -12,6 +12,7 @@
 //! before it replaces anything, so bad input leaves the current model and data working.
 
 mod encoding;
+mod own_images;
 mod parallel;
 mod queries;
 pub mod replies;
@@ -24,6 +25,7 @@ use candle_core::Device;
 use crate::checkpoint::{self, CheckpointError};
 use crate::codes;
 use crate::data::{Dataset, IdxError};
+use crate::images::ImageSetError;
 use crate::latent::Plane;
 use crate::model::{Model, ModelConfig, ModelError};
 use crate::settings::Settings;
@@ -38,6 +40,7 @@ pub enum SessionError {
     Train(TrainError),
     Data(IdxError),
     Checkpoint(CheckpointError),
+    Images(ImageSetError),
     /// The request doesn't fit the model or the data (wrong length, wrong family, no data yet).
     Request(String),
     Candle(candle_core::Error),
@@ -50,6 +53,7 @@ impl std::fmt::Display for SessionError {
             SessionError::Train(e) => e.fmt(f),
             SessionError::Data(e) => write!(f, "the dataset could not be read: {e}"),
             SessionError::Checkpoint(e) => e.fmt(f),
+            SessionError::Images(e) => write!(f, "your images cannot make a dataset: {e}"),
             SessionError::Request(msg) => f.write_str(msg),
             SessionError::Candle(e) => write!(f, "model error: {e}"),
         }
@@ -65,7 +69,14 @@ macro_rules! from_error {
         }
     )*};
 }
-from_error!(Model(ModelError), Train(TrainError), Data(IdxError), Checkpoint(CheckpointError), Candle(candle_core::Error));
+from_error!(
+    Model(ModelError),
+    Train(TrainError),
+    Data(IdxError),
+    Checkpoint(CheckpointError),
+    Images(ImageSetError),
+    Candle(candle_core::Error)
+);
 
 pub type Result<T> = std::result::Result<T, SessionError>;
 
@@ -73,6 +84,8 @@ pub struct Session {
     trainer: Trainer,
     train: Option<Dataset>,
     test: Option<Dataset>,
+    /// Names of the classes of a set made from images (label i is names[i]); None for IDX data.
+    class_names: Option<Vec<String>>,
     plane: Plane,
     device: Device,
     /// Bumped by every change of the weights or the data: the memo below is keyed by it.
@@ -105,7 +118,7 @@ impl Session {
 
     fn with_trainer(trainer: Trainer, device: &Device) -> Self {
         let plane = Plane::identity_for(trainer.model().config().decoder_input());
-        Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), parallel: None }
+        Self { trainer, train: None, test: None, class_names: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), parallel: None }
     }
 
     pub fn model(&self) -> &Model {
@@ -212,6 +225,7 @@ impl Session {
     fn replace_keeping_data(&mut self, mut next: Self) {
         if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
             next.put_datasets(train, test);
+            next.class_names = self.class_names.take();
         }
         *self = next;
     }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::images::{Limits, Prepared, Skipped, SplitSource};
 use crate::latent::Ellipse;
 use crate::model::ModelConfig;
 use crate::settings::{Schema, Settings};
@@ -55,6 +56,7 @@ impl Reply for ShardData {
 impl Reply for EvalReport {}
 impl Reply for Settings {}
 impl Reply for Schema {}
+impl Reply for Limits {}
 
 /// Test images on the view plane.
 #[derive(Debug, Clone, Serialize)]
@@ -321,3 +323,47 @@ pub struct SessionConfig {
 }
 
 impl Reply for SessionConfig {}
+
+/// What the student's images became: the classes (label i is `classNames[i]`) with their
+/// image counts, the two sets' sizes, where the split came from, and the files left out by
+/// their place in the folder tree.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImagesLoaded {
+    pub class_names: Vec<String>,
+    pub class_counts: Vec<usize>,
+    pub train_length: usize,
+    pub test_length: usize,
+    pub split: SplitSource,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Reply for ImagesLoaded {}
+
+/// The loaded data as four gzipped IDX files, named as the trainer's `--data` folder wants
+/// them, and the class names (label order) for a `classes.txt` beside them.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdxExport {
+    pub names: [&'static str; 4],
+    pub class_names: Vec<String>,
+    /// The files in the order of `names`.
+    #[serde(skip)]
+    pub files: [Vec<u8>; 4],
+}
+
+impl Reply for IdxExport {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        ["trainImages", "trainLabels", "testImages", "testLabels"]
+            .into_iter()
+            .zip(&self.files)
+            .map(|(name, f)| (name, Some(Bulk::U8(f))))
+            .collect()
+    }
+}
+
+impl Reply for Prepared {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![("pixels", Some(Bulk::U8(&self.pixels)))]
+    }
+}

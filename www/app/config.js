@@ -17,6 +17,30 @@ export const PALETTE = [
   '#555555', // dark grey
 ];
 
+/**
+ * The colour of class `label` as #rrggbb: the palette for the first ten; beyond them (a set of
+ * your own images may have up to 64 classes) hues a golden angle apart, which never repeat
+ * and keep neighbouring classes apart. Memoised: the map asks once per point per frame.
+ */
+export function classColor(label) {
+  while (extraColors.length <= label - PALETTE.length) {
+    const hue = (extraColors.length * 137.508 + 20) % 360;
+    extraColors.push(hslHex(hue, 0.6, 0.42));
+  }
+  return label < PALETTE.length ? PALETTE[label] : extraColors[label - PALETTE.length];
+}
+const extraColors = [];
+
+/** HSL (hue in degrees, saturation and lightness in [0, 1]) as #rrggbb. */
+function hslHex(hue, saturation, lightness) {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n) => {
+    const k = (n + hue / 30) % 12;
+    return Math.round(255 * (lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return `#${[channel(0), channel(8), channel(4)].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** The bundled datasets: four IDX files each, gzipped, under `dir` (relative to www/). */
 export const DATASETS = {
   mnist: {
@@ -181,6 +205,32 @@ export const OWN_DATA = {
   key: 'own',
   label: 'Your own IDX files…',
   classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+};
+
+/**
+ * The student's own images (app/imagefiles.js, workers/images.js). `key` is the dataset once
+ * loaded; `folderKey` and `filesKey` are the dataset list's entries that open the pickers.
+ * Rust states the other limits (imageLimits(): images, pixels on a side, classes).
+ */
+export const OWN_IMAGES = {
+  key: 'images',
+  label: 'Your images',
+  folderKey: 'imageFolder',
+  folderLabel: 'Your own images: a folder…',
+  filesKey: 'imageFiles',
+  filesLabel: 'Your own images: files or a .zip…',
+};
+
+export const IMAGES = {
+  extensions: ['png', 'jpg', 'jpeg', 'webp'],
+  // A file is read whole before it is decoded; a larger one is skipped unread.
+  maxFileBytes: 16 * 2 ** 20,
+  progressMs: 100,
+  // Prepared images shown in the panel, and how many skipped files it names before "and N more".
+  previewCount: 24,
+  previewColumns: 12,
+  previewZoom: 1.5,
+  listedSkips: 20,
 };
 
 /**

@@ -10,8 +10,9 @@ const $ = (id) => document.getElementById(id);
 export class TrainingControls {
   /**
    * @param {object} page `{send, state, compare, scatter, form, clearError, showError, newModel,
-   *   hasModel}`: the training worker's command, the PageState, the comparison, the map, the
-   *   settings form, the error area, a new model on the loaded data, and whether a model exists
+   *   hasModel, datasetChoices}`: the training worker's command, the PageState, the comparison,
+   *   the map, the settings form, the error area, a new model on the loaded data, whether a
+   *   model exists, and what the dataset list's other entries do (key → action: a picker opens)
    */
   constructor(page) {
     this.page = page;
@@ -47,12 +48,15 @@ export class TrainingControls {
       compare.restart();
     });
     on(this.dataset, 'change', () => {
-      if (this.dataset.value !== OWN_DATA.key) send(cmd.loadData(this.dataset.value));
-      else {
-        // The list shows the data in use until the worker took the files.
-        this.dataset.value = state.dataset ?? '';
-        this.idxFiles.click();
+      const value = this.dataset.value;
+      const choose = value === OWN_DATA.key ? () => this.idxFiles.click() : page.datasetChoices[value];
+      if (!choose) {
+        send(cmd.loadData(value));
+        return;
       }
+      // The list shows the data in use until the worker took the files.
+      this.dataset.value = state.dataset ?? '';
+      choose();
     });
     // The subset is part of the training settings, so it takes a new model on the same data.
     on(this.quick, 'change', () =>

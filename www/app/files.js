@@ -1,17 +1,20 @@
 // Files the student gives the page: one drop handler for the whole page, which routes a saved
-// model (one `.safetensors` file) to the model loader and anything else to the IDX reader,
-// and the two file pickers (Load model…, and "Your own IDX files…" in the dataset list).
+// model (one `.safetensors` file) to the model loader, images (a folder, image files or a
+// .zip) to the image upload (imagefiles.js) and anything else to the IDX reader, and the two
+// file pickers (Load model…, and "Your own IDX files…" in the dataset list).
 
 import { cmd, loadModelTransfer } from './protocol.js';
 import { sortIdxFiles } from './idxfiles.js';
+import { isImageUpload } from './imagefiles.js';
 
 const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
 const isModelFile = (files) => files.length === 1 && files[0].name.toLowerCase().endsWith('.safetensors');
 
 export class FileInput {
   /**
-   * @param {object} page `{worker, canLoad, onError, clearError}`: the training worker, whether a
-   *   model and its data exist (files are refused before), and the error area's two calls
+   * @param {object} page `{worker, canLoad, onError, clearError, images}`: the training worker,
+   *   whether a model and its data exist (files are refused before), the error area's two
+   *   calls, and the image upload (imagefiles.js)
    * @param {{modelFile: HTMLInputElement, idxFiles: HTMLInputElement, dropHint: HTMLElement}} elements
    */
   constructor(page, { modelFile, idxFiles, dropHint }) {
@@ -44,6 +47,8 @@ export class FileInput {
       event.preventDefault();
       this.endDrag();
       const files = [...event.dataTransfer.files];
+      // Entries exist only during the event: a folder's files are read from them later.
+      const entries = [...event.dataTransfer.items].filter((item) => item.kind === 'file').map((item) => item.webkitGetAsEntry?.() ?? null);
       const model = isModelFile(files);
       if (!page.canLoad()) {
         page.onError(
@@ -52,6 +57,7 @@ export class FileInput {
             : 'Wait until the model and its data have loaded, then drop your files again.',
         );
       } else if (model) this.loadModel(files[0]);
+      else if (isImageUpload(files, entries)) page.images.fromDrop(entries, files);
       else this.loadOwnFiles(files);
     });
   }

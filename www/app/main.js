@@ -4,11 +4,12 @@
 // checkpoints.js, the settings form in form.js.
 
 import { Msg, Phase, cmd } from './protocol.js';
-import { CURVE, DATASETS, OWN_DATA, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
+import { CURVE, DATASETS, OWN_DATA, OWN_IMAGES, QUICK_SUBSET, SETTINGS, TRAINING } from './config.js';
 import { loadSchema, optionLabel } from './schema.js';
 import { PageState } from './state.js';
 import { SettingsForm } from './form.js';
 import { FileInput } from './files.js';
+import { ImageUpload, saveIdxZip } from './imagefiles.js';
 import { TrainingControls } from './controls.js';
 import { Checkpoints, Lectures } from './checkpoints.js';
 import { LECTURES } from './lectures.js';
@@ -35,6 +36,7 @@ import { DrawPadView } from '../views/drawpad.js';
 import { CompareView } from '../views/compare.js';
 import { LectureView } from '../views/lecture.js';
 import { ErrorArea } from '../views/errors.js';
+import { OwnImagesView } from '../views/ownimages.js';
 
 const $ = (id) => document.getElementById(id);
 const errors = new ErrorArea($('error'));
@@ -88,7 +90,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -102,9 +104,16 @@ const form = new SettingsForm($('model'), schema, (settings) => {
   clearError();
   newModel(settings);
 }, showError);
-const controls = new TrainingControls({ send, state, compare, scatter, form, clearError, showError, newModel, hasModel });
+const ownImages = new OwnImagesView($('own-images'), () => images.exportIdx());
+const images = new ImageUpload({ send, onError: showError, clearError }, ownImages, {
+  folderInput: $('image-folder'),
+  filesInput: $('image-files'),
+});
+const controls = new TrainingControls({
+  send, state, compare, scatter, form, clearError, showError, newModel, hasModel, datasetChoices: images.datasetChoices(),
+});
 const files = new FileInput(
-  { worker, canLoad: hasModel, onError: showError, clearError },
+  { worker, canLoad: hasModel, onError: showError, clearError, images },
   { modelFile: $('model-file'), idxFiles: controls.idxFiles, dropHint: $('drop-hint') },
 );
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
@@ -113,7 +122,7 @@ const lectures = new Lectures({
   onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture });
+Object.assign(views, { compare, lecture, ownImages });
 
 function selectDigit(index) {
   state.selected = index;
@@ -127,6 +136,7 @@ function hasModel() {
 
 for (const [key, { label }] of Object.entries(DATASETS)) controls.dataset.add(new Option(label, key));
 controls.dataset.add(new Option(OWN_DATA.label, OWN_DATA.key));
+images.addOptions(controls.dataset);
 const initialDataset = state.url.dataset ?? 'mnist';
 controls.dataset.value = initialDataset;
 scatter.setClasses(DATASETS[initialDataset].classNames);
@@ -151,7 +161,7 @@ replica.onerror = (event) => {
 /** What each worker message does on the page. */
 const onMessage = {
   [Msg.STATUS]: (m) => onStatus(m.phase, m.message),
-  [Msg.SETTINGS]: (m) => onSettings(m.settings, m.dataset),
+  [Msg.SETTINGS]: (m) => onSettings(m.settings, m.dataset, m.classNames),
   [Msg.PROGRESS]: (m) => progress.showDownload(m.loaded, m.total),
   [Msg.REPORT]: (m) => onReport(m.step, m.evaluation),
   [Msg.SCATTER]: (m) => {
@@ -181,6 +191,8 @@ const onMessage = {
   [Msg.DRAWN]: (m) => drawpad.setResult(m),
   [Msg.SAVED]: (m) => checkpoints.offerDownload(m.filename, m.bytes),
   [Msg.LOADED]: (m) => onLoaded(m.name, m.step),
+  [Msg.IMAGES_LOADED]: (m) => images.loaded(m),
+  [Msg.IDX_EXPORT]: (m) => saveIdxZip(m),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -201,7 +213,7 @@ worker.onerror = (event) => {
 };
 
 /** The controls, the views and the URL show the model that exists, not the last request. */
-function onSettings(settings, dataset) {
+function onSettings(settings, dataset, classNames) {
   state.setSettings(settings);
   controls.learningRate.value = settings.train.learningRate;
   // A loaded checkpoint brings its own training subset.
@@ -211,11 +223,15 @@ function onSettings(settings, dataset) {
   if (dataset) {
     state.dataset = dataset;
     controls.dataset.value = dataset;
-    const { classNames } = DATASETS[dataset] ?? OWN_DATA;
     scatter.setClasses(classNames);
     compare.setClasses(classNames);
-    const own = dataset === OWN_DATA.key;
-    compare.setMain(settings, { dataset, files: own ? files.ownFilesTaken() : null });
+    const own = dataset === OWN_DATA.key || dataset === OWN_IMAGES.key;
+    compare.setMain(settings, {
+      dataset,
+      files: dataset === OWN_DATA.key ? files.ownFilesTaken() : null,
+      images: dataset === OWN_IMAGES.key ? images.taken() : null,
+    });
+    ownImages.setInUse(dataset === OWN_IMAGES.key);
     // A link cannot carry the student's files; it opens on MNIST. A new main kind may have
     // given the comparison another partner.
     state.set({ dataset: own ? null : dataset, compare: compare.active ? compare.kind : state.url.compare });

@@ -28,6 +28,10 @@ export const Cmd = Object.freeze({
   SAVE_MODEL: 'saveModel',
   LOAD_MODEL: 'loadModel',
   LOAD_CHECKPOINT: 'loadCheckpoint',
+  LOAD_IMAGES: 'loadImages',
+  EXPORT_IDX: 'exportIdx',
+  // To the image decoder (workers/images.js), not the training worker.
+  DECODE_IMAGES: 'decodeImages',
 });
 
 /** Messages from the worker to the page. */
@@ -51,6 +55,11 @@ export const Msg = Object.freeze({
   DRAWN: 'drawn',
   SAVED: 'saved',
   LOADED: 'loaded',
+  IMAGES_LOADED: 'imagesLoaded',
+  IDX_EXPORT: 'idxExport',
+  // From the image decoder.
+  DECODE_PROGRESS: 'decodeProgress',
+  DECODED_IMAGES: 'decodedImages',
   ERROR: 'error',
 });
 
@@ -103,7 +112,8 @@ export const cmd = {
    * Hands a worker one end of the MessageChannel between the training worker and the replica
    * (transfer the port with it). Through it the training worker sends `{kind: 'weights', bytes}`
    * (a checkpoint of the current model) after every refresh and `{kind: 'test', images, labels}`
-   * (the test set's IDX files) with every new dataset.
+   * (the test set's IDX files) or `{kind: 'images', pixels, paths}` (the student's images, as
+   * LOAD_IMAGES) with every new dataset.
    */
   connect: () => ({ type: Cmd.CONNECT }),
   /**
@@ -152,17 +162,28 @@ export const cmd = {
    * first switching to `dataset` (a key of config.DATASETS) if other data is loaded.
    */
   loadCheckpoint: (url, name, dataset) => ({ type: Cmd.LOAD_CHECKPOINT, url, name, dataset }),
+  /**
+   * The student's own images as the data: `pixels` Uint8Array (n·784) of images the decoder
+   * prepared, `paths` (n strings) where each came from, which give classes and split. A new
+   * model starts on them; if Rust refuses them, the model, data and training stay as they were.
+   */
+  loadImages: ({ pixels, paths }) => ({ type: Cmd.LOAD_IMAGES, pixels, paths }),
+  /** The data as four gzipped IDX files; answered by IDX_EXPORT. */
+  exportIdx: () => ({ type: Cmd.EXPORT_IDX }),
+  /** To the image decoder: `entries` `[{path, file}]` (File or Blob; .zip files are unpacked). */
+  decodeImages: (entries) => ({ type: Cmd.DECODE_IMAGES, entries }),
 };
 
 export const msg = {
   /** @param {string} phase one of Phase  @param {string} message for people */
   status: (phase, message) => ({ type: Msg.STATUS, phase, message }),
   /**
-   * What the model is: its settings `{model, train}` and the key of its dataset in
-   * config.DATASETS, or config.OWN_DATA.key for the student's files (null before one loaded).
+   * What the model is: its settings `{model, train}`, the key of its dataset in
+   * config.DATASETS, or config.OWN_DATA.key / OWN_IMAGES.key for the student's files (null
+   * before one loaded), and that dataset's `classNames` (label i is classNames[i]; null before).
    * Sent after INIT and every change or failed change.
    */
-  settings: (settings, dataset) => ({ type: Msg.SETTINGS, settings, dataset }),
+  settings: (settings, dataset, classNames) => ({ type: Msg.SETTINGS, settings, dataset, classNames }),
   /** Download progress in bytes; `total` is null when the server does not say. */
   progress: (loaded, total) => ({ type: Msg.PROGRESS, loaded, total }),
   /**
@@ -245,8 +266,27 @@ export const msg = {
    * (its settings) comes just before, its pictures and evaluation follow.
    */
   loaded: (name, step) => ({ type: Msg.LOADED, name, step }),
+  /**
+   * LOAD_IMAGES took the images: `classNames` and `classCounts` (images per class), `trainLength`
+   * and `testLength`, `split` ('folders': from train/ and test/, 'seeded': one in seven of each
+   * class held out) and `skipped` `[{path, why}]`, files left out by their place in the folders.
+   */
+  imagesLoaded: (loaded) => ({ type: Msg.IMAGES_LOADED, ...loaded }),
+  /** Answer to EXPORT_IDX: `names` (4 file names), `classNames`, and the files `trainImages`, `trainLabels`, `testImages`, `testLabels` (Uint8Array, gzipped). */
+  idxExport: (e) => ({ type: Msg.IDX_EXPORT, ...e }),
+  /** The decoder has read `done` of `total` images. */
+  decodeProgress: (done, total) => ({ type: Msg.DECODE_PROGRESS, done, total }),
+  /**
+   * The decoder's result: `pixels` Uint8Array (n·784) and `paths` (n) of the images prepared,
+   * `inverted` how many had a light background, `skipped` `[{path, why}]` every file left out,
+   * `preview` the first few `{path, pixels, inverted}`.
+   */
+  decodedImages: (r) => ({ type: Msg.DECODED_IMAGES, ...r }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
+
+/** The buffers to transfer with an idxExport message. */
+export const idxExportTransfer = (m) => [m.trainImages.buffer, m.trainLabels.buffer, m.testImages.buffer, m.testLabels.buffer];
 
 /** The buffer to transfer with a loadModel command. */
 export const loadModelTransfer = (m) => [m.bytes];

@@ -10,7 +10,7 @@ let loading = null;
  * `{fields, rules}` as Rust describes them (`src/settings/`): one field per setting the page
  * shows, `{name, group, param, label, title, kind, min, max, minExclusive, maxExclusive, step,
  * default, options, kinds, advanced}`, and cross-field rules as data. The page's thread loads
- * the wasm module once, for this pure call only.
+ * the wasm module once, for pure calls only (this, and the image limits in imagefiles.js).
  */
 export function loadSchema() {
   loading ??= init().then(() => settingsSchema());

@@ -44,7 +44,7 @@ export class PageState {
     this.lastEval = null;
     /** `{model, train}` of the model that exists, as the worker reported it. */
     this.settings = null;
-    /** Key of the data it trains on: one of DATASETS, OWN_DATA.key, or null before any loaded. */
+    /** Key of the data it trains on: one of DATASETS, OWN_DATA.key, OWN_IMAGES.key, or null before any loaded. */
     this.dataset = null;
     /** `{name, step}` of the checkpoint the model came from, or null for one trained here from scratch. */
     this.loaded = null;

@@ -6,7 +6,7 @@
 // many test codes each code receives, the perplexity of that usage, and every code decoded.
 
 import { Delaunay } from '../vendor/d3-delaunay/d3-delaunay.mjs';
-import { CODEBOOK, PALETTE } from '../app/config.js';
+import { CODEBOOK, classColor } from '../app/config.js';
 import { fitCanvas } from './axes.js';
 import { showDigits } from './digits.js';
 
@@ -76,7 +76,7 @@ export class CodebookView {
   /** The light fill of a code's cell: its majority digit's colour mixed with white; grey when dead. */
   cellColor(code) {
     const m = this.data.majority[code];
-    return m < 0 ? lighten(CODEBOOK.deadFill, 0) : lighten(PALETTE[m], CODEBOOK.fillMix);
+    return m < 0 ? lighten(CODEBOOK.deadFill, 0) : lighten(classColor(m), CODEBOOK.fillMix);
   }
 
   under(ctx, t) {
@@ -169,7 +169,7 @@ export class CodebookView {
     ctx.textBaseline = 'top';
     for (let i = 0; i < usage.length; i++) {
       const h = (usage[i] / top) * (height - bottom - 2);
-      ctx.fillStyle = majority[i] < 0 ? CODEBOOK.deadMarker : PALETTE[majority[i]];
+      ctx.fillStyle = majority[i] < 0 ? CODEBOOK.deadMarker : classColor(majority[i]);
       ctx.fillRect(i * slot + 1, height - bottom - h, Math.max(1, slot - 2), h);
       // Dead codes have no bar; a cross keeps them visible.
       ctx.fillStyle = majority[i] < 0 ? CODEBOOK.deadMarker : '#333333';

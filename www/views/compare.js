@@ -55,7 +55,7 @@ export class CompareView {
     this.worker = null;
     this.kind = null;
     this.showManifold = false;
-    /** The main model's `{settings, source}`; source is `{dataset, files}` (files for own data). */
+    /** The main model's `{settings, source}`; source is `{dataset, files, images}` (files or images for own data). */
     this.main = null;
     this.requested = null; // settings last sent to the second worker
     this.loadedSource = null;
@@ -137,10 +137,12 @@ export class CompareView {
     const before = this.requested;
     this.requested = want;
     this.showSame();
-    if (this.loadedSource?.dataset !== source.dataset || this.loadedSource?.files !== source.files) {
+    const loaded = this.loadedSource;
+    if (loaded?.dataset !== source.dataset || loaded?.files !== source.files || loaded?.images !== source.images) {
       this.loadedSource = source;
       this.send(cmd.init(want));
-      this.send(source.files ? cmd.loadFiles(source.files) : cmd.loadData(source.dataset));
+      if (source.images) this.send(cmd.loadImages(source.images));
+      else this.send(source.files ? cmd.loadFiles(source.files) : cmd.loadData(source.dataset));
       return;
     }
     const sameModel = JSON.stringify(before.model) === JSON.stringify(want.model);

@@ -3,7 +3,7 @@
 // person zooms or pans (views/mapnav.js): their rectangle then stays until Reset view. Other
 // views draw on the same plane as layers (under or over the points), through the same transform.
 
-import { PALETTE, SCATTER } from '../app/config.js';
+import { SCATTER, classColor } from '../app/config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
 
 const PAD = { left: 44, right: 12, top: 12, bottom: 36 };
@@ -164,16 +164,15 @@ export class ScatterView {
     return best;
   }
 
-  /** Class names for the legend, one per palette colour in order. */
+  /** Class names for the legend, label i named names[i]. */
   setClasses(names) {
-    if (names.length > PALETTE.length) throw new RangeError(`${names.length} classes but only ${PALETTE.length} colours`);
     this.classNames = names;
     this.legend.replaceChildren(
       ...names.map((name, i) => {
         const item = document.createElement('li');
         const swatch = document.createElement('span');
         swatch.className = 'swatch';
-        swatch.style.background = PALETTE[i];
+        swatch.style.background = classColor(i);
         item.append(swatch, name);
         return item;
       }),
@@ -182,7 +181,7 @@ export class ScatterView {
 
   /**
    * @param {Float32Array} plane (N·2) codes as x, y pairs
-   * @param {Uint8Array} labels (N) class of each code, below the palette's length
+   * @param {Uint8Array} labels (N) class of each code
    * @param {string[]} axisNames the plane's x and y axes, as Rust names them
    */
   setData(plane, labels, axisNames = this.axisNames) {
@@ -191,8 +190,6 @@ export class ScatterView {
     if (plane.length !== labels.length * 2) {
       throw new RangeError(`scatter: plane has ${plane.length} numbers for ${labels.length} labels; expected ${labels.length * 2}`);
     }
-    const bad = labels.findIndex((l) => l >= PALETTE.length);
-    if (bad >= 0) throw new RangeError(`scatter: label ${labels[bad]} at ${bad} has no colour`);
     this.plane = plane;
     this.labels = labels;
     this.axisNames = axisNames;
@@ -244,7 +241,7 @@ export class ScatterView {
     const left = this.canvas.clientWidth + 8;
     this.classNames.forEach((name, i) => {
       const y = PAD.top + 8 + i * 20;
-      ctx.fillStyle = PALETTE[i];
+      ctx.fillStyle = classColor(i);
       ctx.beginPath();
       ctx.arc(left + 6, y, 6, 0, 2 * Math.PI);
       ctx.fill();
@@ -309,7 +306,7 @@ export class ScatterView {
     const { plane, labels } = this;
     const r = SCATTER.pointRadius;
     for (let i = 0; i < labels.length; i++) {
-      ctx.fillStyle = PALETTE[labels[i]];
+      ctx.fillStyle = classColor(labels[i]);
       ctx.beginPath();
       ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
       ctx.fill();

@@ -9,7 +9,7 @@ import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
 
 let session = null;
-/** The test set's IDX files until a session exists to hold them. */
+/** The test set (IDX files, or the student's images) until a session exists to hold it. */
 let pendingTest = null;
 /** The latent dimension of the weights held: a slider code of another size waits for the page's next. */
 let latentDim = 0;
@@ -65,13 +65,18 @@ function setWeights(bytes) {
   if (traversal) sendDecoded();
 }
 
-/** The test set as IDX files; it stands in for the training set too, which this worker never uses. */
+/**
+ * The test set: `{kind: 'test', images, labels}` IDX files (standing in for the training set
+ * too, which this worker never uses), or `{kind: 'images', pixels, paths}` the student's images,
+ * which Rust splits as the training worker's session did.
+ */
 function setTest(test) {
   if (!session) {
     pendingTest = test;
     return;
   }
-  session.setData(test.images, test.labels, test.images, test.labels);
+  if (test.kind === 'images') session.setImages(test.pixels, test.paths);
+  else session.setData(test.images, test.labels, test.images, test.labels);
   pendingTest = null;
 }
 

@@ -44,6 +44,8 @@ export class Team {
     if (!this.active) return null;
     const workers = this.count;
     this.count = 1;
+    // Replaced meanwhile (new data, a loaded model): the new one trains alone already.
+    if (!session.isParallel()) return null;
     const report = session.parallelReport();
     session.stopParallel();
     return report.steps > 0 ? { ...report, workers } : null;

@@ -5,8 +5,8 @@
 // keeps their requests and decides when to answer them.
 
 import init, { Session, checkSettings, defaultSettings } from '../pkg/latent_lab.js';
-import { Cmd, Phase, msg, scatterTransfer } from '../app/protocol.js';
-import { DATASETS, OWN_DATA, TRAINING } from '../app/config.js';
+import { Cmd, Phase, idxExportTransfer, msg, scatterTransfer } from '../app/protocol.js';
+import { DATASETS, OWN_DATA, OWN_IMAGES, TRAINING } from '../app/config.js';
 import { Followers, traceStep } from './followers.js';
 import { downloadDataset } from './download.js';
 import { Pacing } from './pacing.js';
@@ -15,7 +15,7 @@ import { Team } from './team.js';
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
 let settings = null;
-/** `{name, label}` of the data loaded, or null before any. */
+/** `{name, label, classNames}` of the data loaded, or null before any. */
 let data = null;
 let phase = Phase.STARTING;
 /** Bumping it stops the running training loop at its next chunk. */
@@ -69,12 +69,12 @@ const handlers = {
     requireSession();
     stopTraining();
     if (!Object.hasOwn(DATASETS, dataset)) throw new Error(`unknown dataset "${dataset}"`);
-    const { label, dir } = DATASETS[dataset];
+    const { label, dir, classNames } = DATASETS[dataset];
     setPhase(Phase.LOADING, `Downloading ${label}…`);
     try {
       const files = await downloadDataset(new URL(dir, new URL('../', import.meta.url)), (loaded, total) => post(msg.progress(loaded, total)));
       setPhase(Phase.LOADING, `Unpacking ${label}…`);
-      useData(files, { name: dataset, label });
+      useData(files, { name: dataset, label, classNames });
     } catch (err) {
       // The previous model and data (if any) are still in place and usable.
       if (data) setPhase(Phase.PAUSED, `Kept ${data.label}.`);
@@ -90,12 +90,37 @@ const handlers = {
     requireSession();
     // Training goes on until the files are known to be good: a refused upload changes nothing.
     try {
-      useData(files, { name: OWN_DATA.key, label: 'your files' });
+      useData(files, { name: OWN_DATA.key, label: 'your files', classNames: OWN_DATA.classNames });
     } catch (err) {
       throw new Error(`Your files were not loaded: ${messageOf(err)}. The current model and data stay.`);
     }
     setPhase(Phase.READY, `Your files loaded (${session.config().testLength} test images). Press Train.`);
     refreshAll(null);
+  },
+
+  [Cmd.LOAD_IMAGES]({ pixels, paths }) {
+    requireSession();
+    // As with files: training goes on until Rust has made the sets, and a refusal changes nothing.
+    let loaded;
+    try {
+      loaded = session.setImages(pixels, paths);
+    } catch (err) {
+      throw new Error(`Your images were not loaded: ${messageOf(err)}. The current model and data stay.`);
+    }
+    stopTraining();
+    data = { name: OWN_IMAGES.key, label: 'your images', classNames: loaded.classNames };
+    // Before the settings, so the page knows these images are the ones in use when it hears them.
+    post(msg.imagesLoaded(loaded));
+    modelReplaced({ sameSettings: true });
+    followers.replicaPort()?.postMessage({ kind: 'images', pixels, paths });
+    setPhase(Phase.READY, `Your images loaded (${loaded.testLength.toLocaleString('en-US')} test images). Press Train.`);
+    refreshAll(null);
+  },
+
+  [Cmd.EXPORT_IDX]() {
+    requireData();
+    const m = msg.idxExport(session.exportIdx());
+    post(m, idxExportTransfer(m));
   },
 
   [Cmd.TRAIN]({ restart = false } = {}) {
@@ -228,7 +253,7 @@ self.onmessage = (event) => {
 };
 
 function postSettings() {
-  post(msg.settings(settings, data?.name ?? null));
+  post(msg.settings(settings, data?.name ?? null, data?.classNames ?? null));
 }
 
 function requireSession() {
