@@ -142,7 +142,8 @@ impl Dataset {
         let picked: Vec<usize> = (index..self.len()).step_by(count.max(1)).collect();
         let images = picked.iter().flat_map(|&i| self.image(i).iter().copied()).collect();
         let labels = picked.iter().map(|&i| self.label(i)).collect();
-        Dataset::new(images, labels)
+        // The labels were checked when this set was made (image sets may have more than ten classes).
+        Dataset::with_class_labels(images, labels)
     }
 
     /// Images `range` as a batch tensor `(range.len(), 784)`, for evaluation in chunks.

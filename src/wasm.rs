@@ -289,7 +289,7 @@ impl Session {
 
     /// A replica worker's session: replica 0's checkpoint and shard `index` of `count`.
     pub fn replica(checkpoint: &[u8], pixels: Vec<u8>, labels: Vec<u8>, index: usize, count: usize) -> Result<Session, JsError> {
-        let data = Dataset::new(pixels, labels).map_err(js_error)?;
+        let data = Dataset::with_class_labels(pixels, labels).map_err(js_error)?;
         Ok(Session { inner: session::Session::replica(checkpoint, data, Shard { index, count }).map_err(js_error)? })
     }
 
