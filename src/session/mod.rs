@@ -118,7 +118,17 @@ impl Session {
 
     fn with_trainer(trainer: Trainer, device: &Device) -> Self {
         let plane = Plane::identity_for(trainer.model().config().decoder_input());
-        Self { trainer, train: None, test: None, class_names: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), parallel: None }
+        Self {
+            trainer,
+            train: None,
+            test: None,
+            class_names: None,
+            plane,
+            device: device.clone(),
+            version: 0,
+            memo: RefCell::new(None),
+            parallel: None,
+        }
     }
 
     pub fn model(&self) -> &Model {
