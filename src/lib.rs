@@ -10,7 +10,10 @@
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
 //! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, ε draws and
 //!   z = μ + σ ⊙ ε, dimension sweeps.
-//! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
+//! - [`codes`]: code usage, perplexity, majority class, codebook moves, distances to every
+//!   code, the codes CSV.
+//! - [`mixture`]: Gaussian mixtures (densities, posterior, ancestral sampling, EM) and k-means,
+//!   and the mixture lesson the page runs on its own thread.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
 //! - [`session`]: one model, its data and every question the page asks, answered in the page's
@@ -24,6 +27,7 @@ pub mod data;
 pub mod idx;
 pub mod inspect;
 pub mod latent;
+pub mod mixture;
 pub mod model;
 pub mod session;
 pub mod settings;

@@ -6,11 +6,13 @@
 //!   the view plane). Only these change what a query returns.
 //! - [`encoding`]: codes of images, and the memo of the test set's codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
+//! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
 //! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
 //! before it replaces anything, so bad input leaves the current model and data working.
 
+mod discrete;
 mod encoding;
 mod queries;
 pub mod replies;
@@ -28,6 +30,7 @@ use crate::model::{Model, ModelConfig, ModelError};
 use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
 
+pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
 pub use replies::{Bulk, Reply, Scatter, StepTrace};
 
@@ -78,6 +81,8 @@ pub struct Session {
     version: u64,
     /// The codes of the first test images under `version` (see [`encoding`]); invisible to answers.
     memo: RefCell<Option<Rc<TestCodes>>>,
+    /// The last GMM prior fitted (see [`discrete`]), under the version it was fitted at.
+    prior_memo: RefCell<Option<Rc<FittedPrior>>>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -98,7 +103,7 @@ impl Session {
         let plane = Plane::identity_for(model.config().decoder_input());
         let mut trainer = Trainer::new(model, train, 1)?;
         trainer.set_step(step);
-        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None) })
+        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), prior_memo: RefCell::new(None) })
     }
 
     pub fn model(&self) -> &Model {
@@ -152,6 +157,7 @@ impl Session {
     fn changed(&mut self) {
         self.version += 1;
         self.memo.get_mut().take();
+        self.prior_memo.get_mut().take();
     }
 
     fn test_set(&self) -> Result<&Dataset> {

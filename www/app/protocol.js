@@ -27,6 +27,7 @@ export const Cmd = Object.freeze({
   SAVE_MODEL: 'saveModel',
   LOAD_MODEL: 'loadModel',
   LOAD_CHECKPOINT: 'loadCheckpoint',
+  GMM_PRIOR: 'gmmPrior',
 });
 
 /** Messages from the worker to the page. */
@@ -50,6 +51,8 @@ export const Msg = Object.freeze({
   DRAWN: 'drawn',
   SAVED: 'saved',
   LOADED: 'loaded',
+  GMM_PRIOR: 'gmmPrior',
+  QUANTIZATION: 'quantization',
   ERROR: 'error',
 });
 
@@ -149,6 +152,12 @@ export const cmd = {
    * first switching to `dataset` (a key of config.DATASETS) if other data is loaded.
    */
   loadCheckpoint: (url, name, dataset) => ({ type: Cmd.LOAD_CHECKPOINT, url, name, dataset }),
+  /**
+   * A `k`-component GMM fitted by EM to the training codes (AE or VAE), with `count` samples
+   * from it drawn with `seed` (an integer below 2³²) and decoded, refitted while training;
+   * `k` null turns it off.
+   */
+  gmmPrior: (k, count, seed) => ({ type: Cmd.GMM_PRIOR, k, count, seed }),
 };
 
 export const msg = {
@@ -242,6 +251,22 @@ export const msg = {
    * (its settings) comes just before, its pictures and evaluation follow.
    */
   loaded: (name, step) => ({ type: Msg.LOADED, name, step }),
+  /**
+   * Answer to GMM_PRIOR: `k`, `dim` d, `fittedTo` training codes in `emSteps` EM steps, their
+   * mean log-density per code under the mixture (`logLikelihood`) and under N(0, I)
+   * (`standardNormalLogLikelihood`), `weights` π (k), `ellipses` each component's 1σ ellipse
+   * `{r1, r2, angle, cov}` on the view plane, `meansPlane` Float32Array (k·2); `seed`, `count`
+   * and the samples: `components` Uint32Array (count), `samples` Float32Array (count·d),
+   * `samplesPlane` (count·2), `pixels` (count·784) decoded.
+   */
+  gmmPrior: (p) => ({ type: Msg.GMM_PRIOR, ...p }),
+  /**
+   * The followed test image quantized (VQ-VAE): `index`, `label`, `image` Uint8Array (784),
+   * `codebookSize` K, `codeDim` D, `positions` l; Float32Arrays `zE` (l·D), `distances` (l·K)
+   * ‖z_e − e_k‖₂, `zQ` (l·D) the codes looked up, `offset` (l·D) e − z_e, `decoded` (784)
+   * the decoder's image of z_q; `nearest` Uint32Array (l) the argmin at each position.
+   */
+  quantization: (q) => ({ type: Msg.QUANTIZATION, ...q }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 
