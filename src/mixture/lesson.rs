@@ -394,14 +394,15 @@ impl Lesson {
     }
 }
 
-/// The 2-D data: two long diagonal clusters and a small round one, where nearest-centroid
-/// (k-means) boundaries cut across the long ones and a GMM's covariances follow them.
+/// The 2-D data: two long, thin parallel clusters close together and a small round one.
+/// k-means' nearest-centroid boundaries cut the long clusters across (splitting each into
+/// halves is cheaper in J than separating them); a GMM's covariances follow them.
 pub fn cluster_truth() -> Gmm {
     Gmm::new(
         2,
-        vec![0.4, 0.2, 0.4],
-        vec![-3.0, 2.0, 3.5, 3.5, 1.0, -3.0],
-        vec![4.0, 2.8, 2.8, 2.5, 0.4, 0.0, 0.0, 0.4, 6.0, -1.0, -1.0, 0.6],
+        vec![0.4, 0.4, 0.2],
+        vec![0.0, 1.2, 0.0, -1.2, 6.0, 5.0],
+        vec![12.0, 0.0, 0.0, 0.12, 12.0, 0.0, 0.0, 0.12, 0.3, 0.0, 0.0, 0.3],
     )
     .expect("a valid mixture")
 }

@@ -116,7 +116,9 @@ impl Gmm {
 
     /// `log π_c + log N(x; μ_c, Σ_c)` for every c: the log joint `log P(x, z=c)`.
     pub fn log_joint(&self, x: &[f64]) -> Vec<f64> {
-        log_joint_prepared(&self.prepare(), x, self.dim)
+        let mut out = vec![0f64; self.components()];
+        log_joint_into(&self.prepare(), x, &mut vec![0f64; self.dim], &mut out);
+        out
     }
 
     /// `log N(x; μ_c, Σ_c)` for every c: the log likelihood of each component.
@@ -137,7 +139,14 @@ impl Gmm {
     /// `Σ_n log p(x_n)` over `points (N, d)`.
     pub fn log_likelihood(&self, points: &[f64]) -> f64 {
         let prepared = self.prepare();
-        points.chunks_exact(self.dim).map(|x| log_sum_exp(&log_joint_prepared(&prepared, x, self.dim))).sum()
+        let (mut scratch, mut joint) = (vec![0f64; self.dim], vec![0f64; self.components()]);
+        points
+            .chunks_exact(self.dim)
+            .map(|x| {
+                log_joint_into(&prepared, x, &mut scratch, &mut joint);
+                log_sum_exp(&joint)
+            })
+            .sum()
     }
 
     /// Ancestral sampling: for each of `n` draws, z ~ Categorical(π), then x ~ N(μ_z, Σ_z)
@@ -160,13 +169,17 @@ impl Gmm {
     }
 }
 
-fn log_joint_prepared(prepared: &[Prepared], x: &[f64], d: usize) -> Vec<f64> {
-    prepared.iter().map(|p| p.log_scale - 0.5 * mahalanobis_sq(&p.chol, &p.mean, x, d)).collect()
+/// `log π_c + log N(x; μ_c, Σ_c)` of every component into `out (K,)`; `scratch` holds d numbers.
+/// No allocation: EM calls this for every point at every step.
+fn log_joint_into(prepared: &[Prepared], x: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+    for (o, p) in out.iter_mut().zip(prepared) {
+        *o = p.log_scale - 0.5 * mahalanobis_sq(&p.chol, &p.mean, x, scratch);
+    }
 }
 
-/// `‖L⁻¹ (x − μ)‖²` by forward substitution.
-fn mahalanobis_sq(chol: &[f64], mean: &[f64], x: &[f64], d: usize) -> f64 {
-    let mut y = vec![0f64; d];
+/// `‖L⁻¹ (x − μ)‖²` by forward substitution into `y` (d numbers).
+fn mahalanobis_sq(chol: &[f64], mean: &[f64], x: &[f64], y: &mut [f64]) -> f64 {
+    let d = y.len();
     for i in 0..d {
         let s: f64 = (0..i).map(|j| chol[i * d + j] * y[j]).sum();
         y[i] = (x[i] - mean[i] - s) / chol[i * d + i];
@@ -239,8 +252,9 @@ pub fn em_step(gmm: &Gmm, points: &[f64], floor: f64) -> EmStep {
     let prepared = gmm.prepare();
     let mut responsibilities = Vec::with_capacity(n * k);
     let mut log_likelihood = 0.0;
+    let (mut scratch, mut joint) = (vec![0f64; d], vec![0f64; k]);
     for x in points.chunks_exact(d) {
-        let joint = log_joint_prepared(&prepared, x, d);
+        log_joint_into(&prepared, x, &mut scratch, &mut joint);
         let total = log_sum_exp(&joint);
         log_likelihood += total;
         responsibilities.extend(joint.iter().map(|j| (j - total).exp()));
@@ -338,9 +352,9 @@ pub fn fit_em(start: Gmm, points: &[f64], max_steps: usize, tolerance: f64) -> (
 
 /// EM on `points (N, d)` started from k-means++ centroids drawn with `seed`, run to
 /// convergence as [`fit_em`] does.
-pub fn fit_from_kmeans_plus_plus(points: &[f64], d: usize, k: usize, seed: u64, max_steps: usize) -> (Gmm, Vec<f64>) {
+pub fn fit_from_kmeans_plus_plus(points: &[f64], d: usize, k: usize, seed: u64, max_steps: usize, tolerance: f64) -> (Gmm, Vec<f64>) {
     let centroids = kmeans_plus_plus(points, d, k, &mut StdRng::seed_from_u64(seed));
-    fit_em(gmm_from_centroids(&centroids, points, d), points, max_steps, 1e-6)
+    fit_em(gmm_from_centroids(&centroids, points, d), points, max_steps, tolerance)
 }
 
 /// Index of the nearest of `centroids (K, d)` to `x` (the lowest index on ties) and its squared distance.

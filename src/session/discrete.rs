@@ -27,8 +27,11 @@ pub const PRIOR_FIT_IMAGES: usize = 10_000;
 pub const PRIOR_COMPONENTS: std::ops::RangeInclusive<usize> = 1..=32;
 /// Most samples one request decodes.
 pub const MAX_PRIOR_SAMPLES: usize = 400;
-/// EM stops after this many steps if the mean log-likelihood still gains 10⁻⁶ nats per code.
-const PRIOR_EM_STEPS: usize = 300;
+/// EM stops once a step gains less than this many nats per code on average, or after
+/// [`PRIOR_EM_STEPS`] steps: the ellipses no longer move visibly by then, and each step costs
+/// K·N density evaluations in the worker.
+const PRIOR_EM_TOLERANCE: f64 = 1e-4;
+const PRIOR_EM_STEPS: usize = 200;
 /// The k-means++ seed of the fit: fixed, so a new sample seed never changes the mixture.
 const PRIOR_FIT_SEED: u64 = 0;
 
@@ -69,7 +72,7 @@ impl Session {
         if n < k {
             return Err(SessionError::Request(format!("{k} components need at least {k} training codes, there are {n}")));
         }
-        let (gmm, history) = mixture::fit_from_kmeans_plus_plus(&codes, d, k, PRIOR_FIT_SEED, PRIOR_EM_STEPS);
+        let (gmm, history) = mixture::fit_from_kmeans_plus_plus(&codes, d, k, PRIOR_FIT_SEED, PRIOR_EM_STEPS, PRIOR_EM_TOLERANCE);
         let standard_normal = Gmm::new(d, vec![1.0], vec![0.0; d], (0..d * d).map(|i| if i % (d + 1) == 0 { 1.0 } else { 0.0 }).collect())
             .map_err(SessionError::Request)?;
         let fit = Rc::new(FittedPrior {

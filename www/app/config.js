@@ -277,7 +277,7 @@ export const MIXTURE = {
   // The first x picked, and the steps of the "Run" buttons.
   startX: 2,
   runSteps: 10,
-  clusterSeed: 4,
+  clusterSeed: 1,
   font: '11px system-ui, sans-serif',
 };
 
