@@ -163,7 +163,11 @@ pub fn js_number(x: f64) -> String {
 /// summed in f64 straight from the definition.
 pub fn distances(z: &[f32], codebook: &[f32], d: usize) -> Vec<f32> {
     z.chunks_exact(d)
-        .flat_map(|row| codebook.chunks_exact(d).map(move |e| row.iter().zip(e).map(|(a, b)| (*a as f64 - *b as f64).powi(2)).sum::<f64>().sqrt() as f32))
+        .flat_map(|row| {
+            codebook
+                .chunks_exact(d)
+                .map(move |e| row.iter().zip(e).map(|(a, b)| (*a as f64 - *b as f64).powi(2)).sum::<f64>().sqrt() as f32)
+        })
         .collect()
 }
 

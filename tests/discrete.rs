@@ -80,7 +80,8 @@ fn a_vq_vae_has_no_gmm_prior_and_an_ae_no_quantization() {
 #[test]
 fn quantization_is_the_brute_force_argmin_and_its_lookup() {
     for codes_per_image in [1, 4] {
-        let model = ModelConfig { kind: ModelKind::Vqvae, hidden: 64, codebook_size: 12, code_dim: 2, codes_per_image, ..Default::default() };
+        let model =
+            ModelConfig { kind: ModelKind::Vqvae, hidden: 64, codebook_size: 12, code_dim: 2, codes_per_image, ..Default::default() };
         let mut s = Session::new(&model, &TrainConfig { seed: 3, ..Default::default() }).unwrap();
         let test = common::mnist("t10k");
         s.set_datasets(test.take(3000), test.take(300)).unwrap();

@@ -27,7 +27,9 @@ fn close(a: f64, b: f64, tol: f64, what: &str) {
 
 #[test]
 fn posterior_is_bayes_rule_by_hand_and_sums_to_one() {
-    for (weights, means, sigmas) in [([0.5, 0.5], [-10.0, 10.0], [4.0, 4.0]), ([0.2, 0.8], [-10.0, 10.0], [4.0, 4.0]), ([0.3, 0.7], [-2.0, 5.0], [1.0, 6.0])] {
+    for (weights, means, sigmas) in
+        [([0.5, 0.5], [-10.0, 10.0], [4.0, 4.0]), ([0.2, 0.8], [-10.0, 10.0], [4.0, 4.0]), ([0.3, 0.7], [-2.0, 5.0], [1.0, 6.0])]
+    {
         let gmm = Gmm::one_d(&weights, &means, &sigmas).unwrap();
         for x in [-30.0, -10.0, -1.5, 0.0, 0.7, 3.0, 10.0, 25.0] {
             let joint: Vec<f64> = (0..2).map(|c| weights[c] * normal_pdf(x, means[c], sigmas[c])).collect();
@@ -69,8 +71,14 @@ fn the_lessons_bayes_terms_are_the_formula_in_numbers() {
         close(b.marginal, b.joint.iter().sum(), 1e-12, "marginal = Σ joint");
     }
     assert!(lesson.bayes(f64::NAN).is_err());
-    assert!(lesson.set_params(&Params { weights: vec![0.5, 0.5], means: vec![0.0, 1.0], sigmas: vec![0.0, 1.0] }).is_err(), "σ = 0 refused");
-    assert!(lesson.set_params(&Params { weights: vec![0.6, 0.6], means: vec![0.0, 1.0], sigmas: vec![1.0, 1.0] }).is_err(), "π not summing to 1 refused");
+    assert!(
+        lesson.set_params(&Params { weights: vec![0.5, 0.5], means: vec![0.0, 1.0], sigmas: vec![0.0, 1.0] }).is_err(),
+        "σ = 0 refused"
+    );
+    assert!(
+        lesson.set_params(&Params { weights: vec![0.6, 0.6], means: vec![0.0, 1.0], sigmas: vec![1.0, 1.0] }).is_err(),
+        "π not summing to 1 refused"
+    );
 }
 
 #[test]

@@ -417,7 +417,11 @@ pub fn kmeans_plus_plus(points: &[f64], d: usize, k: usize, rng: &mut StdRng) ->
     while centroids.len() < k * d {
         let total: f64 = dist.iter().sum();
         // All points sit on centroids already: any point will do.
-        let pick = if total > 0.0 { categorical(&dist.iter().map(|v| v / total).collect::<Vec<_>>(), rng.random::<f64>()) } else { rng.random_range(0..n) };
+        let pick = if total > 0.0 {
+            categorical(&dist.iter().map(|v| v / total).collect::<Vec<_>>(), rng.random::<f64>())
+        } else {
+            rng.random_range(0..n)
+        };
         centroids.extend_from_slice(row(pick));
         let newest = &centroids[centroids.len() - d..];
         for (i, dv) in dist.iter_mut().enumerate() {

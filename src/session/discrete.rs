@@ -61,7 +61,11 @@ impl Session {
     pub fn fit_prior(&self, k: usize) -> Result<Rc<FittedPrior>> {
         self.require_continuous("a GMM prior")?;
         if !PRIOR_COMPONENTS.contains(&k) {
-            return Err(SessionError::Request(format!("a GMM prior has {} to {} components, got {k}", PRIOR_COMPONENTS.start(), PRIOR_COMPONENTS.end())));
+            return Err(SessionError::Request(format!(
+                "a GMM prior has {} to {} components, got {k}",
+                PRIOR_COMPONENTS.start(),
+                PRIOR_COMPONENTS.end()
+            )));
         }
         if let Some(fit) = self.prior_memo.borrow().as_ref().filter(|f| f.version == self.version && f.gmm.components() == k) {
             return Ok(Rc::clone(fit));
@@ -106,7 +110,12 @@ impl Session {
             log_likelihood: fit.log_likelihood,
             standard_normal_log_likelihood: fit.standard_normal_log_likelihood,
             weights: fit.gmm.weights.clone(),
-            ellipses: fit.gmm.covariances.chunks_exact(d * d).map(|cov| latent::projected_covariance_ellipse(cov, &self.plane.axes)).collect(),
+            ellipses: fit
+                .gmm
+                .covariances
+                .chunks_exact(d * d)
+                .map(|cov| latent::projected_covariance_ellipse(cov, &self.plane.axes))
+                .collect(),
             seed,
             count,
             means_plane: self.plane.project(&means),

@@ -103,7 +103,16 @@ impl Session {
         let plane = Plane::identity_for(model.config().decoder_input());
         let mut trainer = Trainer::new(model, train, 1)?;
         trainer.set_step(step);
-        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), prior_memo: RefCell::new(None) })
+        Ok(Self {
+            trainer,
+            train: None,
+            test: None,
+            plane,
+            device: device.clone(),
+            version: 0,
+            memo: RefCell::new(None),
+            prior_memo: RefCell::new(None),
+        })
     }
 
     pub fn model(&self) -> &Model {

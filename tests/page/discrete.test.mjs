@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openLoadedPage, servePage, screenshot } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { WWW, openLoadedPage, servePage, screenshot } from './harness.mjs';
 
 const env = servePage();
 
@@ -32,6 +33,17 @@ function assertBayes(b, params) {
   }
   assertClose(b.marginal, hand.marginal, 1e-9, 'p(x)');
   assertClose(b.posterior[0] + b.posterior[1], 1, 1e-12, 'the posterior sums to 1');
+}
+
+/** The codebook `(K·D)` read straight from a shipped checkpoint's safetensors bytes, not through Rust. */
+async function codebookOf(name) {
+  const bytes = await readFile(`${WWW}checkpoints/${name}.safetensors`);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+  const { dtype, data_offsets: [start, end] } = header['codebook.embeddings'];
+  assert.equal(dtype, 'F32');
+  const data = bytes.subarray(8 + headerLength + start, 8 + headerLength + end);
+  return Array.from({ length: data.length / 4 }, (_, i) => data.readFloatLE(4 * i));
 }
 
 const nonDecreasing = (v, tol = 1e-9) => v.every((x, i) => i === 0 || x >= v[i - 1] - tol * Math.abs(v[i - 1]));
@@ -94,6 +106,7 @@ test('mixture lesson: Bayes in live numbers, ancestral samples, EM step by step,
       curvesUs: time(() => lesson.curves(401), 200),
     };
     lesson.sample(500, 0n);
+    lesson.clustersReset(1n);
     result.emStepUs = time(() => lesson.emStep(1), 200);
     result.clustersStepUs = time(() => lesson.clustersStep(1), 50);
     lesson.free();
@@ -214,10 +227,7 @@ test('quantization step by step: distances to every code, the argmin and the loo
   await page.waitForFunction(() => window.latentLab.state().loaded?.name === 'vq-l16' && window.latentLab.quantize().index === 0, null, {
     timeout: 60_000,
   });
-  // The codebook, as the codebook summary (Rust) gives it with the snap lines.
-  await page.locator('#codebook [data-role="snap"]').check();
-  await page.waitForFunction(() => window.latentLab.codebook()?.snap);
-  const codebook = (await page.evaluate(() => window.latentLab.codebook())).snap.codebook;
+  const codebook = await codebookOf('vq-l16');
   const q = await page.evaluate(() => window.latentLab.quantize());
   const { codebookSize: k, codeDim: d, positions: l } = q;
   assert.deepEqual([k, d, l], [16, 2, 16]);

@@ -198,7 +198,7 @@ export class MixtureView {
       ctx.fillRect(x + slot * 0.1, BAR_PAD.top + h - p * h, slot * 0.4, p * h);
       ctx.fillStyle = '#000000';
       ctx.textAlign = 'center';
-      ctx.fillText(`P(z=${c + 1}|x) = ${p.toFixed(3)}`, x + slot * 0.3, height - 6);
+      ctx.fillText(`z=${c + 1}: ${p.toFixed(3)}`, x + slot * 0.3, height - 6);
     });
   }
 
