@@ -64,6 +64,8 @@ export class ClustersView {
     const n = c.points.length / 2;
     const paint = (ctx, canvas, colorOf, overlay) => {
       const t = this.transform(canvas);
+      // A hidden panel's canvas has no size, so no scale: nothing to draw until it is shown.
+      if (!(t.s > 0)) return;
       ctx.clearRect(0, 0, t.width, t.height);
       for (let i = 0; i < n; i++) {
         ctx.fillStyle = colorOf(i);

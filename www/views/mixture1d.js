@@ -153,8 +153,9 @@ export class MixtureView {
       for (let i = 0; i < n; i++) ctx[i ? 'lineTo' : 'moveTo'](t.px(xs[i]), t.py(values[i]));
       ctx.stroke();
     };
+    // p(x) first, so the joints, which coincide with it wherever one component dominates, stay visible on top.
+    line(marginal, '#000000', 4);
     for (let c = 0; c < joint.length / n; c++) line(joint.subarray(c * n, (c + 1) * n), MIXTURE.colors[c], 2, [6, 4]);
-    line(marginal, '#000000', 2.5);
     ctx.setLineDash([]);
     const b = this.bayes;
     if (!b) return;
