@@ -7,7 +7,9 @@
 //!   equally used codes with the same entropy (K when all are used evenly, 1 when one is);
 //! - **majority class** of code k: the class c maximising `#{i : codes_i = k, label(i / l) = c}`,
 //!   the lowest such c on ties, and −1 for a dead code (`u_k = 0`);
-//! - **moves** of a codebook step: `‖e_k' − e_k‖₂` per code.
+//! - **moves** of a codebook step: `‖e_k' − e_k‖₂` per code;
+//! - **distances** `‖z_n − e_k‖₂` of encoder outputs to every code, and their row argmin
+//!   (the quantization step `k* = argmin_k ‖z_e − e_k‖₂`).
 //!
 //! The CSV has one row per image: index, label, the code (z, μ or z_e), then log σ² (VAE) or
 //! the code indices (VQ-VAE); numbers carry seven significant digits, written as JavaScript
@@ -155,4 +157,21 @@ pub fn js_number(x: f64) -> String {
         }
     };
     format!("{sign}{body}")
+}
+
+/// `‖z_n − e_k‖₂` for every row of `z (N, D)` and code of `codebook (K, D)`, `(N, K)`,
+/// summed in f64 straight from the definition.
+pub fn distances(z: &[f32], codebook: &[f32], d: usize) -> Vec<f32> {
+    z.chunks_exact(d)
+        .flat_map(|row| {
+            codebook
+                .chunks_exact(d)
+                .map(move |e| row.iter().zip(e).map(|(a, b)| (*a as f64 - *b as f64).powi(2)).sum::<f64>().sqrt() as f32)
+        })
+        .collect()
+}
+
+/// The index of the smallest entry of each row of `values (N, K)` (the first on ties).
+pub fn argmin_rows(values: &[f32], k: usize) -> Vec<u32> {
+    values.chunks_exact(k).map(|row| row.iter().enumerate().fold(0, |best, (i, v)| if *v < row[best] { i } else { best }) as u32).collect()
 }

@@ -222,7 +222,7 @@ pub fn dim_rows(base: &[f32], count: usize, values: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// The 1σ ellipse of a diagonal Gaussian `N(μ, diag σ²)` seen on a plane.
+/// The 1σ ellipse of a Gaussian seen on a plane.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Ellipse {
     /// Semi-axes: the square roots of the eigenvalues of `C`, larger first.
@@ -230,7 +230,7 @@ pub struct Ellipse {
     pub r2: f32,
     /// Angle of the first semi-axis from the plane's x axis, in radians.
     pub angle: f32,
-    /// `C = A diag(σ²) Aᵀ` as `[cxx, cxy, cyy]`.
+    /// The covariance on the plane `C` (`A diag(σ²) Aᵀ`, or `A Σ Aᵀ`) as `[cxx, cxy, cyy]`.
     pub cov: [f32; 3],
 }
 
@@ -240,8 +240,7 @@ pub fn sigma(logvar: &[f32]) -> Vec<f32> {
 }
 
 /// The 1σ ellipse of `N(μ, diag σ²)` projected by the plane's unit axes `A (2, d)`: the
-/// projection is `N(Aμ, C)` with `C = A diag(σ²) Aᵀ`, whose eigen-decomposition (closed form
-/// for 2 × 2) gives the semi-axes and the angle.
+/// projection is `N(Aμ, C)` with `C = A diag(σ²) Aᵀ`.
 pub fn projected_ellipse(logvar: &[f32], axes: &[Vec<f32>; 2]) -> Ellipse {
     let (mut cxx, mut cxy, mut cyy) = (0f64, 0f64, 0f64);
     for (j, lv) in logvar.iter().enumerate() {
@@ -251,6 +250,21 @@ pub fn projected_ellipse(logvar: &[f32], axes: &[Vec<f32>; 2]) -> Ellipse {
         cxy += a * b * variance;
         cyy += b * b * variance;
     }
+    ellipse_of([cxx, cxy, cyy])
+}
+
+/// The 1σ ellipse of `N(μ, Σ)` with a full covariance `Σ (d, d)` seen on the plane: `C = A Σ Aᵀ`.
+pub fn projected_covariance_ellipse(cov: &[f64], axes: &[Vec<f32>; 2]) -> Ellipse {
+    let d = axes[0].len();
+    let quad = |u: &[f32], v: &[f32]| -> f64 {
+        (0..d).flat_map(|a| (0..d).map(move |b| (a, b))).map(|(a, b)| u[a] as f64 * cov[a * d + b] * v[b] as f64).sum()
+    };
+    ellipse_of([quad(&axes[0], &axes[0]), quad(&axes[0], &axes[1]), quad(&axes[1], &axes[1])])
+}
+
+/// The 1σ ellipse of a plane covariance `C = [cxx, cxy, cyy]`: its eigen-decomposition in
+/// closed form (2 × 2) gives the semi-axes and the angle.
+pub fn ellipse_of([cxx, cxy, cyy]: [f64; 3]) -> Ellipse {
     let mean = (cxx + cyy) / 2.0;
     let spread = ((cxx - cyy) / 2.0).hypot(cxy);
     Ellipse {

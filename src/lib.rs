@@ -14,7 +14,10 @@
 //!   z = μ + σ ⊙ ε, dimension sweeps.
 //! - [`images`]: your own images: each preprocessed as MNIST's were, then labelled by folder
 //!   and split into a training and a test set.
-//! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
+//! - [`codes`]: code usage, perplexity, majority class, codebook moves, distances to every
+//!   code, the codes CSV.
+//! - [`mixture`]: Gaussian mixtures (densities, posterior, ancestral sampling, EM) and k-means,
+//!   and the mixture lesson the page runs on its own thread.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
 //! - [`session`]: one model, its data and every question the page asks, answered in the page's
@@ -29,6 +32,7 @@ pub mod idx;
 pub mod images;
 pub mod inspect;
 pub mod latent;
+pub mod mixture;
 pub mod model;
 pub mod parallel;
 pub mod session;

@@ -4,8 +4,9 @@
 //! One style across the boundary: every query returns a typed array (bulk) or one plain JS
 //! object made by [`reply`] (small fields through serde-wasm-bindgen, bulk fields as
 //! `Float32Array`/`Uint8Array`/`Uint32Array`/`Int16Array`, `null` for what a model lacks).
-//! Settings come in as plain `{model, train}` objects ([`from_object`]). The only handle is the long-lived
-//! `Session`; nothing else needs `free()`. Every error becomes a `JsError` with the session's
+//! Settings come in as plain `{model, train}` objects ([`from_object`]). The handles are the
+//! long-lived `Session` (in the workers) and `MixtureLesson` (one, on the page's thread);
+//! nothing else needs `free()`. Every error becomes a `JsError` with the session's
 //! message, and a failed call leaves the session as it was.
 
 use js_sys::{Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array};
@@ -14,6 +15,7 @@ use wasm_bindgen::prelude::*;
 use crate::data::Dataset;
 use crate::images;
 use crate::latent::Rect;
+use crate::mixture::lesson::{self, Params};
 use crate::parallel::{Shard, Share, ShareMetrics};
 use crate::session::{self, Bulk, Reply};
 use crate::settings::{self, Settings, MAX_SAFE_INTEGER};
@@ -316,6 +318,18 @@ impl Session {
     pub fn parallel_report(&mut self) -> Result<JsValue, JsError> {
         reply(&self.inner.parallel_report().map_err(js_error)?)
     }
+
+    /// A K-component GMM fitted to the training codes, its ellipses on the plane, and `count`
+    /// samples from it (`seed`) decoded.
+    #[wasm_bindgen(js_name = gmmPrior)]
+    pub fn gmm_prior(&self, k: usize, count: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.gmm_prior(k, count, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// Test image `index` quantized step by step: distances to every code, argmin, lookup (VQ-VAE).
+    pub fn quantization(&self, index: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.quantization(index).map_err(js_error)?)
+    }
 }
 
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the
@@ -329,4 +343,75 @@ fn share_from(value: &JsValue) -> Result<Share, JsError> {
     let (z, codes) = (field("z")?, field("codes")?);
     let assignments = (!z.is_null()).then(|| (Float32Array::new(&z).to_vec(), Uint32Array::new(&codes).to_vec()));
     Ok(Share { shard, gradient, reached, metrics, assignments })
+}
+
+/// The mixture lesson: no model, small state, answered on the page's own thread.
+#[wasm_bindgen]
+pub struct MixtureLesson {
+    inner: lesson::Lesson,
+}
+
+#[wasm_bindgen]
+impl MixtureLesson {
+    /// Starts at the lecture's mixture: P(z) = (0.5, 0.5), μ = (−10, +10).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> MixtureLesson {
+        MixtureLesson { inner: lesson::Lesson::new() }
+    }
+
+    /// `{weights, means, sigmas}` of the 1-D mixture.
+    pub fn params(&self) -> Result<JsValue, JsError> {
+        reply(&self.inner.params())
+    }
+
+    /// New `{weights, means, sigmas}` (two components); drops the samples and their fit.
+    #[wasm_bindgen(js_name = setParams)]
+    pub fn set_params(&mut self, params: JsValue) -> Result<(), JsError> {
+        self.inner.set_params(&from_object::<Params>(&params, "mixture")?).map_err(js_error)
+    }
+
+    /// `{xs, joint, marginal}` at `n` points of the axis.
+    pub fn curves(&self, n: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.curves(n).map_err(js_error)?)
+    }
+
+    /// Bayes' rule at `x`: `{x, prior, likelihood, joint, marginal, posterior}`.
+    pub fn bayes(&self, x: f64) -> Result<JsValue, JsError> {
+        reply(&self.inner.bayes(x).map_err(js_error)?)
+    }
+
+    /// `count` ancestral samples from `seed` (they replace the last ones; EM restarts on them).
+    pub fn sample(&mut self, count: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.sample(count, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// EM on the samples from its starting guess again.
+    #[wasm_bindgen(js_name = emReset)]
+    pub fn em_reset(&mut self) -> Result<JsValue, JsError> {
+        reply(&self.inner.em_reset().map_err(js_error)?)
+    }
+
+    /// `steps` EM steps; returns where EM stands.
+    #[wasm_bindgen(js_name = emStep)]
+    pub fn em_step(&mut self, steps: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.em_step(steps).map_err(js_error)?)
+    }
+
+    /// New 2-D points from `seed`, k-means and a GMM started at the same centroids.
+    #[wasm_bindgen(js_name = clustersReset)]
+    pub fn clusters_reset(&mut self, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.clusters_reset(seed_from(seed)?))
+    }
+
+    /// `steps` more steps of both k-means and EM on the 2-D points.
+    #[wasm_bindgen(js_name = clustersStep)]
+    pub fn clusters_step(&mut self, steps: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.clusters_step(steps).map_err(js_error)?)
+    }
+}
+
+impl Default for MixtureLesson {
+    fn default() -> Self {
+        Self::new()
+    }
 }

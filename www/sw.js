@@ -12,7 +12,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v5';
+const VERSION = 'v6';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -26,6 +26,7 @@ const SHELL_FILES = [
   'styles/map.css',
   'styles/charts.css',
   'styles/latent.css',
+  'styles/discrete.css',
   'app/main.js',
   'workers/worker.js',
   'workers/followers.js',

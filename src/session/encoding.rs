@@ -77,7 +77,7 @@ impl Session {
         self.encode_tensor(&test.batch(indices, &self.device)?)
     }
 
-    fn encode_tensor(&self, x: &Tensor) -> Result<Encoded> {
+    pub(super) fn encode_tensor(&self, x: &Tensor) -> Result<Encoded> {
         let e = self.model().encode(x)?;
         let mean = e.mean.flatten_all()?.to_vec1::<f32>()?;
         Ok(Encoded {

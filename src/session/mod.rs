@@ -6,11 +6,13 @@
 //!   the view plane). Only these change what a query returns.
 //! - [`encoding`]: codes of images, and the memo of the test set's codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
+//! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
 //! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
 //! before it replaces anything, so bad input leaves the current model and data working.
 
+mod discrete;
 mod encoding;
 mod own_images;
 mod parallel;
@@ -31,6 +33,7 @@ use crate::model::{Model, ModelConfig, ModelError};
 use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
 
+pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
 pub use replies::{Bulk, Reply, Scatter, ShardData, StepTrace};
 
@@ -94,6 +97,8 @@ pub struct Session {
     memo: RefCell<Option<Rc<TestCodes>>>,
     /// Set while this session is one of several data-parallel replicas.
     parallel: Option<parallel::Parallel>,
+    /// The last GMM prior fitted (see [`discrete`]), under the version it was fitted at.
+    prior_memo: RefCell<Option<Rc<FittedPrior>>>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -128,6 +133,7 @@ impl Session {
             version: 0,
             memo: RefCell::new(None),
             parallel: None,
+            prior_memo: RefCell::new(None),
         }
     }
 
@@ -182,6 +188,7 @@ impl Session {
     fn changed(&mut self) {
         self.version += 1;
         self.memo.get_mut().take();
+        self.prior_memo.get_mut().take();
     }
 
     fn test_set(&self) -> Result<&Dataset> {

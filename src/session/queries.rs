@@ -266,7 +266,7 @@ impl Session {
         Ok(images.flatten_all()?.to_vec1()?)
     }
 
-    fn require_continuous(&self, what: &str) -> Result<()> {
+    pub(super) fn require_continuous(&self, what: &str) -> Result<()> {
         if self.model().config().kind == ModelKind::Vqvae {
             return Err(SessionError::Request(format!(
                 "{what} needs a continuous code (AE or VAE): a VQ-VAE decodes only codebook vectors"

@@ -367,3 +367,96 @@ impl Reply for Prepared {
         vec![("pixels", Some(Bulk::U8(&self.pixels)))]
     }
 }
+
+/// A Gaussian mixture fitted by EM to the training set's codes, used as a prior: its
+/// components on the view plane, and samples z ~ GMM decoded.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GmmPrior {
+    pub k: usize,
+    /// Latent dimension d the mixture lives in.
+    pub dim: usize,
+    /// Training codes it was fitted to, and the EM steps that took.
+    pub fitted_to: usize,
+    pub em_steps: usize,
+    /// Mean log-density of those codes, nats per code: under the GMM, and under N(0, I).
+    pub log_likelihood: f64,
+    pub standard_normal_log_likelihood: f64,
+    /// `(K,)` π.
+    pub weights: Vec<f64>,
+    /// The 1σ ellipse of each component on the view plane (`A Σ_c Aᵀ`).
+    pub ellipses: Vec<Ellipse>,
+    pub seed: u64,
+    pub count: usize,
+    /// `(K, 2)` each component's mean on the view plane.
+    #[serde(skip)]
+    pub means_plane: Vec<f32>,
+    /// `(count,)` the component of each sample, `(count, d)` its code, `(count, 2)` on the plane.
+    #[serde(skip)]
+    pub components: Vec<u32>,
+    #[serde(skip)]
+    pub samples: Vec<f32>,
+    #[serde(skip)]
+    pub samples_plane: Vec<f32>,
+    /// `(count, 784)` the samples decoded.
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+}
+
+impl Reply for GmmPrior {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![
+            ("meansPlane", Some(Bulk::F32(&self.means_plane))),
+            ("components", Some(Bulk::U32(&self.components))),
+            ("samples", Some(Bulk::F32(&self.samples))),
+            ("samplesPlane", Some(Bulk::F32(&self.samples_plane))),
+            ("pixels", Some(Bulk::F32(&self.pixels))),
+        ]
+    }
+}
+
+/// One test image's quantization, step by step: the distance from each of its l encoder
+/// outputs to every code, the nearest, the lookup, and the decoder's image of the result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantization {
+    pub index: usize,
+    pub label: u8,
+    /// K, D and l.
+    pub codebook_size: usize,
+    pub code_dim: usize,
+    pub positions: usize,
+    #[serde(skip)]
+    pub image: Vec<u8>,
+    /// `(l, D)` encoder outputs.
+    #[serde(skip)]
+    pub z_e: Vec<f32>,
+    /// `(l, K)` `‖z_e − e_k‖₂`.
+    #[serde(skip)]
+    pub distances: Vec<f32>,
+    /// `(l,)` `k* = argmin_k ‖z_e − e_k‖₂`.
+    #[serde(skip)]
+    pub nearest: Vec<u32>,
+    /// `(l, D)` `z_q = e_{k*}`, and `(l, D)` `e_{k*} − z_e`, the term under sg[·] in `z_q = z_e + sg[e − z_e]`.
+    #[serde(skip)]
+    pub z_q: Vec<f32>,
+    #[serde(skip)]
+    pub offset: Vec<f32>,
+    /// `(784,)` the decoder's image of z_q.
+    #[serde(skip)]
+    pub decoded: Vec<f32>,
+}
+
+impl Reply for Quantization {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![
+            ("image", Some(Bulk::U8(&self.image))),
+            ("zE", Some(Bulk::F32(&self.z_e))),
+            ("distances", Some(Bulk::F32(&self.distances))),
+            ("nearest", Some(Bulk::U32(&self.nearest))),
+            ("zQ", Some(Bulk::F32(&self.z_q))),
+            ("offset", Some(Bulk::F32(&self.offset))),
+            ("decoded", Some(Bulk::F32(&self.decoded))),
+        ]
+    }
+}

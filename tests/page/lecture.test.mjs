@@ -130,7 +130,7 @@ test('every lecture opens its model, its views and its caption', async () => {
       if (lecture.live.model.codeDim === 2) {
         await page.waitForFunction((k) => window.latentLab.codebook()?.cells === k, lecture.live.model.codebookSize, { timeout: 30_000 });
       }
-    } else {
+    } else if (lecture.choices) {
       const name = lecture.choices[0].checkpoint;
       await page.waitForFunction((n) => window.latentLab.state().loaded?.name === n, name, { timeout: 30_000 });
       const entry = manifest.checkpoints.find((c) => c.name === name);

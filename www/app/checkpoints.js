@@ -66,7 +66,7 @@ export class Checkpoints {
 export class Lectures {
   /**
    * @param {object} page `{send, state, checkpoints, onError, clearError, newModel, compare,
-   *   setComparing, setManifold, selectDigit, interpolation, symbolic}`
+   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons}`
    */
   constructor(page) {
     this.page = page;
@@ -74,16 +74,20 @@ export class Lectures {
     this.loading = null;
   }
 
-  /** Opens a preset's model (a shipped checkpoint, or a new one trained live) and its views. */
+  /**
+   * Opens a preset's model (a shipped checkpoint, or a new one trained live; a lesson that
+   * needs no model keeps the one there is) and its views.
+   */
   open(preset, choice) {
     const { page } = this;
     page.clearError();
     page.state.set({ lecture: preset?.id ?? null });
+    page.lessons.show(preset?.views.lesson ?? null).catch((err) => page.onError(err.message));
     if (!preset) return;
     if (preset.live) {
       page.newModel(preset.live);
       page.send(cmd.train());
-    } else {
+    } else if (choice) {
       this.loading = { preset, checkpoint: choice.checkpoint };
       page.checkpoints.load(choice.checkpoint).catch((err) => page.onError(err.message));
     }
@@ -100,11 +104,14 @@ export class Lectures {
     }
   }
 
-  /** Checkpoint `name` is in: if a preset waited for it, the second model, the interpolation and the random codes follow. */
+  /**
+   * Checkpoint `name` is in: if a preset waited for it, the second model, the interpolation,
+   * the random codes and the GMM prior follow.
+   */
   loaded(name) {
     if (this.loading?.checkpoint !== name) return;
     const { page } = this;
-    const { compare: partner, interpolate, randomCodes } = this.loading.preset.views;
+    const { compare: partner, interpolate, randomCodes, prior } = this.loading.preset.views;
     this.loading = null;
     if (partner) {
       page.setComparing(true, partner.kind);
@@ -118,5 +125,6 @@ export class Lectures {
     }
     if (interpolate) page.interpolation.setPair(interpolate.a, interpolate.b, interpolate.steps);
     if (randomCodes) page.symbolic.drawRandom();
+    if (prior) page.lessons.showPrior();
   }
 }

@@ -313,3 +313,48 @@ export const MAX_WORKERS = 16;
  * busy 2-core machine two workers in lock-step were slower than one (see the README).
  */
 export const DEFAULT_WORKERS = 1;
+
+/**
+ * The mixture lesson (views/mixture1d.js, emfit.js, clusters2d.js). Component colours: Okabe–Ito
+ * blue and vermilion, told apart in every colour-vision type. The lecture's two settings are
+ * presets; σ = 4 is ours (the lecture gives none). Ranges keep both bumps inside the x axis
+ * Rust draws (±30).
+ */
+export const MIXTURE = {
+  colors: ['#0072b2', '#d55e00', '#009e73'],
+  curvePoints: 401,
+  samples: 500,
+  maxSamples: 20000,
+  presets: [
+    { label: 'P(z) = (0.5, 0.5)', params: { weights: [0.5, 0.5], means: [-10, 10], sigmas: [4, 4] } },
+    { label: 'P(z) = (0.2, 0.8)', params: { weights: [0.2, 0.8], means: [-10, 10], sigmas: [4, 4] } },
+  ],
+  weight: { min: 0.01, max: 0.99, step: 0.01 },
+  mean: { min: -20, max: 20, step: 0.5 },
+  sigma: { min: 0.5, max: 10, step: 0.1 },
+  // The first x picked, and the steps of the "Run" buttons.
+  startX: 2,
+  runSteps: 10,
+  clusterSeed: 1,
+  font: '11px system-ui, sans-serif',
+};
+
+/** The GMM prior over an AE's or VAE's codes: components, decoded samples, and its marks on the map. */
+export const GMM_PRIOR = {
+  defaultK: 10,
+  minK: 1,
+  maxK: 20,
+  side: 6,
+  zoom: 1.5,
+  color: '#000000',
+  sampleColor: '#d55e00',
+};
+
+/** Quantization step by step: the bars of ‖z_e − e_k‖ and the images. */
+export const QUANTIZE = {
+  barColor: '#999999',
+  chosenColor: '#d55e00',
+  zoom: 3,
+  maxComponents: 6,
+  font: '11px system-ui, sans-serif',
+};

@@ -5,13 +5,15 @@
 // Fields: `id` (the URL's ?lecture=), `title`, `caption` (two or three sentences tying the
 // picture to the concept; no numbers: those come from the model, in the page), then either
 // `choices` (shipped checkpoints by name, the first opened; more than one gives a button for
-// each) or `live` (model and training settings for a new model, trained at once), and `views`:
+// each), `live` (model and training settings for a new model, trained at once) or neither (a
+// lesson that needs no model keeps the one there is), and `views`:
 // `manifold` (the decoded manifold on the map), `select` (a test image to follow in the
 // reparameterization and symbolic-image panels), `panel` (the id of the panel to bring into
 // view, or a list of ids, shown in that order) and, once the checkpoint is in, optionally
 // `compare` (`{kind, checkpoint}`: a shipped checkpoint as the side-by-side model),
 // `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
-// `randomCodes` (decode random code grids in the symbolic-image panel).
+// `randomCodes` (decode random code grids in the symbolic-image panel); `lesson` (the name of a
+// lesson whose panels only its preset shows: 'mixture') and `prior` (fit and show the GMM prior).
 
 import { SETTINGS } from './config.js';
 
@@ -127,5 +129,38 @@ export const LECTURES = [
       'Change a cell to swap one code; Random codes decodes grids drawn uniformly, a prior that knows nothing of digits.',
     choices: [{ label: 'VQ-VAE, K = 16, D = 2, l = 16', checkpoint: 'vq-l16' }],
     views: { manifold: false, select: 0, panel: 'symbolic', randomCodes: true },
+  },
+  {
+    id: 'mixture',
+    title: 'Gaussian mixtures: marginal, posterior, EM',
+    caption:
+      'A latent-variable model with a discrete z: pick z ∈ {1, 2} with probability P(z), then x from N(μ_z, σ_z²). ' +
+      'The dashed curves are the joints P(x|z)P(z), the black one their sum p(x) (marginalization); click or drag on them to read ' +
+      'the posterior P(z|x) by Bayes’ rule (inference). Below, EM fits a mixture to samples one step at a time, and k-means and a GMM ' +
+      'cluster the same 2-D points, hard against soft.',
+    views: { manifold: false, select: null, panel: ['mixture', 'em-fit', 'clusters'], lesson: 'mixture' },
+  },
+  {
+    id: 'gmm-prior',
+    title: 'A GMM prior for the autoencoder',
+    caption:
+      'An autoencoder’s codes were never pulled towards N(0, I): its samples z ~ N(0, I), decoded under Generation, fall in the gaps ' +
+      'and decode to smudges. Fit K Gaussians by EM to where its training codes are (the ellipses) and sample from that mixture ' +
+      'instead: the decoded samples (the + marks) look like digits, with no KL term. The VAE’s button shows what its KL term buys: N(0, I) samples that work.',
+    choices: [
+      { label: 'Autoencoder', checkpoint: 'ae-2d' },
+      { label: 'VAE', checkpoint: 'vae-2d' },
+    ],
+    views: { manifold: false, select: null, panel: ['gmm-prior', 'generation'], prior: true },
+  },
+  {
+    id: 'quantize',
+    title: 'Quantization, step by step',
+    caption:
+      'The picked digit’s encoder gives l = 16 vectors z_e, each replaced by its nearest code. The bars are the distances ‖z_e − e_k‖ ' +
+      'to all K = 16 codes at one position (pick another in the grid); the highlighted bar is the argmin k*, looked up as z_q = e_k*. ' +
+      'The argmin has no gradient: z_q = z_e + sg[e − z_e] has e’s value and copies the decoder’s gradient to z_e.',
+    choices: [{ label: 'VQ-VAE, K = 16, D = 2, l = 16', checkpoint: 'vq-l16' }],
+    views: { manifold: false, select: 0, panel: 'quantize' },
   },
 ];

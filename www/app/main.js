@@ -13,6 +13,7 @@ import { ImageUpload, saveIdxZip } from './imagefiles.js';
 import { TrainingControls } from './controls.js';
 import { Checkpoints, Lectures } from './checkpoints.js';
 import { LECTURES } from './lectures.js';
+import { DiscreteLessons } from './discrete.js';
 import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
@@ -69,13 +70,14 @@ const interpolation = new InterpolationView($('interpolation'), (a, b, steps) =>
 const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
 const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
 const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
+const discrete = new DiscreteLessons({ send, redrawMap, onError: showError });
 const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
-// points, then the selected digit's μ, ellipses and samples, the step's arrows, the
-// interpolation's path and the drawn digit's star.
-for (const layer of [codebook, manifold, reparam, stepView, interpolation, drawpad]) scatter.addLayer(layer);
+// points, then the GMM prior's ellipses and samples, the selected digit's μ, ellipses and
+// samples, the step's arrows, the interpolation's path and the drawn digit's star.
+for (const layer of [codebook, manifold, ...discrete.layers, reparam, stepView, interpolation, drawpad]) scatter.addLayer(layer);
 /** Every view that follows the model's settings: each gets the same `model` object. */
-const modelViews = [metrics, klBars, interpolation, dimRows, symbolic, drawpad, codebook, reparam, generation, traversal];
+const modelViews = [metrics, klBars, interpolation, dimRows, symbolic, drawpad, codebook, reparam, generation, traversal, ...discrete.modelViews];
 new MapNavigation(scatter, {
   select: selectDigit,
   clear: () => selectDigit(null),
@@ -88,7 +90,7 @@ new MapNavigation(scatter, {
 // moment; the views that need the settings schema join the handle once it has arrived.
 const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
-  interpolation, dimRows, symbolic, drawing: drawpad,
+  interpolation, dimRows, symbolic, drawing: drawpad, ...discrete.views,
 };
 exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
@@ -119,7 +121,7 @@ const files = new FileInput(
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
 const lectures = new Lectures({
   send, state, checkpoints, compare, interpolation, symbolic, newModel, setComparing, setManifold, selectDigit,
-  onError: showError, clearError,
+  lessons: discrete, onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
 Object.assign(views, { compare, lecture, ownImages });
@@ -127,6 +129,7 @@ Object.assign(views, { compare, lecture, ownImages });
 function selectDigit(index) {
   state.selected = index;
   if (index === null) reparam.clear();
+  discrete.select(index);
   send(cmd.select(index));
 }
 
@@ -193,6 +196,7 @@ const onMessage = {
   [Msg.LOADED]: (m) => onLoaded(m.name, m.step),
   [Msg.IMAGES_LOADED]: (m) => images.loaded(m),
   [Msg.IDX_EXPORT]: (m) => saveIdxZip(m),
+  ...discrete.handlers,
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.

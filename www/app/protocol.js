@@ -32,6 +32,7 @@ export const Cmd = Object.freeze({
   EXPORT_IDX: 'exportIdx',
   // To the image decoder (workers/images.js), not the training worker.
   DECODE_IMAGES: 'decodeImages',
+  GMM_PRIOR: 'gmmPrior',
 });
 
 /** Messages from the worker to the page. */
@@ -60,6 +61,8 @@ export const Msg = Object.freeze({
   // From the image decoder.
   DECODE_PROGRESS: 'decodeProgress',
   DECODED_IMAGES: 'decodedImages',
+  GMM_PRIOR: 'gmmPrior',
+  QUANTIZATION: 'quantization',
   ERROR: 'error',
 });
 
@@ -172,6 +175,11 @@ export const cmd = {
   exportIdx: () => ({ type: Cmd.EXPORT_IDX }),
   /** To the image decoder: `entries` `[{path, file}]` (File or Blob; .zip files are unpacked). */
   decodeImages: (entries) => ({ type: Cmd.DECODE_IMAGES, entries }),
+   * A `k`-component GMM fitted by EM to the training codes (AE or VAE), with `count` samples
+   * from it drawn with `seed` (an integer below 2³²) and decoded, refitted while training;
+   * `k` null turns it off.
+   */
+  gmmPrior: (k, count, seed) => ({ type: Cmd.GMM_PRIOR, k, count, seed }),
 };
 
 export const msg = {
@@ -282,6 +290,21 @@ export const msg = {
    * `preview` the first few `{path, pixels, inverted}`.
    */
   decodedImages: (r) => ({ type: Msg.DECODED_IMAGES, ...r }),
+   * Answer to GMM_PRIOR: `k`, `dim` d, `fittedTo` training codes in `emSteps` EM steps, their
+   * mean log-density per code under the mixture (`logLikelihood`) and under N(0, I)
+   * (`standardNormalLogLikelihood`), `weights` π (k), `ellipses` each component's 1σ ellipse
+   * `{r1, r2, angle, cov}` on the view plane, `meansPlane` Float32Array (k·2); `seed`, `count`
+   * and the samples: `components` Uint32Array (count), `samples` Float32Array (count·d),
+   * `samplesPlane` (count·2), `pixels` (count·784) decoded.
+   */
+  gmmPrior: (p) => ({ type: Msg.GMM_PRIOR, ...p }),
+  /**
+   * The followed test image quantized (VQ-VAE): `index`, `label`, `image` Uint8Array (784),
+   * `codebookSize` K, `codeDim` D, `positions` l; Float32Arrays `zE` (l·D), `distances` (l·K)
+   * ‖z_e − e_k‖₂, `zQ` (l·D) the codes looked up, `offset` (l·D) e − z_e, `decoded` (784)
+   * the decoder's image of z_q; `nearest` Uint32Array (l) the argmin at each position.
+   */
+  quantization: (q) => ({ type: Msg.QUANTIZATION, ...q }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

@@ -111,6 +111,29 @@ export const FOLLOWERS = [
     answer: (session, { codes, id }) => transfer(msg.codesDecoded(id, codes, session.decodeCodes(codes)), 'pixels'),
   },
   {
+    name: 'gmmPrior',
+    commands: { [Cmd.GMM_PRIOR]: (r, { k, count, seed }) => (k === null ? null : { k, count, seed }) },
+    // A VQ-VAE's decoder sees only codebook vectors: its prior is over code indices.
+    applies: (kind) => kind !== 'vqvae',
+    // Refitting encodes 10,000 training images: on the slower clock while training.
+    pace: 'generated',
+    answer: (session, { k, count, seed }) =>
+      transfer(msg.gmmPrior(session.gmmPrior(k, count, BigInt(seed))), 'meansPlane', 'components', 'samples', 'samplesPlane', 'pixels'),
+  },
+  {
+    name: 'quantization',
+    // Follows the picked digit in a VQ-VAE; nothing to answer until one is picked.
+    always: true,
+    applies: (kind) => kind === 'vqvae',
+    follows: ['selection'],
+    pace: 'scatter',
+    answer(session, _, requests) {
+      const index = requests.get('selection')?.index;
+      if (index === undefined) return null;
+      return transfer(msg.quantization(session.quantization(index)), 'image', 'zE', 'distances', 'nearest', 'zQ', 'offset', 'decoded');
+    },
+  },
+  {
     name: 'replica',
     // The replica worker answers slider moves and hovers with its own copy of the weights.
     commands: { [Cmd.CONNECT]: (r, m, ports) => ({ port: ports[0] }) },
