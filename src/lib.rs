@@ -10,6 +10,8 @@
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
 //! - [`latent`]: latent-space math: PCA, grids over the plane, interpolation, ε draws and
 //!   z = μ + σ ⊙ ε, dimension sweeps.
+//! - [`prior`]: the learned autoregressive prior over VQ-VAE code grids (masked MLP), its
+//!   unigram and uniform baselines and its file format.
 //! - [`codes`]: code usage, perplexity, majority class, codebook moves, the codes CSV.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
@@ -25,6 +27,7 @@ pub mod idx;
 pub mod inspect;
 pub mod latent;
 pub mod model;
+pub mod prior;
 pub mod session;
 pub mod settings;
 pub mod train;

@@ -5,6 +5,7 @@
 //! - `mod.rs`: the state and the calls that change it (data, rebuild, training, checkpoints,
 //!   the view plane). Only these change what a query returns.
 //! - [`encoding`]: codes of images, and the memo of the test set's codes.
+//! - [`prior`]: the learned prior over a VQ-VAE's code grids, trained on its training codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
@@ -12,6 +13,7 @@
 //! before it replaces anything, so bad input leaves the current model and data working.
 
 mod encoding;
+mod prior;
 mod queries;
 pub mod replies;
 
@@ -29,7 +31,7 @@ use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
 
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Reply, Scatter, StepTrace};
+pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, StepTrace};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -78,6 +80,8 @@ pub struct Session {
     version: u64,
     /// The codes of the first test images under `version` (see [`encoding`]); invisible to answers.
     memo: RefCell<Option<Rc<TestCodes>>>,
+    /// The learned prior over this VQ-VAE's codes, if one was started or loaded.
+    prior: Option<prior::PriorState>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -98,7 +102,7 @@ impl Session {
         let plane = Plane::identity_for(model.config().decoder_input());
         let mut trainer = Trainer::new(model, train, 1)?;
         trainer.set_step(step);
-        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None) })
+        Ok(Self { trainer, train: None, test: None, plane, device: device.clone(), version: 0, memo: RefCell::new(None), prior: None })
     }
 
     pub fn model(&self) -> &Model {
@@ -148,10 +152,12 @@ impl Session {
         self.changed();
     }
 
-    /// The weights or the data changed: the memo of test codes is stale.
+    /// The weights or the data changed: the memo of test codes is stale, and so is a prior
+    /// fitted to the old codes.
     fn changed(&mut self) {
         self.version += 1;
         self.memo.get_mut().take();
+        self.prior = None;
     }
 
     fn test_set(&self) -> Result<&Dataset> {
