@@ -360,6 +360,11 @@ impl PriorTrainer {
         self.step
     }
 
+    /// Batches in one pass over the training grids (an incomplete last batch is dropped).
+    pub fn steps_per_epoch(&self) -> usize {
+        self.batcher.batches_per_epoch()
+    }
+
     /// `n` optimizer steps on mean −ln p(c) over batches of `train` (`N·l` codes).
     pub fn train_steps(&mut self, train: &[u32], n: usize) -> candle_core::Result<PriorStep> {
         let l = self.prior.config.positions;

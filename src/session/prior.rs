@@ -103,6 +103,7 @@ impl Session {
             parameters: cfg.parameter_count(),
             train_grids: state.train_codes.len() / l,
             test_grids: state.test_codes.len() / l,
+            steps_per_epoch: state.trainer.steps_per_epoch(),
             test_nll_bits: state.trainer.prior().mean_nll_bits(&state.test_codes)?,
             uniform_bits: prior::uniform_bits(k, l),
             unigram_bits: state.unigram_bits,

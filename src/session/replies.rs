@@ -295,6 +295,7 @@ pub struct SessionConfig {
 }
 
 impl Reply for SessionConfig {}
+impl Reply for crate::prior::PriorStep {}
 
 /// The learned prior's test-set NLL against its baselines, all in bits per image.
 #[derive(Debug, Clone, Serialize)]
@@ -307,6 +308,8 @@ pub struct PriorReport {
     pub parameters: usize,
     pub train_grids: usize,
     pub test_grids: usize,
+    /// Optimizer steps in one pass over the training grids.
+    pub steps_per_epoch: usize,
     /// Mean −log₂ p(c) of the test set's code grids under the learned prior.
     pub test_nll_bits: f64,
     /// l·log₂K: every grid equally likely.

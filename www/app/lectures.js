@@ -11,7 +11,8 @@
 // view, or a list of ids, shown in that order) and, once the checkpoint is in, optionally
 // `compare` (`{kind, checkpoint}`: a shipped checkpoint as the side-by-side model),
 // `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
-// `randomCodes` (decode random code grids in the symbolic-image panel).
+// `randomCodes` (decode random code grids in the symbolic-image panel) and `prior` (a shipped
+// learned prior over the checkpoint's code grids, by name in the manifest's `priors`).
 
 import { SETTINGS } from './config.js';
 
@@ -127,5 +128,16 @@ export const LECTURES = [
       'Change a cell to swap one code; Random codes decodes grids drawn uniformly, a prior that knows nothing of digits.',
     choices: [{ label: 'VQ-VAE, K = 16, D = 2, l = 16', checkpoint: 'vq-l16' }],
     views: { manifold: false, select: 0, panel: 'symbolic', randomCodes: true },
+  },
+  {
+    id: 'learned-prior',
+    title: 'Learned prior',
+    caption:
+      'The VQ-VAE’s second phase: an autoregressive model p(c) = Π p(c_i | c_<i) of the 4 × 4 code grids, ' +
+      'fitted to the training images’ codes with the VQ-VAE frozen. The table scores test grids in bits per image against ' +
+      'uniform codes (l · log₂ K) and per-position frequencies; its samples, drawn position by position, look like digits where uniform ones do not. ' +
+      'In the symbolic image, Complete the rest keeps your first codes and lets the prior draw the later ones.',
+    choices: [{ label: 'VQ-VAE, K = 16, l = 16, with its prior', checkpoint: 'vq-l16' }],
+    views: { manifold: false, select: 0, panel: ['learned-prior', 'symbolic'], prior: 'vq-l16-prior' },
   },
 ];

@@ -15,6 +15,7 @@ import { LECTURES } from './lectures.js';
 import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
+import { PriorPanel } from './prior.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -65,7 +66,11 @@ const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessa
 const stepView = new StepView($('step-mode'), redrawMap);
 const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
 const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
-const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
+const symbolic = new SymbolicView(
+  $('symbolic'),
+  (codes, id) => send(cmd.decodeCodes(codes, id)),
+  (codes, keep, count, id) => send(cmd.priorComplete(codes, keep, count, Math.floor(Math.random() * 2 ** 32), id)),
+);
 const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
 const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
 // Drawn in this order: cells, then tiles (a requested manifold covers the cells), then the
@@ -88,7 +93,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'prior'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -108,12 +113,14 @@ const files = new FileInput(
   { modelFile: $('model-file'), idxFiles: controls.idxFiles, dropHint: $('drop-hint') },
 );
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
+const prior = new PriorPanel($('learned-prior'), { send, symbolic, checkpoints, onError: showError });
+modelViews.push(prior.view);
 const lectures = new Lectures({
-  send, state, checkpoints, compare, interpolation, symbolic, newModel, setComparing, setManifold, selectDigit,
+  send, state, checkpoints, compare, interpolation, symbolic, prior, newModel, setComparing, setManifold, selectDigit,
   onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture });
+Object.assign(views, { compare, lecture, prior: prior.view });
 
 function selectDigit(index) {
   state.selected = index;
@@ -181,6 +188,7 @@ const onMessage = {
   [Msg.DRAWN]: (m) => drawpad.setResult(m),
   [Msg.SAVED]: (m) => checkpoints.offerDownload(m.filename, m.bytes),
   [Msg.LOADED]: (m) => onLoaded(m.name, m.step),
+  ...prior.handlers(),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -333,6 +341,7 @@ addPanelPngExports({
   generation: 'the samples from the prior',
   traversal: 'the decoded traversal code',
   'step-mode': 'the batch of the last step',
+  'learned-prior': 'the learned prior and its samples',
 });
 
 // The worker fills in every setting not given here from the model's defaults and answers

@@ -10,6 +10,7 @@ import { DATASETS, OWN_DATA, TRAINING } from '../app/config.js';
 import { Followers, traceStep } from './followers.js';
 import { downloadDataset } from './download.js';
 import { Pacing } from './pacing.js';
+import { PriorRunner } from './prior.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -25,6 +26,8 @@ const wasmReady = init();
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 /** The page's standing requests for pictures of the model, and how to answer them. */
 const followers = new Followers(post);
+/** The learned prior over a VQ-VAE's codes: trained beside the queue, dropped when the model changes. */
+const prior = new PriorRunner(post);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const kind = () => settings.model.kind;
 
@@ -37,6 +40,9 @@ const handlers = {
   // Each follower's commands update its request; with data loaded it is answered at once (a
   // lazy one waits for the next refresh while training).
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
+  ...prior.handlers(vqSession, () => {
+    if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
+  }),
 
   async [Cmd.INIT]({ settings: requested }) {
     await wasmReady;
@@ -96,6 +102,8 @@ const handlers = {
   [Cmd.TRAIN]() {
     requireData();
     if (phase === Phase.TRAINING) return;
+    // New weights mean new codes: the prior fitted to the old ones goes.
+    prior.modelChanged();
     setPhase(Phase.TRAINING, 'Training…');
     trainLoop(++loopId).catch((err) => post(msg.error(messageOf(err))));
   },
@@ -110,6 +118,7 @@ const handlers = {
   [Cmd.STEP]() {
     requireData();
     if (phase === Phase.TRAINING) return;
+    prior.modelChanged();
     setPhase(Phase.PAUSED, 'Stepped.');
     // A failed step is reported like any command error; the weights stay as they were.
     const [m, transfer] = traceStep(session);
@@ -196,6 +205,7 @@ function useData(files, loaded) {
 /** A new model: each follower keeps what still makes sense of its request; the page hears the settings. */
 function modelReplaced({ sameSettings }) {
   followers.modelReplaced({ sameSettings, testLength: session.config().testLength });
+  prior.modelChanged();
   postSettings();
 }
 
@@ -226,6 +236,13 @@ function requireSession() {
 function requireData() {
   requireSession();
   if (!data) throw new Error('no dataset loaded yet');
+}
+
+/** The session, when it holds a VQ-VAE on data (a learned prior models its codes). */
+function vqSession() {
+  requireData();
+  if (kind() !== 'vqvae') throw new Error('a learned prior over codes needs a VQ-VAE');
+  return session;
 }
 
 function stopTraining() {
