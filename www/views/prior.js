@@ -89,8 +89,9 @@ export class PriorView {
     this.resampleButton.disabled = !r || this.training;
     this.hint.textContent = r
       ? `A masked-MLP prior with ${r.parameters.toLocaleString('en-US')} parameters over l = ${r.positions} codes from K = ${r.codebookSize}, ` +
-        `trained for ${r.step.toLocaleString('en-US')} steps on the codes of ${r.trainGrids.toLocaleString('en-US')} training images ` +
-        `(${r.trainSeconds.toFixed(1)} s of training here); scored on ${r.testGrids.toLocaleString('en-US')} test images.`
+        `trained for ${r.step.toLocaleString('en-US')} steps on the codes of ${r.trainGrids.toLocaleString('en-US')} training images` +
+        (r.trainSeconds > 0 ? ` (${r.trainSeconds.toFixed(1)} s of training in this page)` : ' (shipped pretrained)') +
+        `; scored on ${r.testGrids.toLocaleString('en-US')} test images.`
       : `No learned prior yet: Train prior fits one to this VQ-VAE's training codes (${PRIOR.epochs} epochs), with the VQ-VAE frozen.`;
     if (!this.training && r) this.progressText.textContent = '';
     this.draw();
@@ -99,6 +100,8 @@ export class PriorView {
   /** Training loss per chunk (line), test NLL per epoch (dots), the two baselines (dashed). */
   draw() {
     const { ctx, chart } = this;
+    // fitCanvas draws once before it returns the context.
+    if (!ctx) return;
     const { width, height } = chart.getBoundingClientRect();
     ctx.clearRect(0, 0, width, height);
     const r = this.report;
