@@ -62,12 +62,9 @@ fn masking_is_causal_changing_a_later_code_leaves_earlier_conditionals() {
             let (ga, gb) = (&grids[a * l..(a + 1) * l], &grids[b * l..(b + 1) * l]);
             let Some(first) = (0..l).find(|&i| ga[i] != gb[i]) else { continue };
             // Positions up to and including the first difference see only equal codes.
-            for i in 0..=first {
-                for c in 0..k {
-                    assert!(
-                        (cond[a][i][c] - cond[b][i][c]).abs() < 1e-6,
-                        "grids {ga:?} and {gb:?} differ first at {first}, yet p(c_{i} = {c} | ·) differs"
-                    );
+            for (i, (pa, pb)) in cond[a].iter().zip(&cond[b]).enumerate().take(first + 1) {
+                for (c, (x, y)) in pa.iter().zip(pb).enumerate() {
+                    assert!((x - y).abs() < 1e-6, "grids {ga:?} and {gb:?} differ first at {first}, yet p(c_{i} = {c} | ·) differs");
                 }
             }
             if (first + 1..l).any(|i| (0..k).any(|c| (cond[a][i][c] - cond[b][i][c]).abs() > 1e-3)) {

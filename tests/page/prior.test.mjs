@@ -69,8 +69,6 @@ test('the Learned prior lecture: shipped prior, its numbers, samples, completion
     assert.deepEqual(completed.codes.slice(k * r.positions, k * r.positions + 3), grid.slice(0, 3), `completion ${k} keeps the set codes`);
   }
   assert.ok(await page.locator('#symbolic [data-role="completions"]').isVisible());
-  await page.locator('#learned-prior').scrollIntoViewIfNeeded();
-  await screenshot(page, 'learned-prior', { selector: '#learned-prior' });
   await screenshot(page, 'prior-completion', { selector: '#symbolic' });
 
   // A new prior trained here, timed from the click to its final report.
@@ -93,6 +91,8 @@ test('the Learned prior lecture: shipped prior, its numbers, samples, completion
   assert.equal(trained.tests.length, PRIOR.epochs + 1, 'a test point at the start and after every epoch');
   assert.ok(trained.losses > 0);
   assert.deepEqual(trained.cells.learned, bits(t.testNllBits));
+  await page.locator('#learned-prior').scrollIntoViewIfNeeded();
+  await screenshot(page, 'learned-prior', { selector: '#learned-prior' });
 
   // Training the VQ-VAE changes its codes: the prior goes, and completion waits for a new one.
   await page.click('#train');
