@@ -86,7 +86,8 @@ train_priors() {
       const bytes = readFileSync(`${out}/${name}.safetensors`);
       const sha256 = createHash("sha256").update(bytes).digest("hex");
       const file = `${name}.safetensors`;
-      const test = JSON.parse(log.match(/^test +(\{.*\})$/m)[1]);
+      // Seconds depend on the machine; the file and the rest of the manifest do not.
+      const { trainSeconds, ...test } = JSON.parse(log.match(/^test +(\{.*\})$/m)[1]);
       return { name, checkpoint, file, url: `${file}?v=${sha256.slice(0, 16)}`, bytes: bytes.length, sha256, epochs: Number(epochs), steps: test.step, test };
     });
     writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");

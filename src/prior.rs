@@ -420,7 +420,9 @@ pub fn save(prior: &Prior, step: u64, vq: &str) -> candle_core::Result<Vec<u8>> 
         ("vq".to_string(), vq.to_string()),
     ]);
     let weights = prior.weights();
-    safetensors::serialize(weights.iter().map(|(n, t)| (*n, t)), Some(metadata)).map_err(candle_core::Error::wrap)
+    let bytes = safetensors::serialize(weights.iter().map(|(n, t)| (*n, t)), Some(metadata)).map_err(candle_core::Error::wrap)?;
+    // The same prior always gives the same bytes (the shipped file is regenerated and compared).
+    crate::checkpoint::sorted_header(bytes).map_err(candle_core::Error::wrap)
 }
 
 /// A prior from [`save`]'s bytes; every name and shape is checked against the stored config

@@ -181,3 +181,18 @@ fn training_on_real_codes_beats_the_unigram_baseline_and_the_session_keeps_it_ho
     assert!(!other.has_prior(), "training the VQ-VAE drops the prior fitted to its old codes");
     assert!(other.load_prior(&bytes).unwrap_err().to_string().contains("another VQ-VAE"));
 }
+
+#[test]
+fn the_shipped_prior_loads_for_vq_l16_and_scores_as_the_manifest_records() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/checkpoints");
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let entry = manifest["priors"].as_array().unwrap().iter().find(|p| p["name"] == "vq-l16-prior").expect("vq-l16-prior listed");
+    assert_eq!(entry["checkpoint"], "vq-l16");
+    let mut session = vq_l16_session();
+    let report = session.load_prior(&std::fs::read(dir.join(entry["file"].as_str().unwrap())).unwrap()).unwrap();
+    let recorded = |key: &str| entry["test"][key].as_f64().unwrap();
+    assert_eq!(report.step as f64, recorded("step"));
+    for (key, now) in [("testNllBits", report.test_nll_bits), ("unigramBits", report.unigram_bits), ("uniformBits", report.uniform_bits)] {
+        assert!((now - recorded(key)).abs() < 0.01, "{key}: {now} now, {} recorded", recorded(key));
+    }
+}
