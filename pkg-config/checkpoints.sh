@@ -5,6 +5,10 @@
 #
 #   pkg-config/checkpoints.sh            # all presets, 2 at a time, one thread each
 #   JOBS=1 pkg-config/checkpoints.sh     # one at a time
+#   PRIORS_ONLY=1 pkg-config/checkpoints.sh   # only the learned priors, for the checkpoints in place
+#
+# After the models, the learned priors over VQ code grids (PRIORS below) are trained for the
+# checkpoints just written (`train --prior-for`) and listed under `priors` in the manifest.
 #
 # Fixed seeds and one thread per training run make the output reproducible: a second run
 # writes the same bytes (compare with `sha256sum www/checkpoints/*`). The files are committed,
@@ -37,6 +41,11 @@ PRESETS=(
   "vq-k128-ema-restart|6|--kind vqvae --codebook-size 128 --code-dim 16 --codebook-init smallUniform --codebook-update emaRestart"
 )
 
+# name | the VQ-VAE checkpoint it models | epochs over that checkpoint's training codes.
+PRIORS=(
+  "vq-l16-prior|vq-l16|10"
+)
+
 [[ -f "$ROOT/www/data/mnist/train-images-idx3-ubyte.gz" ]] || { echo "[checkpoints] www/data/mnist is missing: run pkg-config/setup.sh" >&2; exit 1; }
 
 started=$SECONDS
@@ -56,6 +65,41 @@ train_one() {
   echo "$rc" > "$WORK/$name.rc"
   log "$(printf '%-20s %2d epochs  %4d s  %s' "$name" "$epochs" $((SECONDS - t0)) "$(grep '^epoch' "$WORK/$name.log" | tail -n 1 | sed 's/.*| //')")"
 }
+
+# The priors model the checkpoints in www/checkpoints; their entries replace the manifest's `priors`.
+train_priors() {
+  for entry in "${PRIORS[@]}"; do
+    IFS='|' read -r name vq epochs <<< "$entry"
+    local t0=$SECONDS
+    "$TRAIN" --data "$ROOT/www/data/mnist" --epochs "$epochs" --seed 0 --prior-for "$OUT/$vq.safetensors" \
+      --out "$OUT/$name.safetensors" > "$WORK/$name.log" 2>&1 || { tail -n 20 "$WORK/$name.log" >&2; exit 1; }
+    log "$(printf '%-20s %2d epochs  %4d s  %s' "$name" "$epochs" $((SECONDS - t0)) "$(grep '^epoch' "$WORK/$name.log" | tail -n 1 | sed 's/.*| //')")"
+  done
+  printf '%s\n' "${PRIORS[@]}" | node --input-type=module -e '
+    import { readFileSync, writeFileSync } from "node:fs";
+    import { createHash } from "node:crypto";
+    const [work, out] = process.argv.slice(1);
+    const manifest = JSON.parse(readFileSync(`${out}/manifest.json`, "utf8"));
+    manifest.priors = readFileSync(0, "utf8").trim().split("\n").map((line) => {
+      const [name, checkpoint, epochs] = line.split("|");
+      const log = readFileSync(`${work}/${name}.log`, "utf8");
+      const bytes = readFileSync(`${out}/${name}.safetensors`);
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      const file = `${name}.safetensors`;
+      // Seconds depend on the machine; the file and the rest of the manifest do not.
+      const { trainSeconds, ...test } = JSON.parse(log.match(/^test +(\{.*\})$/m)[1]);
+      return { name, checkpoint, file, url: `${file}?v=${sha256.slice(0, 16)}`, bytes: bytes.length, sha256, epochs: Number(epochs), steps: test.step, test };
+    });
+    writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+  ' "$WORK" "$OUT"
+}
+
+if [[ -n "${PRIORS_ONLY:-}" ]]; then
+  log "training ${#PRIORS[@]} learned priors for the checkpoints in place"
+  train_priors
+  log "done in $((SECONDS - started)) s"
+  exit 0
+fi
 
 log "training ${#PRESETS[@]} models, $JOBS at a time"
 for preset in "${PRESETS[@]}"; do
@@ -115,4 +159,5 @@ printf '%s\n' "${PRESETS[@]}" | node --input-type=module -e '
   console.log(`[checkpoints] wrote ${checkpoints.length} checkpoints, ${(total / 1e6).toFixed(1)} MB in all, and manifest.json`);
 ' "$WORK" "$OUT"
 
+train_priors
 log "done in $((SECONDS - started)) s (wall clock, including the build)"

@@ -152,7 +152,7 @@ pub fn checksum(metadata: &HashMap<String, String>, tensors: &[(String, TensorVi
 /// which changes from process to process. This rewrites the JSON header with every object's
 /// keys sorted; readers see the same objects, and the tensor data (addressed by offsets
 /// relative to the end of the header) is untouched.
-fn sorted_header(bytes: Vec<u8>) -> Result<Vec<u8>, serde_json::Error> {
+pub(crate) fn sorted_header(bytes: Vec<u8>) -> Result<Vec<u8>, serde_json::Error> {
     let n = u64::from_le_bytes(bytes[..8].try_into().expect("safetensors starts with an 8-byte length")) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])?;
     let mut json = serde_json::to_string(&sort_keys(header))?;

@@ -18,6 +18,8 @@
 //!   code, the codes CSV.
 //! - [`mixture`]: Gaussian mixtures (densities, posterior, ancestral sampling, EM) and k-means,
 //!   and the mixture lesson the page runs on its own thread.
+//! - [`prior`]: the learned autoregressive prior over VQ-VAE code grids (masked MLP), its
+//!   unigram and uniform baselines and its file format.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
 //! - [`session`]: one model, its data and every question the page asks, answered in the page's
@@ -35,6 +37,7 @@ pub mod latent;
 pub mod mixture;
 pub mod model;
 pub mod parallel;
+pub mod prior;
 pub mod session;
 pub mod settings;
 pub mod train;

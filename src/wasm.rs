@@ -330,6 +330,47 @@ impl Session {
     pub fn quantization(&self, index: usize) -> Result<JsValue, JsError> {
         reply(&self.inner.quantization(index).map_err(js_error)?)
     }
+
+    /// A new learned prior over the VQ-VAE's code grids (encodes the training set once); its PriorReport.
+    #[wasm_bindgen(js_name = startPrior)]
+    pub fn start_prior(&mut self, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.start_prior(seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// `n` steps of prior training; `{step, epoch, epochProgress, lossBits}`.
+    #[wasm_bindgen(js_name = trainPrior)]
+    pub fn train_prior(&mut self, n: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.train_prior(n).map_err(js_error)?)
+    }
+
+    /// The prior's test NLL beside the uniform and unigram baselines (bits per image).
+    #[wasm_bindgen(js_name = priorReport)]
+    pub fn prior_report(&self) -> Result<JsValue, JsError> {
+        reply(&self.inner.prior_report().map_err(js_error)?)
+    }
+
+    /// `count` grids from the learned prior and `count` uniform ones, decoded.
+    #[wasm_bindgen(js_name = priorSamples)]
+    pub fn prior_samples(&self, count: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.prior_samples(count, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// `count` completions of `grid` keeping its first `keep` codes, decoded.
+    #[wasm_bindgen(js_name = completeCodes)]
+    pub fn complete_codes(&self, grid: &[u32], keep: usize, count: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.complete_codes(grid, keep, count, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// Replaces the prior by a prior file made for this VQ-VAE; its PriorReport.
+    #[wasm_bindgen(js_name = loadPrior)]
+    pub fn load_prior(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
+        reply(&self.inner.load_prior(bytes).map_err(js_error)?)
+    }
+
+    #[wasm_bindgen(js_name = hasPrior)]
+    pub fn has_prior(&self) -> bool {
+        self.inner.has_prior()
+    }
 }
 
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the

@@ -12,7 +12,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v6';
+const VERSION = 'v7';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -37,6 +37,7 @@ const SHELL_FILES = [
   'workers/team.js',
   'workers/images.js',
   'vendor/fflate/browser.js',
+  'workers/prior.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',
@@ -76,7 +77,7 @@ self.addEventListener('install', (event) => {
       const shell = await caches.open(SHELL);
       await keepAll(shell, SHELL_FILES.map(scoped));
       const list = await (await shell.match(scoped('checkpoints/manifest.json'))).json();
-      const checkpoints = list.checkpoints.map((c) => `checkpoints/${c.url}`);
+      const checkpoints = [...list.checkpoints, ...(list.priors ?? [])].map((c) => `checkpoints/${c.url}`);
       const stat = await caches.open(STATIC);
       const missing = [];
       for (const path of [...MNIST, ...checkpoints]) if (!(await stat.match(scoped(path)))) missing.push(scoped(path));

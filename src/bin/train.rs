@@ -4,6 +4,11 @@
 //! ```text
 //! cargo run --release --bin train -- --kind vae --latent-dim 20 --epochs 20 --out vae20.safetensors
 //! ```
+//! With `--prior-for CHECKPOINT` it trains instead the learned prior over that VQ-VAE's code
+//! grids (src/prior.rs) on the training set's codes, `--epochs` passes, and writes the prior file:
+//! ```text
+//! cargo run --release --bin train -- --prior-for www/checkpoints/vq-l16.safetensors --epochs 10 --out vq-l16-prior.safetensors
+//! ```
 //! The `model`, `train` and final `test` lines are JSON (configs with defaults filled in, and
 //! the last epoch's `EvalReport`), so scripts can read them.
 //! Every `--kebab-case value` flag sets the camelCase field of the model or training config of
@@ -16,6 +21,7 @@ use std::process::ExitCode;
 use candle_core::Device;
 use latent_lab::data::Dataset;
 use latent_lab::model::{Model, ModelConfig};
+use latent_lab::session::Session;
 use latent_lab::train::{TrainConfig, Trainer};
 use serde_json::{Map, Value};
 
@@ -29,6 +35,7 @@ const USAGE: &str = "usage: train [--data DIR] [--epochs N] [--eval-limit N] [--
   --epochs N        epochs to train (default 10)
   --eval-limit N    test images to evaluate on after each epoch (default all)
   --out FILE        write a checkpoint (safetensors) at the end
+  --prior-for FILE  train the learned prior over this VQ-VAE checkpoint's code grids instead
   model settings:   --kind ae|vae|vqvae --arch mlp|conv --hidden 512 --latent-dim 2 --beta 1
                     --likelihood bernoulli|gaussian --codebook-size 16 --code-dim 2
                     --codes-per-image 1 --commitment 0.25 --codebook-update loss|ema|emaRestart
@@ -40,6 +47,7 @@ struct Args {
     epochs: usize,
     eval_limit: usize,
     out: Option<PathBuf>,
+    prior_for: Option<PathBuf>,
     model: ModelConfig,
     train: TrainConfig,
 }
@@ -62,7 +70,7 @@ fn camel_case(flag: &str) -> String {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut data, mut epochs, mut eval_limit, mut out) = (PathBuf::from("www/data/mnist"), 10, 0, None);
+    let (mut data, mut epochs, mut eval_limit, mut out, mut prior_for) = (PathBuf::from("www/data/mnist"), 10, 0, None, None);
     let (mut model, mut train) = (Map::new(), Map::new());
     let model_keys = serde_json::to_value(ModelConfig::default()).unwrap();
     let train_keys = serde_json::to_value(TrainConfig::default()).unwrap();
@@ -78,6 +86,7 @@ fn parse_args() -> Result<Args, String> {
             "epochs" => epochs = number(&value)?,
             "eval-limit" => eval_limit = number(&value)?,
             "out" => out = Some(PathBuf::from(value)),
+            "prior-for" => prior_for = Some(PathBuf::from(value)),
             _ => {
                 let key = camel_case(name);
                 let parsed = serde_json::from_str(&value).unwrap_or(Value::String(value));
@@ -93,7 +102,7 @@ fn parse_args() -> Result<Args, String> {
     }
     let model: ModelConfig = serde_json::from_value(Value::Object(model)).map_err(|e| format!("model settings: {e}"))?;
     let train: TrainConfig = serde_json::from_value(Value::Object(train)).map_err(|e| format!("training settings: {e}"))?;
-    Ok(Args { data, epochs, eval_limit, out, model, train })
+    Ok(Args { data, epochs, eval_limit, out, prior_for, model, train })
 }
 
 /// Reads one split's image and label files (gzipped or not). Each file is checked on its own,
@@ -151,6 +160,30 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The learned prior over a VQ-VAE checkpoint's code grids, trained as the page trains it
+/// (the same Session calls), one epoch of batches at a time.
+fn run_prior(args: &Args, checkpoint: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut session = Session::new(&args.model, &args.train)?;
+    session.set_datasets(read_split(&args.data, "train")?, read_split(&args.data, "t10k")?)?;
+    session.load(&std::fs::read(checkpoint)?)?;
+    let start = session.start_prior(args.train.seed)?;
+    println!("prior {} parameters, {} training grids, {} test grids", start.parameters, start.train_grids, start.test_grids);
+    for epoch in 1..=args.epochs {
+        let step = session.train_prior(start.steps_per_epoch)?;
+        let report = session.prior_report()?;
+        println!(
+            "epoch {epoch:3}  train {:7.3} bits | test NLL {:7.3} bits/image  (unigram {:.3}, uniform {:.1})",
+            step.loss_bits, report.test_nll_bits, report.unigram_bits, report.uniform_bits
+        );
+    }
+    println!("test  {}", serde_json::to_string(&session.prior_report()?)?);
+    if let Some(out) = &args.out {
+        std::fs::write(out, session.save_prior()?)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // One thread unless asked otherwise: for these small matmuls candle's second thread made
     // training slower on 2 cores, and several times slower when the machine was busy.
@@ -164,7 +197,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(args) {
+    let result = match args.prior_for.clone() {
+        Some(checkpoint) => run_prior(&args, &checkpoint),
+        None => run(args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

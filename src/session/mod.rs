@@ -5,6 +5,7 @@
 //! - `mod.rs`: the state and the calls that change it (data, rebuild, training, checkpoints,
 //!   the view plane). Only these change what a query returns.
 //! - [`encoding`]: codes of images, and the memo of the test set's codes.
+//! - [`prior`]: the learned prior over a VQ-VAE's code grids, trained on its training codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
 //! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
@@ -16,6 +17,7 @@ mod discrete;
 mod encoding;
 mod own_images;
 mod parallel;
+mod prior;
 mod queries;
 pub mod replies;
 
@@ -35,7 +37,7 @@ use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Reply, Scatter, ShardData, StepTrace};
+pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -99,6 +101,8 @@ pub struct Session {
     parallel: Option<parallel::Parallel>,
     /// The last GMM prior fitted (see [`discrete`]), under the version it was fitted at.
     prior_memo: RefCell<Option<Rc<FittedPrior>>>,
+    /// The learned prior over this VQ-VAE's codes, if one was started or loaded.
+    prior: Option<prior::PriorState>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -134,6 +138,7 @@ impl Session {
             memo: RefCell::new(None),
             parallel: None,
             prior_memo: RefCell::new(None),
+            prior: None,
         }
     }
 
@@ -184,11 +189,13 @@ impl Session {
         self.changed();
     }
 
-    /// The weights or the data changed: the memo of test codes is stale.
+    /// The weights or the data changed: the memo of test codes is stale, and so is a prior
+    /// fitted to the old codes.
     fn changed(&mut self) {
         self.version += 1;
         self.memo.get_mut().take();
         self.prior_memo.get_mut().take();
+        self.prior = None;
     }
 
     fn test_set(&self) -> Result<&Dataset> {

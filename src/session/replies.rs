@@ -460,3 +460,75 @@ impl Reply for Quantization {
         ]
     }
 }
+
+impl Reply for crate::prior::PriorStep {}
+
+/// The learned prior's test-set NLL against its baselines, all in bits per image.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorReport {
+    pub step: u64,
+    pub codebook_size: usize,
+    pub positions: usize,
+    pub hidden: usize,
+    pub parameters: usize,
+    pub train_grids: usize,
+    pub test_grids: usize,
+    /// Optimizer steps in one pass over the training grids.
+    pub steps_per_epoch: usize,
+    /// Mean −log₂ p(c) of the test set's code grids under the learned prior.
+    pub test_nll_bits: f64,
+    /// l·log₂K: every grid equally likely.
+    pub uniform_bits: f64,
+    /// Per-position code frequencies of the training grids (add-one smoothed).
+    pub unigram_bits: f64,
+    /// Seconds spent in prior training steps so far.
+    pub train_seconds: f64,
+}
+
+impl Reply for PriorReport {}
+
+/// Code grids from the learned prior beside grids drawn uniformly, decoded.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriorSamples {
+    pub count: usize,
+    /// `(count, l)` and `(count, 784)`: from the learned prior.
+    #[serde(skip)]
+    pub codes: Vec<u32>,
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+    /// The same for uniform grids.
+    #[serde(skip)]
+    pub uniform_codes: Vec<u32>,
+    #[serde(skip)]
+    pub uniform_pixels: Vec<f32>,
+}
+
+impl Reply for PriorSamples {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![
+            ("codes", Some(Bulk::U32(&self.codes))),
+            ("pixels", Some(Bulk::F32(&self.pixels))),
+            ("uniformCodes", Some(Bulk::U32(&self.uniform_codes))),
+            ("uniformPixels", Some(Bulk::F32(&self.uniform_pixels))),
+        ]
+    }
+}
+
+/// Completions of a partial grid: its first `keep` codes kept, the rest drawn from the prior.
+#[derive(Debug, Clone, Serialize)]
+pub struct Completion {
+    pub keep: usize,
+    pub count: usize,
+    /// `(count, l)` and `(count, 784)`.
+    #[serde(skip)]
+    pub codes: Vec<u32>,
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+}
+
+impl Reply for Completion {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![("codes", Some(Bulk::U32(&self.codes))), ("pixels", Some(Bulk::F32(&self.pixels)))]
+    }
+}

@@ -18,13 +18,25 @@ export class Checkpoints {
     this.downloadUrl = null;
   }
 
-  /** `{url, dataset}` of shipped checkpoint `name`; its hash in the address lets caches keep it. */
-  async source(name) {
+  /** The list of shipped checkpoints and priors, fetched once. */
+  list() {
     this.manifest ??= fetch(new URL('checkpoints/manifest.json', location.href)).then((r) => {
       if (!r.ok) throw new Error(`could not read the list of pretrained models: HTTP ${r.status}`);
       return r.json();
     });
-    const manifest = await this.manifest;
+    return this.manifest;
+  }
+
+  /** The address of shipped learned prior `name` (the `priors` of the manifest). */
+  async priorSource(name) {
+    const entry = (await this.list()).priors?.find((p) => p.name === name);
+    if (!entry) throw new Error(`There is no pretrained prior "${name}".`);
+    return `checkpoints/${entry.url}`;
+  }
+
+  /** `{url, dataset}` of shipped checkpoint `name`; its hash in the address lets caches keep it. */
+  async source(name) {
+    const manifest = await this.list();
     const entry = manifest.checkpoints.find((c) => c.name === name);
     if (!entry) throw new Error(`There is no pretrained model "${name}".`);
     return { url: `checkpoints/${entry.file}?v=${entry.sha256.slice(0, 16)}`, dataset: manifest.dataset };
@@ -66,7 +78,7 @@ export class Checkpoints {
 export class Lectures {
   /**
    * @param {object} page `{send, state, checkpoints, onError, clearError, newModel, compare,
-   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons}`
+   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons, prior}`
    */
   constructor(page) {
     this.page = page;
@@ -106,12 +118,12 @@ export class Lectures {
 
   /**
    * Checkpoint `name` is in: if a preset waited for it, the second model, the interpolation,
-   * the random codes and the GMM prior follow.
+   * the random codes, the GMM prior and the learned prior follow.
    */
   loaded(name) {
     if (this.loading?.checkpoint !== name) return;
     const { page } = this;
-    const { compare: partner, interpolate, randomCodes, prior } = this.loading.preset.views;
+    const { compare: partner, interpolate, randomCodes, gmmPrior, prior } = this.loading.preset.views;
     this.loading = null;
     if (partner) {
       page.setComparing(true, partner.kind);
@@ -125,6 +137,7 @@ export class Lectures {
     }
     if (interpolate) page.interpolation.setPair(interpolate.a, interpolate.b, interpolate.steps);
     if (randomCodes) page.symbolic.drawRandom();
-    if (prior) page.lessons.showPrior();
+    if (gmmPrior) page.lessons.showPrior();
+    if (prior) page.prior.loadShipped(prior);
   }
 }

@@ -357,4 +357,16 @@ export const QUANTIZE = {
   zoom: 3,
   maxComponents: 6,
   font: '11px system-ui, sans-serif',
+
+/**
+ * The learned prior over VQ code grids: `epochs` per Train press, `chunkSteps` optimizer steps
+ * between yields (and loss points), `samples` grids from it and from the uniform prior,
+ * `completions` per "complete the rest", drawn at `zoom`.
+ */
+export const PRIOR = {
+  epochs: 5,
+  chunkSteps: 40,
+  samples: 8,
+  completions: 6,
+  zoom: 1.5,
 };

@@ -13,7 +13,9 @@
 // `compare` (`{kind, checkpoint}`: a shipped checkpoint as the side-by-side model),
 // `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
 // `randomCodes` (decode random code grids in the symbolic-image panel); `lesson` (the name of a
-// lesson whose panels only its preset shows: 'mixture') and `prior` (fit and show the GMM prior).
+// lesson whose panels only its preset shows: 'mixture'); `gmmPrior` (fit and show the GMM prior);
+// and `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
+// manifest's `priors`).
 
 import { SETTINGS } from './config.js';
 
@@ -151,7 +153,7 @@ export const LECTURES = [
       { label: 'Autoencoder', checkpoint: 'ae-2d' },
       { label: 'VAE', checkpoint: 'vae-2d' },
     ],
-    views: { manifold: false, select: null, panel: ['gmm-prior', 'generation'], prior: true },
+    views: { manifold: false, select: null, panel: ['gmm-prior', 'generation'], gmmPrior: true },
   },
   {
     id: 'quantize',
@@ -162,5 +164,16 @@ export const LECTURES = [
       'The argmin has no gradient: z_q = z_e + sg[e − z_e] has e’s value and copies the decoder’s gradient to z_e.',
     choices: [{ label: 'VQ-VAE, K = 16, D = 2, l = 16', checkpoint: 'vq-l16' }],
     views: { manifold: false, select: 0, panel: 'quantize' },
+  },
+  {
+    id: 'learned-prior',
+    title: 'Learned prior',
+    caption:
+      'The VQ-VAE’s second phase: an autoregressive model p(c) = Π p(c_i | c_<i) of the 4 × 4 code grids, ' +
+      'fitted to the training images’ codes with the VQ-VAE frozen. The table scores test grids in bits per image against ' +
+      'uniform codes (l · log₂ K) and per-position frequencies; its samples, drawn position by position, look like digits where uniform ones do not. ' +
+      'In the symbolic image, Complete the rest keeps your first codes and lets the prior draw the later ones.',
+    choices: [{ label: 'VQ-VAE, K = 16, l = 16, with its prior', checkpoint: 'vq-l16' }],
+    views: { manifold: false, select: 0, panel: ['learned-prior', 'symbolic'], prior: 'vq-l16-prior' },
   },
 ];

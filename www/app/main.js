@@ -17,6 +17,7 @@ import { DiscreteLessons } from './discrete.js';
 import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
+import { PriorPanel } from './prior.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -68,7 +69,11 @@ const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessa
 const stepView = new StepView($('step-mode'), redrawMap);
 const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
 const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
-const symbolic = new SymbolicView($('symbolic'), (codes, id) => send(cmd.decodeCodes(codes, id)));
+const symbolic = new SymbolicView(
+  $('symbolic'),
+  (codes, id) => send(cmd.decodeCodes(codes, id)),
+  (codes, keep, count, id) => send(cmd.priorComplete(codes, keep, count, Math.floor(Math.random() * 2 ** 32), id)),
+);
 const drawpad = new DrawPadView($('drawpad'), (pixels, id) => send(cmd.draw(pixels, id)), redrawMap);
 const discrete = new DiscreteLessons({ send, redrawMap, onError: showError });
 const hoverCard = new HoverCard($('hover-card'), (index) => replica.postMessage(cmd.hover(index)), () => scatter.classNames);
@@ -92,7 +97,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad, ...discrete.views,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -119,12 +124,14 @@ const files = new FileInput(
   { modelFile: $('model-file'), idxFiles: controls.idxFiles, dropHint: $('drop-hint') },
 );
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
+const prior = new PriorPanel($('learned-prior'), { send, symbolic, checkpoints, onError: showError });
+modelViews.push(prior.view);
 const lectures = new Lectures({
-  send, state, checkpoints, compare, interpolation, symbolic, newModel, setComparing, setManifold, selectDigit,
+  send, state, checkpoints, compare, interpolation, symbolic, prior, newModel, setComparing, setManifold, selectDigit,
   lessons: discrete, onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture, ownImages });
+Object.assign(views, { compare, lecture, ownImages, prior: prior.view });
 
 function selectDigit(index) {
   state.selected = index;
@@ -197,6 +204,7 @@ const onMessage = {
   [Msg.IMAGES_LOADED]: (m) => images.loaded(m),
   [Msg.IDX_EXPORT]: (m) => saveIdxZip(m),
   ...discrete.handlers,
+  ...prior.handlers(),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -353,6 +361,7 @@ addPanelPngExports({
   generation: 'the samples from the prior',
   traversal: 'the decoded traversal code',
   'step-mode': 'the batch of the last step',
+  'learned-prior': 'the learned prior and its samples',
 });
 
 // The worker fills in every setting not given here from the model's defaults and answers

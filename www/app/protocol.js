@@ -33,6 +33,11 @@ export const Cmd = Object.freeze({
   // To the image decoder (workers/images.js), not the training worker.
   DECODE_IMAGES: 'decodeImages',
   GMM_PRIOR: 'gmmPrior',
+  PRIOR_TRAIN: 'priorTrain',
+  PRIOR_STOP: 'priorStop',
+  PRIOR_LOAD: 'priorLoad',
+  PRIOR_SAMPLE: 'priorSample',
+  PRIOR_COMPLETE: 'priorComplete',
 });
 
 /** Messages from the worker to the page. */
@@ -63,6 +68,10 @@ export const Msg = Object.freeze({
   DECODED_IMAGES: 'decodedImages',
   GMM_PRIOR: 'gmmPrior',
   QUANTIZATION: 'quantization',
+  PRIOR_PROGRESS: 'priorProgress',
+  PRIOR_REPORT: 'priorReport',
+  PRIOR_SAMPLES: 'priorSamples',
+  PRIOR_COMPLETED: 'priorCompleted',
   ERROR: 'error',
 });
 
@@ -180,6 +189,24 @@ export const cmd = {
    * `k` null turns it off.
    */
   gmmPrior: (k, count, seed) => ({ type: Cmd.GMM_PRIOR, k, count, seed }),
+  /**
+   * VQ-VAE: a new learned prior over the code grids (weights from `seed`), trained for `epochs`
+   * passes over the training set's codes in chunks (pausing the VQ-VAE's training, which would
+   * change the codes). Answered by PRIOR_REPORT, PRIOR_PROGRESS per chunk, and at the end
+   * PRIOR_REPORT and PRIOR_SAMPLES.
+   */
+  priorTrain: (epochs, seed) => ({ type: Cmd.PRIOR_TRAIN, epochs, seed }),
+  /** Stops prior training after the current chunk; the prior trained so far stays. */
+  priorStop: () => ({ type: Cmd.PRIOR_STOP }),
+  /** Downloads the prior file at `url` made for the loaded VQ-VAE and loads it; answered by PRIOR_REPORT and PRIOR_SAMPLES. */
+  priorLoad: (url) => ({ type: Cmd.PRIOR_LOAD, url }),
+  /** `count` grids from the learned prior and `count` uniform ones, drawn from `seed` (below 2³²). */
+  priorSample: (count, seed) => ({ type: Cmd.PRIOR_SAMPLE, count, seed }),
+  /**
+   * `count` completions of the grid `codes` (Uint32Array of l): its first `keep` codes kept, the
+   * later ones drawn from the prior in raster order with `seed`; `id` comes back with them.
+   */
+  priorComplete: (codes, keep, count, seed, id) => ({ type: Cmd.PRIOR_COMPLETE, codes, keep, count, seed, id }),
 };
 
 export const msg = {
@@ -305,6 +332,24 @@ export const msg = {
    * the decoder's image of z_q; `nearest` Uint32Array (l) the argmin at each position.
    */
   quantization: (q) => ({ type: Msg.QUANTIZATION, ...q }),
+  /**
+   * A chunk of prior training: `step`, `epoch`, `epochProgress`, `lossBits` (mean training
+   * −log₂ p(c) of the chunk, bits per image) and `totalSteps` the run will take.
+   */
+  priorProgress: (p, totalSteps) => ({ type: Msg.PRIOR_PROGRESS, ...p, totalSteps }),
+  /**
+   * The learned prior's PriorReport (`testNllBits`, `uniformBits`, `unigramBits` in bits per
+   * image, `step`, `parameters`, `trainGrids`, `testGrids`, `trainSeconds`…), or `report` null
+   * when the model has none (a new or further-trained VQ-VAE drops it); `done` once a run ended.
+   */
+  priorReport: (report, done = false) => ({ type: Msg.PRIOR_REPORT, report, done }),
+  /**
+   * PRIOR_SAMPLE's answer: `codes` and `uniformCodes` (Uint32Array, count·l) with their images
+   * `pixels` and `uniformPixels` (Float32Array, count·784), from `seed`.
+   */
+  priorSamples: (seed, s) => ({ type: Msg.PRIOR_SAMPLES, seed, ...s }),
+  /** PRIOR_COMPLETE's answer `id`: `keep`, `count`, `codes` (count·l) and `pixels` (count·784). */
+  priorCompleted: (id, c) => ({ type: Msg.PRIOR_COMPLETED, id, ...c }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

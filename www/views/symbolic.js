@@ -1,18 +1,22 @@
 // The VQ-VAE's symbolic image: the selected digit as its grid of l code indices (√l × √l when l
 // is a square, else a row), each cell coloured by its code. Editing a cell picks another
 // codebook vector for that position and shows what the decoder makes of the edited grid;
-// "Random codes" decodes grids drawn uniformly, the simplest prior over code grids.
+// "Random codes" decodes grids drawn uniformly, the simplest prior over code grids. Once a
+// learned prior is in, "Complete the rest" keeps the grid's first codes (up to the last one the
+// student changed) and draws the later positions from it, in raster order.
 
-import { SYMBOLIC } from '../app/config.js';
+import { PRIOR, SYMBOLIC } from '../app/config.js';
 import { PIXELS, showDigits } from './digits.js';
 
 export class SymbolicView {
   /**
    * @param {HTMLElement} panel holds data-role="hint", "grid", "input", "decoded", "edited",
-   *   "restore", "random", "random-images", "rate"
+   *   "restore", "random", "random-images", "rate", "keep", "complete", "completions"
    * @param {(codes: Uint32Array, id: number) => void} onDecode sends one DECODE_CODES request
+   * @param {(codes: Uint32Array, keep: number, count: number, id: number) => void} onComplete
+   *   sends one PRIOR_COMPLETE request
    */
-  constructor(panel, onDecode) {
+  constructor(panel, onDecode, onComplete) {
     const find = (role) => panel.querySelector(`[data-role="${role}"]`);
     this.panel = panel;
     this.hint = find('hint');
@@ -24,6 +28,14 @@ export class SymbolicView {
     this.randomImages = find('random-images');
     this.rate = find('rate');
     this.onDecode = onDecode;
+    this.onComplete = onComplete;
+    this.keepInput = find('keep');
+    this.completeButton = find('complete');
+    this.completions = find('completions');
+    /** Whether a learned prior is in; the last completion asked for `{id, grid, keep}` and shown. */
+    this.hasPrior = false;
+    this.completion = null;
+    this.completed = null;
     this.k = 0;
     this.l = 0;
     /** The selected digit: `{index, label, codes}` as the encoder assigns them now, or null. */
@@ -40,6 +52,34 @@ export class SymbolicView {
     this.shown = null;
     this.restoreButton.addEventListener('click', () => this.restore());
     find('random').addEventListener('click', () => this.drawRandom());
+    this.completeButton.addEventListener('click', () => this.complete());
+  }
+
+  /** A learned prior arrived (true) or was dropped with the model it fitted (false). */
+  setPrior(available) {
+    this.hasPrior = available;
+    if (!available) {
+      this.completed = null;
+      this.completions.hidden = true;
+    }
+    this.update();
+  }
+
+  /** Asks for completions of the grid: its first `keep` codes stay, the prior draws the rest. */
+  complete() {
+    if (!this.grid || !this.hasPrior) return;
+    const keep = Math.min(this.l, Math.max(0, Math.round(Number(this.keepInput.value)) || 0));
+    this.keepInput.value = keep;
+    this.completion = { id: this.nextId++, grid: Uint32Array.from(this.grid), keep };
+    this.onComplete(this.completion.grid, keep, PRIOR.completions, this.completion.id);
+  }
+
+  /** @param {object} m a protocol PRIOR_COMPLETED message */
+  setCompleted(m) {
+    if (m.id !== this.completion?.id) return;
+    showDigits(this.completions, m.pixels, m.count, m.count, SYMBOLIC.randomZoom);
+    this.completions.hidden = false;
+    this.completed = { keep: m.keep, grid: [...this.completion.grid], codes: [...m.codes], count: m.count };
   }
 
   setModel(model) {
@@ -65,6 +105,8 @@ export class SymbolicView {
     // A reply still in flight belongs to the old grids.
     this.inFlight = false;
     this.sentId = -1;
+    this.keepInput.max = l;
+    this.keepInput.value = Math.floor(l / 2);
     this.buildCells();
     this.update();
   }
@@ -104,9 +146,16 @@ export class SymbolicView {
     if (text.trim() === '' || !Number.isInteger(v) || v < 0 || v >= this.k) return;
     this.grid[i] = v;
     this.isEdited = this.grid.some((c, j) => c !== this.selection.codes[j]);
+    // Completion keeps every code up to the last one the student set.
+    this.keepInput.value = this.lastEdited() + 1 || Math.floor(this.l / 2);
     this.paintCell(i);
     this.request();
     this.update();
+  }
+
+  /** The position of the last cell that differs from the encoder's codes, or −1. */
+  lastEdited() {
+    return this.grid.findLastIndex((c, j) => c !== this.selection.codes[j]);
   }
 
   restore() {
@@ -182,6 +231,8 @@ export class SymbolicView {
     const s = this.selection;
     for (const el of [this.input, this.decoded, this.edited]) el.hidden = !s || !this.shown?.grid;
     this.restoreButton.disabled = !this.isEdited;
+    this.completeButton.disabled = !this.grid || !this.hasPrior;
+    this.completeButton.title = this.hasPrior ? '' : 'Train or load a learned prior first (the Learned prior panel).';
     this.cells?.forEach((cell, i) => {
       cell.disabled = !this.grid;
       if (!this.grid) {
@@ -212,6 +263,8 @@ export class SymbolicView {
       edited: this.isEdited,
       shown: this.shown,
       inFlight: this.inFlight,
+      hasPrior: this.hasPrior,
+      completed: this.completed,
     };
   }
 }

@@ -11,6 +11,7 @@ import { Followers, traceStep } from './followers.js';
 import { downloadDataset } from './download.js';
 import { Pacing } from './pacing.js';
 import { Team } from './team.js';
+import { PriorRunner } from './prior.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -29,6 +30,8 @@ const wasmReady = init();
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 /** The page's standing requests for pictures of the model, and how to answer them. */
 const followers = new Followers(post);
+/** The learned prior over a VQ-VAE's codes: trained beside the queue, dropped when the model changes. */
+const prior = new PriorRunner(post);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const kind = () => settings.model.kind;
 
@@ -41,6 +44,9 @@ const handlers = {
   // Each follower's commands update its request; with data loaded it is answered at once (a
   // lazy one waits for the next refresh while training).
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
+  ...prior.handlers(vqSession, () => {
+    if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
+  }),
 
   async [Cmd.INIT]({ settings: requested, workers: count }) {
     await wasmReady;
@@ -127,6 +133,8 @@ const handlers = {
     requireData();
     if (phase === Phase.TRAINING && !restart) return;
     stopTraining();
+    // New weights mean new codes: the prior fitted to the old ones goes.
+    prior.modelChanged();
     setPhase(Phase.TRAINING, workers > 1 ? `Training in ${workers} workers…` : 'Training…');
     trainLoop(++loopId).catch((err) => post(msg.error(messageOf(err))));
   },
@@ -141,6 +149,7 @@ const handlers = {
   [Cmd.STEP]() {
     requireData();
     if (phase === Phase.TRAINING) return;
+    prior.modelChanged();
     setPhase(Phase.PAUSED, 'Stepped.');
     // A failed step is reported like any command error; the weights stay as they were.
     const [m, transfer] = traceStep(session);
@@ -233,6 +242,7 @@ function useData(files, loaded) {
 /** A new model: each follower keeps what still makes sense of its request; the page hears the settings. */
 function modelReplaced({ sameSettings }) {
   followers.modelReplaced({ sameSettings, testLength: session.config().testLength });
+  prior.modelChanged();
   postSettings();
 }
 
@@ -263,6 +273,13 @@ function requireSession() {
 function requireData() {
   requireSession();
   if (!data) throw new Error('no dataset loaded yet');
+}
+
+/** The session, when it holds a VQ-VAE on data (a learned prior models its codes). */
+function vqSession() {
+  requireData();
+  if (kind() !== 'vqvae') throw new Error('a learned prior over codes needs a VQ-VAE');
+  return session;
 }
 
 /** Stops the training loop; returns the report of parallel steps not reported yet, or null. */
