@@ -10,7 +10,7 @@
 // other same-origin file the page fetches later (Fashion-MNIST, a view module) is cached as it
 // passes, and main.js sends the list of what it loaded before this worker took control.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 

@@ -27,9 +27,10 @@ use crate::latent::Plane;
 use crate::model::{Model, ModelConfig, ModelError};
 use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
+use crate::upload::{sort_upload, UploadError};
 
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Reply, Scatter, StepTrace};
+pub use replies::{Bulk, Reply, Scatter, StepTrace, UploadReport};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -37,6 +38,8 @@ pub enum SessionError {
     Train(TrainError),
     Data(IdxError),
     Checkpoint(CheckpointError),
+    /// The student's own files, refused: the message names each file at fault.
+    Upload(UploadError),
     /// The request doesn't fit the model or the data (wrong length, wrong family, no data yet).
     Request(String),
     Candle(candle_core::Error),
@@ -49,6 +52,7 @@ impl std::fmt::Display for SessionError {
             SessionError::Train(e) => e.fmt(f),
             SessionError::Data(e) => write!(f, "the dataset could not be read: {e}"),
             SessionError::Checkpoint(e) => e.fmt(f),
+            SessionError::Upload(e) => e.fmt(f),
             SessionError::Request(msg) => f.write_str(msg),
             SessionError::Candle(e) => write!(f, "model error: {e}"),
         }
@@ -64,7 +68,14 @@ macro_rules! from_error {
         }
     )*};
 }
-from_error!(Model(ModelError), Train(TrainError), Data(IdxError), Checkpoint(CheckpointError), Candle(candle_core::Error));
+from_error!(
+    Model(ModelError),
+    Train(TrainError),
+    Data(IdxError),
+    Checkpoint(CheckpointError),
+    Upload(UploadError),
+    Candle(candle_core::Error)
+);
 
 pub type Result<T> = std::result::Result<T, SessionError>;
 
@@ -131,6 +142,16 @@ impl Session {
         let train = Dataset::from_idx(train_images, train_labels).map_err(|e| SessionError::Request(format!("training set: {e}")))?;
         let test = Dataset::from_idx(test_images, test_labels).map_err(|e| SessionError::Request(format!("test set: {e}")))?;
         self.set_datasets(train, test)
+    }
+
+    /// The student's own four IDX files, `(name, bytes)` in any order: each is checked on its
+    /// own, then they are sorted into roles and paired (see [`crate::upload`]), and a new model
+    /// with the current settings starts on them. On any error the current data and model stay.
+    pub fn set_files(&mut self, files: &[(&str, &[u8])]) -> Result<UploadReport> {
+        let upload = sort_upload(files)?;
+        let report = UploadReport { order: upload.order, train_length: upload.train.len(), test_length: upload.test.len() };
+        self.set_datasets(upload.train, upload.test)?;
+        Ok(report)
     }
 
     /// [`Session::set_data`] for datasets already parsed.
