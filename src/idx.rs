@@ -151,7 +151,9 @@ impl fmt::Display for IdxError {
                     _ => "",
                 }
             ),
-            Self::SizeOverflow { dims } => write!(f, "the header declares {}, more bytes than this machine can address", describe(dims)),
+            Self::SizeOverflow { dims } => {
+                write!(f, "the header declares {}, more bytes than this machine can address: the header is corrupt", describe(dims))
+            }
             Self::Truncated { dims, declared, actual } if *declared > GUNZIP_LIMIT => write!(
                 f,
                 "the header declares {} = {declared} bytes, an absurd size (no dataset here exceeds {} MiB), but the \

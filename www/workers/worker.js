@@ -147,8 +147,8 @@ const handlers = {
       postSettings();
     }
     // While training, the pictures catch up with the weights the new rate starts from. A rate
-    // that blows up within its first chunk gets exactly these weights put back (Rust restores
-    // the chunk's start), so the pictures after the blow-up are the ones shown before it.
+    // that blows up soon after gets exactly these weights put back (Rust keeps a copy), so the
+    // pictures after the blow-up are the ones shown before it.
     if (phase === Phase.TRAINING) refreshAll(null);
   },
 
