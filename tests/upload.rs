@@ -199,11 +199,15 @@ fn every_defective_file_is_reported_at_once() {
 fn a_label_file_in_the_images_slot() {
     // The training labels given again, under the training images' name.
     let files = with(0, "train-images-idx3-ubyte", labels(6, 1));
-    let err = refused(&files, "train-images-idx3-ubyte", &[
-        "1 image and 3 label files",
-        "train-images-idx3-ubyte holds 6 labels",
-        "train-images-idx3-ubyte is named like an image file but is a label file",
-    ]);
+    let err = refused(
+        &files,
+        "train-images-idx3-ubyte",
+        &[
+            "1 image and 3 label files",
+            "train-images-idx3-ubyte holds 6 labels",
+            "train-images-idx3-ubyte is named like an image file but is a label file",
+        ],
+    );
     assert!(matches!(err, UploadError::Kinds { .. }));
 }
 
