@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Command (b): install, build, then run the checks and every test suite, stopping at the
-# first failure: format, Clippy (native and wasm32) and ESLint, native Rust tests, the wasm tests in headless Chromium and Firefox, and
-# the page tests (Playwright driving Chromium against www/).
+# first failure: format, Clippy (native and wasm32) and ESLint, native Rust tests, the wasm tests in headless Chromium and Firefox,
+# the page tests (Playwright driving Chromium against www/), and a 3-minute soak of the page.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CFG="$ROOT/pkg-config"
@@ -15,23 +15,23 @@ banner() {
   printf '\n==== [%s] %s (%dm%02ds elapsed) ====\n' "$1" "$2" $((t / 60)) $((t % 60))
 }
 
-banner 1/6 "test-setup: toolchain, npm packages, data, browsers"
+banner 1/7 "test-setup: toolchain, npm packages, data, browsers"
 "$CFG/test-setup.sh"
 
-banner 2/6 "build: wasm-pack -> www/pkg"
+banner 2/7 "build: wasm-pack -> www/pkg"
 "$CFG/build.sh"
 
-banner 3/6 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
+banner 3/7 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
 "$CFG/node_modules/.bin/eslint" --config "$CFG/eslint.config.mjs"
 
-banner 4/6 "native tests: cargo test --release"
+banner 4/7 "native tests: cargo test --release"
 # --locked: a dependency change must come with its Cargo.lock change.
 cargo test --release --locked
 
-banner 5/6 "wasm tests in headless Chromium and Firefox: wasm-pack test"
+banner 5/7 "wasm tests in headless Chromium and Firefox: wasm-pack test"
 # The runner reads browser flags from this file (it would otherwise look for
 # ./webdriver.json); the default 20 s budget per test binary is far too short
 # for training steps.
@@ -44,7 +44,7 @@ wasm-pack test --release --headless --mode no-install \
   --firefox --geckodriver "$geckodriver" \
   "$ROOT"
 
-banner 6/6 "page tests: node --test tests/page/*.test.mjs"
+banner 6/7 "page tests: node --test tests/page/*.test.mjs"
 shopt -s nullglob
 page_tests=("$ROOT"/tests/page/*.test.mjs)
 shopt -u nullglob
@@ -55,3 +55,8 @@ else
   # Explicit file list rather than a directory: node >= 21 reads arguments as globs.
   node --test "${page_tests[@]}"
 fi
+
+banner 7/7 "soak: 3 minutes of training with the views live (pkg-config/soak.mjs)"
+# Memory flat after the first minute, no main-thread long task, img/s steady; the CSV lands
+# in tests/artifacts/soak.csv. The 30-minute run: node pkg-config/soak.mjs --minutes 30.
+node "$CFG/soak.mjs" --minutes 3
