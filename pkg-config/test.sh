@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command (b): install, build, then run the checks and every test suite, stopping at the
 # first failure: format, Clippy (native and wasm32) and ESLint, native Rust tests, the wasm tests in headless Chromium and Firefox,
-# the page tests (Playwright driving Chromium against www/), and the engine suite (puppeteer-core
-# driving Firefox ESR over WebDriver BiDi, then Chromium).
+# the page tests (Playwright driving Chromium against www/), the engine suite (puppeteer-core
+# driving Firefox ESR over WebDriver BiDi, then Chromium), and a 3-minute soak of the page.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CFG="$ROOT/pkg-config"
@@ -16,23 +16,23 @@ banner() {
   printf '\n==== [%s] %s (%dm%02ds elapsed) ====\n' "$1" "$2" $((t / 60)) $((t % 60))
 }
 
-banner 1/7 "test-setup: toolchain, npm packages, data, browsers"
+banner 1/8 "test-setup: toolchain, npm packages, data, browsers"
 "$CFG/test-setup.sh"
 
-banner 2/7 "build: wasm-pack -> www/pkg"
+banner 2/8 "build: wasm-pack -> www/pkg"
 "$CFG/build.sh"
 
-banner 3/7 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
+banner 3/8 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
 "$CFG/node_modules/.bin/eslint" --config "$CFG/eslint.config.mjs"
 
-banner 4/7 "native tests: cargo test --release"
+banner 4/8 "native tests: cargo test --release"
 # --locked: a dependency change must come with its Cargo.lock change.
 cargo test --release --locked
 
-banner 5/7 "wasm tests in headless Chromium and Firefox: wasm-pack test"
+banner 5/8 "wasm tests in headless Chromium and Firefox: wasm-pack test"
 # The runner reads browser flags from this file (it would otherwise look for
 # ./webdriver.json); the default 20 s budget per test binary is far too short
 # for training steps.
@@ -45,7 +45,7 @@ wasm-pack test --release --headless --mode no-install \
   --firefox --geckodriver "$geckodriver" \
   "$ROOT"
 
-banner 6/7 "page tests: node --test tests/page/*.test.mjs"
+banner 6/8 "page tests: node --test tests/page/*.test.mjs"
 shopt -s nullglob
 page_tests=("$ROOT"/tests/page/*.test.mjs)
 shopt -u nullglob
@@ -57,7 +57,7 @@ else
   node --test "${page_tests[@]}"
 fi
 
-banner 7/7 "engine suite in Firefox ESR and Chromium: node --test tests/page/engines/*.test.mjs"
+banner 7/8 "engine suite in Firefox ESR and Chromium: node --test tests/page/engines/*.test.mjs"
 # The same tests in both engines (about 2 minutes each): training, the map, uploads, a preset,
 # save and load, offline, and the privacy visit (same-origin requests, no CSP violation).
 engine_tests=("$ROOT"/tests/page/engines/*.test.mjs)
@@ -65,3 +65,8 @@ for engine in firefox chromium; do
   echo "-- $engine"
   ENGINE="$engine" node --test "${engine_tests[@]}"
 done
+
+banner 8/8 "soak: 3 minutes of training with the views live (pkg-config/soak.mjs)"
+# Memory flat after the first minute, no main-thread long task, img/s steady; the CSV lands
+# in tests/artifacts/soak.csv. The 30-minute run: node pkg-config/soak.mjs --minutes 30.
+node "$CFG/soak.mjs" --minutes 3

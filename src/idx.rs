@@ -58,10 +58,19 @@ impl IdxKind {
         }
     }
 
-    fn noun(self) -> &'static str {
+    /// "an image file" or "a label file", for messages.
+    pub fn noun(self) -> &'static str {
         match self {
             IdxKind::Images => "an image file",
             IdxKind::Labels => "a label file",
+        }
+    }
+
+    /// The kind a dataset pairs this one with.
+    pub fn other(self) -> IdxKind {
+        match self {
+            IdxKind::Images => IdxKind::Labels,
+            IdxKind::Labels => IdxKind::Images,
         }
     }
 }
@@ -117,8 +126,7 @@ impl fmt::Display for IdxError {
                 "the header declares {found} dimension(s), but IDX image files have 3 (count, rows, columns) and label files 1 (count)"
             ),
             Self::WrongKind { expected, found } => {
-                let other = if *expected == IdxKind::Images { IdxKind::Labels } else { IdxKind::Images };
-                write!(f, "this is {} ({found}), but {} was expected here", other.noun(), expected.noun())
+                write!(f, "this is {} ({found}), but {} was expected here", expected.other().noun(), expected.noun())
             }
             Self::NoLabels => write!(f, "the file holds 0 labels; at least one is needed"),
             Self::TooShort { len, header_len } => {
@@ -143,7 +151,9 @@ impl fmt::Display for IdxError {
                     _ => "",
                 }
             ),
-            Self::SizeOverflow { dims } => write!(f, "the header declares {}, more bytes than this machine can address", describe(dims)),
+            Self::SizeOverflow { dims } => {
+                write!(f, "the header declares {}, more bytes than this machine can address: the header is corrupt", describe(dims))
+            }
             Self::Truncated { dims, declared, actual } if *declared > GUNZIP_LIMIT => write!(
                 f,
                 "the header declares {} = {declared} bytes, an absurd size (no dataset here exceeds {} MiB), but the \

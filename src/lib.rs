@@ -6,6 +6,8 @@
 //!
 //! Module map:
 //! - [`data`]: IDX parsing from bytes (optionally gzipped), datasets kept as `u8`, seeded batches.
+//! - [`upload`]: the student's four IDX files, each checked on its own, then sorted into
+//!   training/test images/labels and paired.
 //! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
 //! - [`parallel`]: data-parallel steps: W replicas, each a shard of every global batch, one
@@ -41,6 +43,7 @@ pub mod prior;
 pub mod session;
 pub mod settings;
 pub mod train;
+pub mod upload;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -144,6 +144,20 @@ impl Session {
         reply(&self.inner.export_idx().map_err(js_error)?)
     }
 
+    /// The student's own IDX files (raw or gzipped) in any order, `names[k]` naming `files[k]`:
+    /// each checked on its own, then sorted and paired; on success a new model with the current
+    /// settings. Returns `{order, trainLength, testLength}`: `order[k]` is the position of the
+    /// file for role k (train images, train labels, test images, test labels).
+    #[wasm_bindgen(js_name = setFiles)]
+    pub fn set_files(&mut self, names: Vec<String>, files: Vec<Uint8Array>) -> Result<JsValue, JsError> {
+        if names.len() != files.len() {
+            return Err(js_error(format!("{} names for {} files", names.len(), files.len())));
+        }
+        let bytes: Vec<Vec<u8>> = files.iter().map(Uint8Array::to_vec).collect();
+        let named: Vec<(&str, &[u8])> = names.iter().map(String::as_str).zip(bytes.iter().map(Vec::as_slice)).collect();
+        reply(&self.inner.set_files(&named).map_err(js_error)?)
+    }
+
     /// Runs `n` steps; returns the StepReport.
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&mut self, n: usize) -> Result<JsValue, JsError> {

@@ -199,6 +199,39 @@ fn a_blow_up_is_refused_and_the_last_good_weights_are_kept() {
     assert!(all_finite(&t.model().weights().unwrap()));
 }
 
+/// A rate far too high wrecks the weights for a step or more while the loss stays finite,
+/// then the loss turns NaN. With one-step chunks (a busy browser) the chunk before the failing
+/// one already ran on wrecked weights, so the start of the failing chunk is no good: the
+/// weights from before the rate change come back, bit for bit, with their step count.
+#[test]
+fn a_blow_up_soon_after_a_rate_change_puts_back_the_weights_from_before_it() {
+    let (train, _) = data();
+    let config = ModelConfig { latent_dim: 32, ..mlp(ModelKind::Vae) };
+    let mut t = trainer(&config, quick());
+    t.train_steps(train, 20).unwrap();
+    t.set_learning_rate(10.0).unwrap();
+    let before = bits(&t.model().weights().unwrap());
+    let mut finite_chunks = 0;
+    loop {
+        match t.train_steps(train, 1) {
+            // The first step's loss is that of the sane weights, so at least one chunk passes.
+            Ok(_) => finite_chunks += 1,
+            Err(TrainError::NonFinite { step, .. }) => {
+                println!("lr 10 after 20 steps: {finite_chunks} finite one-step chunks, NaN at step {step}");
+                break;
+            }
+            Err(e) => panic!("unexpected error {e}"),
+        }
+        assert!(finite_chunks < 10, "lr 10 did not blow up within 10 steps");
+    }
+    assert!(finite_chunks >= 1, "the failing chunk must not be the first after the change");
+    assert!(bits(&t.model().weights().unwrap()) == before, "not the weights from before the rate change");
+    assert_eq!(t.step(), 20);
+    // Training goes on from them at a sane rate.
+    t.set_learning_rate(1e-3).unwrap();
+    assert!(t.train_steps(train, 5).unwrap().loss.is_finite());
+}
+
 // ---- Reproducibility ----
 
 fn run(seed: u64, chunks: &[usize]) -> (Vec<f32>, Vec<(String, Vec<u32>)>) {

@@ -34,10 +34,11 @@ use crate::latent::Plane;
 use crate::model::{Model, ModelConfig, ModelError};
 use crate::settings::Settings;
 use crate::train::{StepReport, TrainConfig, TrainError, Trainer};
+use crate::upload::{sort_upload, UploadError};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace};
+pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -46,6 +47,8 @@ pub enum SessionError {
     Data(IdxError),
     Checkpoint(CheckpointError),
     Images(ImageSetError),
+    /// The student's own files, refused: the message names each file at fault.
+    Upload(UploadError),
     /// The request doesn't fit the model or the data (wrong length, wrong family, no data yet).
     Request(String),
     Candle(candle_core::Error),
@@ -59,6 +62,7 @@ impl std::fmt::Display for SessionError {
             SessionError::Data(e) => write!(f, "the dataset could not be read: {e}"),
             SessionError::Checkpoint(e) => e.fmt(f),
             SessionError::Images(e) => write!(f, "your images cannot make a dataset: {e}"),
+            SessionError::Upload(e) => e.fmt(f),
             SessionError::Request(msg) => f.write_str(msg),
             SessionError::Candle(e) => write!(f, "model error: {e}"),
         }
@@ -80,6 +84,7 @@ from_error!(
     Data(IdxError),
     Checkpoint(CheckpointError),
     Images(ImageSetError),
+    Upload(UploadError),
     Candle(candle_core::Error)
 );
 
@@ -172,6 +177,16 @@ impl Session {
         let train = Dataset::from_idx(train_images, train_labels).map_err(|e| SessionError::Request(format!("training set: {e}")))?;
         let test = Dataset::from_idx(test_images, test_labels).map_err(|e| SessionError::Request(format!("test set: {e}")))?;
         self.set_datasets(train, test)
+    }
+
+    /// The student's own four IDX files, `(name, bytes)` in any order: each is checked on its
+    /// own, then they are sorted into roles and paired (see [`crate::upload`]), and a new model
+    /// with the current settings starts on them. On any error the current data and model stay.
+    pub fn set_files(&mut self, files: &[(&str, &[u8])]) -> Result<UploadReport> {
+        let upload = sort_upload(files)?;
+        let report = UploadReport { order: upload.order, train_length: upload.train.len(), test_length: upload.test.len() };
+        self.set_datasets(upload.train, upload.test)?;
+        Ok(report)
     }
 
     /// [`Session::set_data`] for datasets already parsed.

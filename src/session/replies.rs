@@ -58,6 +58,18 @@ impl Reply for Settings {}
 impl Reply for Schema {}
 impl Reply for Limits {}
 
+/// The student's files accepted: `order[k]` is the position (in the order given) of the file
+/// that took role k of [`crate::upload::ROLES`], and the two sets' lengths.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadReport {
+    pub order: [usize; crate::upload::FILES_PER_DATASET],
+    pub train_length: usize,
+    pub test_length: usize,
+}
+
+impl Reply for UploadReport {}
+
 /// Test images on the view plane.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

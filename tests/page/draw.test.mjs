@@ -1,16 +1,12 @@
-// A student's own digits and data: drawing a digit on the pad puts its code on the map as a
-// star and shows the model's reconstruction, following the model as it trains; uploading IDX
-// files loads them as the dataset, and broken ones are refused while training goes on.
+// A student's own digits: drawing a digit on the pad puts its code on the map as a star and
+// shows the model's reconstruction, following the model as it trains. (Uploaded IDX files:
+// uploads.test.mjs.)
 // Run from the repository root with `node --test tests/page/`.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { WWW, openLoadedPage, servePage, screenshot } from './harness.mjs';
-import { DRAWPAD, IDX_FILES } from '../../www/app/config.js';
+import { openLoadedPage, servePage, screenshot } from './harness.mjs';
+import { DRAWPAD } from '../../www/app/config.js';
 
 // A picture counts as drawn when at least this many pixels show it.
 const MIN_PIXELS = 30;
@@ -151,122 +147,4 @@ test('a finger draws on the pad too, without scrolling the page', async () => {
   assert.equal(await page.evaluate(() => window.scrollY), scrolled, 'the stroke does not scroll the page');
   assert.deepEqual(problems, []);
   await context.close();
-});
-
-const mnist = (name) => readFile(`${WWW}data/mnist/${name}`);
-const [, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] = IDX_FILES;
-
-test('broken or incomplete IDX uploads are refused with a message while training on MNIST goes on', async () => {
-  const { page, problems } = await openPage();
-  await page.click('#train');
-  await page.waitForFunction(() => window.latentLab.state().step >= 20, null, { timeout: TRAINING_TIMEOUT });
-  const error = page.locator('#error');
-
-  // One file dropped on the page: the page asks for all four.
-  await page.evaluate(() => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([new Uint8Array(16)], 'train-images-idx3-ubyte'));
-    for (const type of ['dragover', 'drop']) {
-      document.body.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }
-  });
-  await error.waitFor({ state: 'visible' });
-  assert.match(await error.textContent(), /all four IDX files.*you chose 1 file/);
-
-  // Four label files: not two of each kind.
-  const labels = await mnist(TRAIN_LABELS);
-  await page.setInputFiles(
-    '#idx-files',
-    ['a', 'b', 'c', 'd'].map((n) => ({ name: `${n}-labels.gz`, mimeType: 'application/gzip', buffer: labels })),
-  );
-  await page.waitForFunction(() => /0 image and 4 label files/.test(document.getElementById('error').textContent));
-
-  // A training-image file cut short: the magic number passes, the Rust reader refuses it.
-  const raw = gunzipSync(await mnist(TEST_IMAGES));
-  const files = [
-    { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: raw.subarray(0, 16 + 784 * 1000) },
-    { name: TRAIN_LABELS, mimeType: 'application/gzip', buffer: labels },
-    { name: TEST_IMAGES, mimeType: 'application/gzip', buffer: await mnist(TEST_IMAGES) },
-    { name: TEST_LABELS, mimeType: 'application/gzip', buffer: await mnist(TEST_LABELS) },
-  ];
-  const before = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 50).join());
-  await page.setInputFiles('#idx-files', files);
-  await page.waitForFunction(() => /training set: .*cut short/.test(document.getElementById('error').textContent));
-  const message = await error.locator('[data-role="messages"]').textContent();
-  console.log(`refused upload: ${message.trim()}`);
-  assert.match(message, /10000 images of 28×28 = 7840000 bytes but the file holds only 784000 bytes/);
-  assert.match(message, /current model and data stay/);
-  await screenshot(page, 'draw-upload-error');
-
-  const { step } = await page.evaluate(() => window.latentLab.state());
-  await page.waitForFunction((from) => window.latentLab.state().step >= from + 30, step, { timeout: TRAINING_TIMEOUT });
-  const after = await page.evaluate(() => ({ ...window.latentLab.state(), head: window.latentLab.scatter().labels.slice(0, 50).join() }));
-  assert.equal(after.phase, 'training');
-  assert.equal(after.dataset, 'mnist');
-  assert.equal(await page.locator('#dataset').inputValue(), 'mnist');
-  assert.equal(after.head, before, 'the map still shows the MNIST test set');
-  assert.equal(await page.locator('#legend li').first().textContent(), '0');
-  assert.equal(await error.isVisible(), true, 'the message stays while training goes on');
-  assert.deepEqual(problems, []);
-  await page.close();
-});
-
-test('four renamed Fashion-MNIST files are sorted by header and size, load and train', async () => {
-  const { page, problems } = await openPage();
-  await page.waitForFunction(() => window.latentLab.scatter().labels.length === 3000);
-  const mnistLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
-  // Names that say nothing: the magic number tells images from labels, the count training from test.
-  const dir = await mkdtemp(join(tmpdir(), 'latent-lab-idx-'));
-  const renamed = [
-    [IDX_FILES[3], 'one.gz'],
-    [IDX_FILES[0], 'two.gz'],
-    [IDX_FILES[2], 'three.gz'],
-    [IDX_FILES[1], 'four.gz'],
-  ];
-  for (const [from, to] of renamed) await copyFile(`${WWW}data/fashion/${from}`, join(dir, to));
-  try {
-    // The dataset list's last entry opens the file picker.
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.selectOption('#dataset', 'own')]);
-    assert.equal(chooser.isMultiple(), true);
-    assert.equal(await page.locator('#dataset').inputValue(), 'mnist', 'the list shows the data in use until the files load');
-    await chooser.setFiles(renamed.map(([, to]) => join(dir, to)));
-    await page.waitForFunction(
-      () => window.latentLab.state().dataset === 'own' && window.latentLab.state().phase === 'ready',
-      null,
-      { timeout: 60_000 },
-    );
-  } finally {
-    await rm(dir, { recursive: true });
-  }
-  assert.match(await page.locator('#progress [data-role="status"]').textContent(), /Your files loaded \(10000 test images\)/);
-  assert.equal(await page.locator('#dataset').inputValue(), 'own');
-  assert.equal(new URL(page.url()).searchParams.get('dataset'), null, 'a link cannot carry the files');
-  assert.deepEqual(await page.locator('#legend li').allTextContents(), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-  // The map changes to the uploaded test set (Fashion-MNIST's labels come in another order).
-  await page.waitForFunction((before) => window.latentLab.scatter().labels.slice(0, 200).join() !== before, mnistLabels);
-  const ownLabels = await page.evaluate(() => window.latentLab.scatter().labels.slice(0, 200).join());
-  assert.equal(ownLabels.split(',').length, 200);
-
-  await page.click('#train');
-  await page.waitForFunction(() => window.latentLab.state().step >= 50, null, { timeout: TRAINING_TIMEOUT });
-  await page.click('#train');
-  await page.locator('#train', { hasText: 'Train' }).waitFor();
-  const state = await page.evaluate(() => window.latentLab.state());
-  const points = await page.evaluate(() => window.latentLab.scatter().labels.length);
-  console.log(`own data: step ${state.step}, test loss ${state.lastEval.loss.toFixed(1)} nats, ${points} points`);
-  assert.equal(state.dataset, 'own');
-  assert.equal(points, 3000);
-
-  // A comparison model gets the same bytes.
-  await page.getByLabel('Compare', { exact: true }).check();
-  await page.waitForFunction(() => {
-    const c = window.latentLab.compare();
-    return c.dataset === 'own' && c.phase === 'ready' && c.labels.length > 0;
-  }, null, { timeout: 60_000 });
-  const compareLabels = await page.evaluate(() => Array.from(window.latentLab.compare().labels.slice(0, 200)).join());
-  assert.equal(compareLabels, ownLabels, 'both models encode the same uploaded test set');
-  assert.equal(await page.locator('#error').isVisible(), false);
-  await screenshot(page, 'draw-upload-own');
-  assert.deepEqual(problems, []);
-  await page.close();
 });

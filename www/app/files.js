@@ -2,9 +2,10 @@
 // model (one `.safetensors` file) to the model loader, images (a folder, image files or a
 // .zip) to the image upload (imagefiles.js) and anything else to the IDX reader, and the two
 // file pickers (Load model…, and "Your own IDX files…" in the dataset list).
+// The page reads the files' bytes and nothing else: Rust checks each file, sorts them into
+// training and test images and labels, and names what is wrong.
 
 import { cmd, loadModelTransfer } from './protocol.js';
-import { sortIdxFiles } from './idxfiles.js';
 import { isImageUpload } from './imagefiles.js';
 
 const carriesFiles = (event) => event.dataTransfer?.types.includes('Files');
@@ -75,13 +76,14 @@ export class FileInput {
     this.page.worker.postMessage(m, loadModelTransfer(m));
   }
 
-  /** Sorts the four IDX files, then hands their bytes to the worker, which may still refuse them. */
+  /** Hands the files' names and bytes to the worker, whose Rust reader checks and sorts them. */
   async loadOwnFiles(files) {
     this.page.clearError();
     try {
-      this.pendingOwnFiles = await sortIdxFiles(files);
+      this.pendingOwnFiles = await Promise.all(files.map(async (file) => ({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })));
     } catch (err) {
-      this.page.onError(`Your files were not loaded: ${err.message}`);
+      // A folder, or a file removed since it was picked.
+      this.page.onError(`Your files were not loaded: they could not be read (${err.message}).`);
       return;
     }
     // Copied, not transferred: the comparison model needs the same bytes.

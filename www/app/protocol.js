@@ -152,9 +152,10 @@ export const cmd = {
    */
   decodeCodes: (codes, id) => ({ type: Cmd.DECODE_CODES, codes, id }),
   /**
-   * The student's own data: `files` the four IDX files' bytes (Uint8Array each, raw or gzipped)
-   * in the order train images, train labels, test images, test labels. A new model starts on
-   * them; if the Rust reader refuses them, the model, data and training stay as they were.
+   * The student's own data: `files` the IDX files as `{name, bytes}` (Uint8Array, raw or
+   * gzipped) in any order. Rust checks each file, sorts them by header, name and size, and
+   * pairs them; a new model starts on them. If they are refused, the error names each file at
+   * fault, and the model, data and training stay as they were.
    */
   loadFiles: (files) => ({ type: Cmd.LOAD_FILES, files }),
   /**

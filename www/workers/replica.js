@@ -19,6 +19,8 @@ let traversal = null;
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const ready = init();
+// This worker's wasm memory in bytes, for the soak (pkg-config/soak.mjs) and the console.
+self.wasmBytes = async () => (await ready).memory.buffer.byteLength;
 
 const handlers = {
   [Cmd.CONNECT](m, ports) {

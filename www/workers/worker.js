@@ -27,6 +27,8 @@ const team = new Team();
 let workers = 1;
 // The wasm compiles while the page's thread loads the settings schema, not after it sends INIT.
 const wasmReady = init();
+// This worker's wasm memory in bytes, for the soak (pkg-config/soak.mjs) and the console.
+self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 /** The page's standing requests for pictures of the model, and how to answer them. */
 const followers = new Followers(post);
@@ -80,7 +82,10 @@ const handlers = {
     try {
       const files = await downloadDataset(new URL(dir, new URL('../', import.meta.url)), (loaded, total) => post(msg.progress(loaded, total)));
       setPhase(Phase.LOADING, `Unpacking ${label}…`);
-      useData(files, { name: dataset, label, classNames });
+      useData(() => {
+        session.setData(...files);
+        return files.slice(2);
+      }, { name: dataset, label, classNames });
     } catch (err) {
       // The previous model and data (if any) are still in place and usable.
       if (data) setPhase(Phase.PAUSED, `Kept ${data.label}.`);
@@ -96,7 +101,13 @@ const handlers = {
     requireSession();
     // Training goes on until the files are known to be good: a refused upload changes nothing.
     try {
-      useData(files, { name: OWN_DATA.key, label: 'your files', classNames: OWN_DATA.classNames });
+      useData(() => {
+        const { order } = session.setFiles(
+          files.map((f) => f.name),
+          files.map((f) => f.bytes),
+        );
+        return [files[order[2]].bytes, files[order[3]].bytes];
+      }, { name: OWN_DATA.key, label: 'your files', classNames: OWN_DATA.classNames });
     } catch (err) {
       throw new Error(`Your files were not loaded: ${messageOf(err)}. The current model and data stay.`);
     }
@@ -175,6 +186,10 @@ const handlers = {
       // On a rejected value this puts the rate still in use back into the page's field.
       postSettings();
     }
+    // While training, the pictures catch up with the weights the new rate starts from. A rate
+    // that blows up soon after gets exactly these weights put back (Rust keeps a copy), so the
+    // pictures after the blow-up are the ones shown before it.
+    if (phase === Phase.TRAINING) refreshAll(null);
   },
 
   [Cmd.SET_WORKERS]({ count }) {
@@ -229,14 +244,17 @@ function loadModel(bytes, name) {
   refreshAll(null);
 }
 
-/** New data: Rust checks the four files in full and starts a new model on them, or changes nothing. */
-function useData(files, loaded) {
-  session.setData(...files);
+/**
+ * New data: `read` hands the files to Rust, which checks them in full and starts a new model on
+ * them or changes nothing (and throws), and returns the test set's [images, labels] IDX bytes.
+ */
+function useData(read, loaded) {
+  const [images, labels] = read();
   stopTraining();
   data = loaded;
   modelReplaced({ sameSettings: true });
   // The replica answers hovers over test images, so it needs the same test set.
-  followers.replicaPort()?.postMessage({ kind: 'test', images: files[2], labels: files[3] });
+  followers.replicaPort()?.postMessage({ kind: 'test', images, labels });
 }
 
 /** A new model: each follower keeps what still makes sense of its request; the page hears the settings. */

@@ -1,0 +1,266 @@
+// A soak of the lab page in headless Chromium: it trains for --minutes (default 30) with the
+// views live — a traversal slider dragged and the map hovered every tick, and in turn a Step,
+// a dataset switch (MNIST ↔ Fashion-MNIST) and a Lecture preset — and samples every tick:
+//   - the wasm memory of the training worker and of the replica (WebAssembly.Memory size;
+//     each worker exposes `self.wasmBytes()`),
+//   - the page's JS heap (CDP Performance.getMetrics),
+//   - images per second of the last training chunk (the page state's last report),
+//   - main-thread long tasks (PerformanceObserver 'longtask', from the moment the page is ready).
+// Writes one CSV row per sample and prints PASS or FAIL with the reasons:
+//   node pkg-config/soak.mjs [--minutes 30] [--every 5] [--out tests/artifacts/soak.csv]
+//
+// Pass criteria:
+//   - memory flat after the first minute: no wasm memory sample after it above 1.05 × its
+//     value at the first sample past a minute (and past one whole activity cycle), and the
+//     page's JS heap after a forced GC at the end within 1.05 × the same at that sample (GC'd
+//     values: the live heap is a sawtooth in between). Wasm memory never shrinks, and the
+//     first dataset switch holds the old and new data at once, so the baseline comes after
+//     every activity (both switch directions included) has run once;
+//   - no long task: the Long Tasks API reports only tasks over 50 ms, so one entry fails;
+//   - img/s steady: the median of the last third of the training samples at least
+//     IMG_RATE_FLOOR × the median of the second third. The chunk rate is pure compute, so on a
+//     quiet machine it stays within a few per cent; this machine's two cores are shared, and a
+//     neighbour's job taking one core costs the worker up to about a quarter of its rate, so a
+//     drop beyond that is the page slowing itself (a growing per-step cost, GC pressure from a
+//     leak), not the neighbours. The loadavg column lets a reader check.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../tests/page/server.mjs';
+import { launchChromium } from '../tests/page/browser.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MEMORY_GROWTH = 1.05;
+const IMG_RATE_FLOOR = 0.7;
+const WARM_UP_S = 60;
+/** One activity per tick, in turn; with 5 s ticks the cycle (and so the warm-up) fits in a minute. */
+const CYCLE = ['drag', 'step', 'drag', 'switch dataset', 'drag', 'lecture preset', 'drag', 'switch dataset'];
+
+function parseArgs(argv) {
+  const opts = { minutes: 30, every: 5, out: join(ROOT, 'tests/artifacts/soak.csv') };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
+    opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : resolve(argv[i + 1]);
+  }
+  return opts;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+};
+
+const state = (page) => page.evaluate(() => window.latentLab.state());
+const waitPhase = (page, phases, timeout = 120_000) =>
+  page.waitForFunction((p) => p.includes(window.latentLab.state().phase), phases, { timeout });
+
+/** Starts training unless it runs. */
+async function train(page) {
+  if ((await state(page)).phase !== 'training') await page.click('#train');
+  await waitPhase(page, ['training']);
+}
+
+/** Drags slider z1 ten steps right and back, then moves the pointer over eight map points. */
+async function dragAndHover(page) {
+  const slider = page.getByRole('slider', { name: 'z1', exact: true });
+  if (await slider.isVisible()) {
+    await slider.focus();
+    for (const key of [...Array(10).fill('ArrowRight'), ...Array(10).fill('ArrowLeft')]) {
+      await page.keyboard.press(key);
+      await page.waitForTimeout(16);
+    }
+  }
+  for (let k = 0; k < 8; k++) {
+    const at = await page.evaluate((index) => window.latentLab.pointOnScreen(index), 97 * k + 13);
+    if (at) await page.mouse.move(at.x, at.y);
+    await page.waitForTimeout(120);
+  }
+  await page.mouse.move(0, 0);
+}
+
+const ACTIVITIES = {
+  drag: dragAndHover,
+  async step(page) {
+    await page.click('#train');
+    await waitPhase(page, ['paused']);
+    for (let k = 0; k < 3; k++) {
+      const { step } = await state(page);
+      await page.click('#step');
+      await page.waitForFunction((s) => window.latentLab.state().step > s, step);
+    }
+    await train(page);
+  },
+  async 'switch dataset'(page) {
+    const next = (await state(page)).dataset === 'mnist' ? 'fashion' : 'mnist';
+    await page.selectOption('#dataset', next);
+    await page.waitForFunction((d) => window.latentLab.state().dataset === d && window.latentLab.state().phase === 'ready', next, {
+      timeout: 120_000,
+    });
+    await train(page);
+  },
+  async 'lecture preset'(page) {
+    await page.selectOption('#lecture', 'prior');
+    await page.waitForFunction(() => window.latentLab.state().loaded?.name === 'vae-2d' && window.latentLab.state().phase === 'paused', null, {
+      timeout: 120_000,
+    });
+    await page.selectOption('#lecture', '');
+    await train(page);
+  },
+};
+
+/** The wasm memory of each of the page's workers, by script name. */
+async function wasmBytes(page) {
+  const out = {};
+  for (const worker of page.workers()) {
+    const name = worker.url().split('/').pop().replace('.js', '');
+    out[name] = await worker.evaluate(() => self.wasmBytes?.() ?? null).catch(() => null);
+  }
+  return out;
+}
+
+async function jsHeap(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const get = (name) => metrics.find((m) => m.name === name)?.value ?? null;
+  return { used: get('JSHeapUsedSize'), total: get('JSHeapTotalSize') };
+}
+
+async function heapAfterGc(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  return (await jsHeap(cdp)).used;
+}
+
+async function soak(opts) {
+  const server = await startServer(join(ROOT, 'www'));
+  const browser = await launchChromium();
+  const rows = [];
+  const problems = [];
+  const gc = {};
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
+    await page.addInitScript(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(server.url);
+    await page.locator('#train:enabled').waitFor({ timeout: 120_000 });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const readyAt = await page.evaluate(() => performance.now());
+    await train(page);
+
+    const started = Date.now();
+    const end = started + opts.minutes * 60_000;
+    for (let tick = 0; Date.now() < end; tick++) {
+      const tickStart = Date.now();
+      const activity = CYCLE[tick % CYCLE.length];
+      await ACTIVITIES[activity](page);
+      if (activity !== 'drag') await dragAndHover(page);
+      const seconds = (Date.now() - started) / 1000;
+      // The baseline: a minute in, and every activity done at least once.
+      if (gc.warm === undefined && seconds >= WARM_UP_S && tick >= CYCLE.length - 1) {
+        gc.warm = await heapAfterGc(cdp);
+        gc.warmRow = rows.length;
+      }
+      const s = await state(page);
+      const wasm = await wasmBytes(page);
+      const heap = await jsHeap(cdp);
+      const tasks = await page.evaluate((from) => window.longTasks.filter((t) => t.start >= from).map((t) => t.duration), readyAt);
+      rows.push({
+        seconds: seconds.toFixed(1),
+        activity,
+        phase: s.phase,
+        dataset: s.dataset,
+        step: s.step,
+        images_per_sec: s.phase === 'training' && s.lastReport ? Math.round(s.lastReport.imagesPerSec) : '',
+        wasm_training_bytes: wasm.worker ?? '',
+        wasm_replica_bytes: wasm.replica ?? '',
+        js_heap_used_bytes: heap.used,
+        js_heap_total_bytes: heap.total,
+        long_tasks: tasks.length,
+        longest_task_ms: tasks.length ? Math.max(...tasks).toFixed(0) : 0,
+        load1: loadavg()[0].toFixed(2),
+      });
+      const row = rows.at(-1);
+      console.log(
+        `[soak] ${row.seconds.padStart(6)} s ${activity.padEnd(15)} ${row.phase.padEnd(8)} step ${String(row.step).padStart(6)} ` +
+          `${String(row.images_per_sec).padStart(6)} img/s  wasm ${mb(row.wasm_training_bytes)} + ${mb(row.wasm_replica_bytes)} MB  ` +
+          `heap ${mb(row.js_heap_used_bytes)} MB  long tasks ${row.long_tasks}  load ${row.load1}`,
+      );
+      await page.waitForTimeout(Math.max(0, opts.every * 1000 - (Date.now() - tickStart)));
+    }
+    gc.end = await heapAfterGc(cdp);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return { rows, problems, gc };
+}
+
+const mb = (bytes) => (bytes === '' || bytes === null ? '—' : (bytes / 2 ** 20).toFixed(1));
+
+/** The reasons the soak fails (none: it passes), and the figures behind them. */
+function judge({ rows, problems, gc }) {
+  const reasons = [...problems];
+  const figures = [];
+  const after = gc.warmRow === undefined ? [] : rows.slice(gc.warmRow);
+  if (after.length < 2) return { reasons: [...reasons, `too few samples after the first minute's cycle: run longer`], figures };
+  for (const key of ['wasm_training_bytes', 'wasm_replica_bytes']) {
+    const values = after.map((r) => Number(r[key])).filter((v) => v > 0);
+    if (values.length === 0) {
+      reasons.push(`${key}: no samples`);
+      continue;
+    }
+    const [base, peak] = [values[0], Math.max(...values)];
+    figures.push(`${key}: ${mb(base)} MB after the first minute, peak after it ${mb(peak)} MB (${((peak / base - 1) * 100).toFixed(1)} %)`);
+    if (peak > MEMORY_GROWTH * base) reasons.push(`${key} grew from ${mb(base)} to ${mb(peak)} MB after the first minute`);
+  }
+  if (gc.warm && gc.end) {
+    figures.push(`JS heap after GC: ${mb(gc.warm)} MB after the first minute, ${mb(gc.end)} MB at the end (${((gc.end / gc.warm - 1) * 100).toFixed(1)} %)`);
+    if (gc.end > MEMORY_GROWTH * gc.warm) reasons.push(`the page's JS heap grew from ${mb(gc.warm)} to ${mb(gc.end)} MB (after GC)`);
+  }
+  const last = rows.at(-1);
+  figures.push(`long tasks over 50 ms: ${last.long_tasks}${last.long_tasks ? `, longest ${last.longest_task_ms} ms` : ''}`);
+  // Where they fall: the first minute (page load, first dataset switch and preset) or after it.
+  figures.push(`long tasks after the first minute: ${last.long_tasks - after[0].long_tasks} in ${after.length - 1} samples`);
+  if (last.long_tasks > 0) reasons.push(`${last.long_tasks} main-thread long task(s), the longest ${last.longest_task_ms} ms`);
+  const rates = rows.filter((r) => r.images_per_sec !== '').map((r) => Number(r.images_per_sec));
+  const third = Math.floor(rates.length / 3);
+  if (third < 2) {
+    reasons.push(`only ${rates.length} training samples: too few to judge img/s`);
+  } else {
+    const [second, final] = [median(rates.slice(third, 2 * third)), median(rates.slice(rates.length - third))];
+    figures.push(`img/s median: second third ${second}, last third ${final} (ratio ${(final / second).toFixed(2)}, floor ${IMG_RATE_FLOOR})`);
+    if (final < IMG_RATE_FLOOR * second) reasons.push(`img/s fell from a median of ${second} to ${final}`);
+  }
+  return { reasons, figures };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  console.log(`[soak] ${opts.minutes} min, a sample every ${opts.every} s, load average ${loadavg()[0].toFixed(2)}`);
+  const result = await soak(opts);
+  mkdirSync(dirname(opts.out), { recursive: true });
+  const columns = Object.keys(result.rows[0] ?? {});
+  writeFileSync(opts.out, [columns.join(','), ...result.rows.map((r) => columns.map((c) => r[c]).join(','))].join('\n') + '\n');
+  const { reasons, figures } = judge(result);
+  for (const f of figures) console.log(`[soak] ${f}`);
+  console.log(`[soak] ${result.rows.length} samples written to ${opts.out}`);
+  if (reasons.length === 0) {
+    console.log('[soak] PASS');
+  } else {
+    console.log(`[soak] FAIL:\n${reasons.map((r) => `  - ${r}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(`[soak] error: ${err.stack ?? err}`);
+  process.exit(1);
+});
