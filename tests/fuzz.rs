@@ -1,6 +1,7 @@
 //! A seeded mutation fuzzer (stable Rust, no cargo-fuzz) for every reader of untrusted bytes:
-//! the IDX slice parsers and `maybe_gunzip`, the per-file inspector, `Dataset::from_idx`, and
-//! the checkpoint loader.
+//! the IDX slice parsers and `maybe_gunzip`, the per-file inspector, `Dataset::from_idx`, the
+//! checkpoint loader, and the image path: `images::prepare` (a decoded image's RGBA bytes and
+//! the size it claims) and `images::assemble` (prepared images and the paths they came from).
 //!
 //! Inputs are valid files (raw IDX images and labels, the same gzipped, checkpoints of three
 //! model families with and without a checksum) mutated by byte flips, interesting byte values,
@@ -15,7 +16,7 @@
 //! - the peak of live bytes during the call (a counting global allocator, per thread) stays
 //!   within what the input's length justifies: about 2× the length for raw IDX, 2× the most a
 //!   gzip stream of that length can inflate to (deflate's 1032:1, capped), and a small
-//!   multiple of the length for a checkpoint.
+//!   multiple of the length for a checkpoint or an image.
 //!
 //! `cargo test --release --test fuzz` runs 24,000 inputs. The long run:
 //! `FUZZ_INPUTS=1000000 FUZZ_SEED=1 cargo test --release --test fuzz -- --ignored --nocapture`
@@ -33,6 +34,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use latent_lab::checkpoint::{self, CheckpointError};
 use latent_lab::data::{maybe_gunzip, parse_images, parse_labels, Dataset, IMAGE_PIXELS};
+use latent_lab::images::{assemble, prepare};
 use latent_lab::inspect::{inspect, FileError, GUNZIP_LIMIT};
 use latent_lab::model::{Arch, Model, ModelConfig, ModelKind};
 use latent_lab::train::TrainConfig;
@@ -233,7 +235,10 @@ fn run_one(seeds: &Seeds, seed: u64, i: u64, report: &mut Report) {
     let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i);
     let id = format!("seed {seed} input {i}");
     report.inputs += 1;
-    let choice = rng.random_range(0..10);
+    let choice = rng.random_range(0..12);
+    if choice >= 10 {
+        return image_input(&mut rng, &id, choice == 10, report);
+    }
     if choice < 3 {
         let base = &seeds.checkpoints[rng.random_range(0..seeds.checkpoints.len())];
         let hot = 8 + u64::from_le_bytes(base[..8].try_into().unwrap()) as usize;
@@ -282,6 +287,48 @@ fn run_one(seeds: &Seeds, seed: u64, i: u64, report: &mut Report) {
     }
 }
 
+/// An image for `prepare` (an RGBA buffer of a random size, sometimes not the size it claims)
+/// or a set for `assemble` (prepared images with paths of random folders, names and bytes).
+fn image_input(rng: &mut StdRng, id: &str, single: bool, report: &mut Report) {
+    if single {
+        let (width, height) = (rng.random_range(0..80usize), rng.random_range(0..80usize));
+        let mut rgba: Vec<u8> = (0..4 * width * height).map(|_| if rng.random_bool(0.7) { 255 } else { rng.random() }).collect();
+        // A claimed size the buffer does not have, now and then a huge one.
+        let (claimed_w, claimed_h) = match rng.random_range(0..6) {
+            0 => (rng.random_range(0..100_000), rng.random_range(0..100_000)),
+            1 => (width + 1, height),
+            _ => (width, height),
+        };
+        if rng.random_bool(0.1) {
+            rgba.truncate(rng.random_range(0..=rgba.len()));
+        }
+        let budget = 4 * rgba.len() + SLACK;
+        report.check("images::prepare", id, budget, || prepare(&rgba, claimed_w, claimed_h).map(|_| ()));
+        return;
+    }
+    let count = rng.random_range(0..40usize);
+    let folders = ["train", "test", "a", "B", "", "..", "é", "train/x", "7"];
+    let mut paths: Vec<String> = (0..count)
+        .map(|i| {
+            let depth = rng.random_range(0..4);
+            let mut parts: Vec<&str> = (0..depth).map(|_| folders[rng.random_range(0..folders.len())]).collect();
+            let name = format!("{i}.png");
+            parts.push(&name);
+            parts.join("/")
+        })
+        .collect();
+    if rng.random_bool(0.1) {
+        paths.push(String::from_utf8_lossy(&(0..rng.random_range(0..20)).map(|_| rng.random::<u8>()).collect::<Vec<_>>()).into_owned());
+    }
+    let images = if rng.random_bool(0.9) { count } else { rng.random_range(0..40) };
+    let mut pixels: Vec<u8> = (0..images * IMAGE_PIXELS).map(|_| rng.random()).collect();
+    if rng.random_bool(0.1) {
+        pixels.truncate(rng.random_range(0..=pixels.len()));
+    }
+    let budget = 8 * (pixels.len() + paths.iter().map(String::len).sum::<usize>()) + SLACK;
+    report.check("images::assemble", id, budget, || assemble(&pixels, &paths).map(|_| ()));
+}
+
 fn fuzz(inputs: u64, seed: u64) -> Report {
     let seeds = seeds();
     let mut report = Report::default();
@@ -323,6 +370,10 @@ fn short_fuzz_run() {
         ("checkpoint::load", "Damaged"),
         ("checkpoint::load", "Mismatch"),
         ("checkpoint::load", "Unreadable"),
+        ("images::prepare", "ok"),
+        ("images::prepare", "Size"),
+        ("images::prepare", "TooLarge"),
+        ("images::assemble", "ok"),
     ];
     for (target, outcome) in expected {
         assert!(count(target, outcome) > 0, "no input to {target} ended in {outcome}");
