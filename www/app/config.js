@@ -357,6 +357,7 @@ export const QUANTIZE = {
   zoom: 3,
   maxComponents: 6,
   font: '11px system-ui, sans-serif',
+};
 
 /**
  * The learned prior over VQ code grids: `epochs` per Train press, `chunkSteps` optimizer steps

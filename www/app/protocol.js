@@ -185,6 +185,7 @@ export const cmd = {
   exportIdx: () => ({ type: Cmd.EXPORT_IDX }),
   /** To the image decoder: `entries` `[{path, file}]` (File or Blob; .zip files are unpacked). */
   decodeImages: (entries) => ({ type: Cmd.DECODE_IMAGES, entries }),
+  /**
    * A `k`-component GMM fitted by EM to the training codes (AE or VAE), with `count` samples
    * from it drawn with `seed` (an integer below 2³²) and decoded, refitted while training;
    * `k` null turns it off.
@@ -318,6 +319,7 @@ export const msg = {
    * `preview` the first few `{path, pixels, inverted}`.
    */
   decodedImages: (r) => ({ type: Msg.DECODED_IMAGES, ...r }),
+  /**
    * Answer to GMM_PRIOR: `k`, `dim` d, `fittedTo` training codes in `emSteps` EM steps, their
    * mean log-density per code under the mixture (`logLikelihood`) and under N(0, I)
    * (`standardNormalLogLikelihood`), `weights` π (k), `ellipses` each component's 1σ ellipse
