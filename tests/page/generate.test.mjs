@@ -33,7 +33,7 @@ test('a trained VAE generates digits from the prior, and its sliders move the de
   assert.equal(first.length, 36 * 784, 'a 6 × 6 grid of 28 × 28 images');
   assert.ok(ink(first) >= 36 * MIN_PIXELS, `generation grid: ${ink(first)} dark pixels`);
   const { seed } = await page.evaluate(() => window.latentLab.generation());
-  await page.getByRole('button', { name: 'Resample' }).click();
+  await page.locator('#generation').getByRole('button', { name: 'Resample' }).click();
   await page.waitForFunction((s) => window.latentLab.generation().seed !== s, seed);
   const second = await greys(page, grid);
   console.log(`generation: ${ink(first)} → ${ink(second)} dark pixels; Resample changed ${differing(first, second)} pixels`);
