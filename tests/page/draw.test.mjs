@@ -85,8 +85,12 @@ test('a digit drawn with the mouse gets a star on the map and a reconstruction, 
   assert.equal(first.recon.length, 784);
 
   // The star is on the map, and the preprocessed input and the reconstruction are drawn.
-  await page.waitForTimeout(300);
-  const star = await canvasCounts(page, '#scatter', DRAWPAD.markerFill);
+  // The map redraws on its next frame, which a busy machine delays: poll for up to 10 s.
+  let star = await canvasCounts(page, '#scatter', DRAWPAD.markerFill);
+  for (let waited = 0; star.exact < MIN_PIXELS && waited < 10_000; waited += 250) {
+    await page.waitForTimeout(250);
+    star = await canvasCounts(page, '#scatter', DRAWPAD.markerFill);
+  }
   assert.ok(star.exact >= MIN_PIXELS, `star: ${star.exact} pixels of ${DRAWPAD.markerFill}`);
   for (const role of ['input', 'recon']) {
     const { dark } = await canvasCounts(page, `#drawpad [data-role="${role}"]`, '#000000');
