@@ -309,8 +309,8 @@ export const SYMBOLIC = {
 /** Most training workers (data-parallel replicas) the page allows. */
 export const MAX_WORKERS = 16;
 /**
- * Workers when the link names none. One, until a quiet machine measures more as faster: on a
- * busy 2-core machine two workers in lock-step were slower than one (see the README).
+ * Workers when the link names none: one. Two measured 0.3–0.4 × one worker's img/s on a quiet
+ * 2-core machine (synchronisation costs more than half a batch's compute; see the README).
  */
 export const DEFAULT_WORKERS = 1;
 
