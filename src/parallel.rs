@@ -142,11 +142,12 @@ impl Trainer {
         let mut gradient = Vec::with_capacity(vars.iter().map(|v| v.elem_count()).sum());
         let mut reached = Vec::with_capacity(vars.len());
         for var in &vars {
-            match grads.get(var.as_tensor()) {
+            let grad = grads.get(var.as_tensor());
+            match grad {
                 Some(g) => gradient.extend(g.flatten_all()?.to_vec1::<f32>()?),
                 None => gradient.extend(std::iter::repeat_n(0.0, var.elem_count())),
             }
-            reached.push(grads.get(var.as_tensor()).is_some());
+            reached.push(grad.is_some());
         }
         let scaled = |t: &Tensor| -> candle_core::Result<f32> { Ok(t.to_scalar::<f32>()? * weight as f32) };
         let metrics = ShareMetrics {

@@ -23,6 +23,8 @@
 //! prints inputs/s and the count of each outcome. Input `i` of seed `s` is reproducible alone.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 mod counting;
 
 use std::collections::BTreeMap;
@@ -50,13 +52,6 @@ const NAME: &str = "fuzz-input.idx";
 /// error strings, small vectors).
 const SLACK: usize = 256 << 10;
 
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    dims.iter().for_each(|d| out.extend_from_slice(&d.to_be_bytes()));
-    out.extend_from_slice(data);
-    out
-}
-
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
     encoder.write_all(bytes).unwrap();
@@ -71,8 +66,8 @@ struct Seeds {
 
 fn seeds() -> Seeds {
     let pixels: Vec<u8> = (0..3 * IMAGE_PIXELS).map(|k| ((k * 7) % 256) as u8).collect();
-    let images = idx(&[3, 28, 28], &pixels);
-    let labels = idx(&[3], &[7, 0, 9]);
+    let images = common::idx(&[3, 28, 28], &pixels);
+    let labels = common::idx(&[3], &[7, 0, 9]);
     let small = |kind, arch| ModelConfig { kind, arch, hidden: 8, latent_dim: 2, codebook_size: 8, ..Default::default() };
     let mut checkpoints = Vec::new();
     for config in [small(ModelKind::Vae, Arch::Mlp), small(ModelKind::Vqvae, Arch::Mlp), small(ModelKind::Ae, Arch::Conv)] {

@@ -3,6 +3,8 @@
 //! `Dataset::from_named_idx` and the unnamed `Dataset::from_idx` that shares the reader.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::io::Write;
 
 use flate2::write::GzEncoder;
@@ -12,22 +14,13 @@ use latent_lab::inspect::{check_pairs, inspect, FileError, IdxContent, IdxError,
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
-}
-
 fn images(count: usize) -> Vec<u8> {
     let pixels: Vec<u8> = (0..count * IMAGE_PIXELS).map(|k| (k % 251) as u8).collect();
-    idx(&[count as u32, 28, 28], &pixels)
+    common::idx(&[count as u32, 28, 28], &pixels)
 }
 
 fn labels(values: &[u8]) -> Vec<u8> {
-    idx(&[values.len() as u32], values)
+    common::idx(&[values.len() as u32], values)
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -132,7 +125,7 @@ fn wrong_magic() {
 
 #[test]
 fn images_of_the_wrong_size() {
-    let bytes = idx(&[2, 32, 32], &[0; 2 * 32 * 32]);
+    let bytes = common::idx(&[2, 32, 32], &[0; 2 * 32 * 32]);
     let d = defect("cifar-gray-idx3-ubyte", &bytes, &["32×32", "28×28"]);
     assert_eq!(d, IdxError::WrongImageSize { rows: 32, cols: 32 });
     assert_eq!(defect("x.gz", &gzip(&bytes), &["32×32"]), IdxError::WrongImageSize { rows: 32, cols: 32 });
@@ -143,14 +136,14 @@ fn images_of_the_wrong_size() {
 /// believed, this would allocate 43 TB.
 #[test]
 fn absurd_header() {
-    let bytes = idx(&[10000, 65535, 65535], &[0; 7840]);
+    let bytes = common::idx(&[10000, 65535, 65535], &[0; 7840]);
     let phrases = ["10000 images of 65535×65535", "absurd", "7840 bytes", "header is corrupt"];
     let d = defect("train-images-idx3-ubyte", &bytes, &phrases);
     assert!(matches!(d, IdxError::Truncated { actual: 7840, .. }), "{d:?}");
     let d = defect("train-images-idx3-ubyte.gz", &gzip(&bytes), &phrases);
     assert!(matches!(d, IdxError::Truncated { actual: 7840, .. }), "{d:?}");
     // Overflowing even a u64 is its own message.
-    let d = defect("huge", &idx(&[u32::MAX; 3], &[]), &["more bytes than this machine can address"]);
+    let d = defect("huge", &common::idx(&[u32::MAX; 3], &[]), &["more bytes than this machine can address"]);
     assert!(matches!(d, IdxError::SizeOverflow { .. }));
 }
 
@@ -228,7 +221,7 @@ fn named_dataset_reads_through_the_same_checks() {
     let err = Dataset::from_named_idx("train-images", &images(2), "train-labels", &labels(&[3])).unwrap_err();
     assert_eq!(err.files(), vec!["train-images", "train-labels"]);
     // The unnamed reader refuses the same absurd gzip header with the same defect.
-    let absurd = gzip(&idx(&[10000, 65535, 65535], &[0; 7840]));
+    let absurd = gzip(&common::idx(&[10000, 65535, 65535], &[0; 7840]));
     assert!(matches!(Dataset::from_idx(&absurd, &labels(&[1])).unwrap_err(), IdxError::Truncated { actual: 7840, .. }));
     assert!(matches!(Dataset::from_idx(&labels(&[1]), &labels(&[1])).unwrap_err(), IdxError::WrongKind { expected: IdxKind::Images, .. }));
 }

@@ -2,6 +2,8 @@
 //! every defect reported against the file that has it before any pairing is looked at.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::io::Write;
 
 use flate2::write::GzEncoder;
@@ -13,22 +15,13 @@ use latent_lab::session::Session;
 use latent_lab::train::TrainConfig;
 use latent_lab::upload::{sort_upload, SortedUpload, UploadError};
 
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0, 0, 0x08, dims.len() as u8];
-    for d in dims {
-        out.extend_from_slice(&d.to_be_bytes());
-    }
-    out.extend_from_slice(data);
-    out
-}
-
 /// `count` images whose every pixel is `shade`: which file a dataset came from shows in its pixels.
 fn images(count: usize, shade: u8) -> Vec<u8> {
-    idx(&[count as u32, 28, 28], &vec![shade; count * IMAGE_PIXELS])
+    common::idx(&[count as u32, 28, 28], &vec![shade; count * IMAGE_PIXELS])
 }
 
 fn labels(count: usize, label: u8) -> Vec<u8> {
-    idx(&[count as u32], &vec![label; count])
+    common::idx(&[count as u32], &vec![label; count])
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -165,11 +158,11 @@ fn each_kind_of_defect_names_the_file() {
     let err = refused(&with(2, "t10k-images.gz", broken), "t10k-images.gz", &["gzip data is broken"]);
     assert!(matches!(defect_of(&err), IdxError::Gzip(_)));
 
-    let big = idx(&[4, 32, 32], &[0; 4 * 32 * 32]);
+    let big = common::idx(&[4, 32, 32], &[0; 4 * 32 * 32]);
     let err = refused(&with(2, "t10k-images-32", big), "t10k-images-32", &["32×32", "28×28"]);
     assert_eq!(defect_of(&err), &IdxError::WrongImageSize { rows: 32, cols: 32 });
 
-    let absurd = gzip(&idx(&[10000, 65535, 65535], &[0; 7840]));
+    let absurd = gzip(&common::idx(&[10000, 65535, 65535], &[0; 7840]));
     let err = refused(&with(0, "train-images.gz", absurd), "train-images.gz", &["65535×65535", "header is corrupt"]);
     assert!(matches!(defect_of(&err), IdxError::Truncated { actual: 7840, .. }));
 

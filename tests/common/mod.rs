@@ -14,6 +14,14 @@ pub fn pixels(count: usize) -> Vec<u8> {
     (0..count * IMAGE_PIXELS).map(|k| ((k / IMAGE_PIXELS) * 7 + k % IMAGE_PIXELS) as u8).collect()
 }
 
+/// An IDX file of unsigned bytes with dimensions `dims` and payload `data`.
+pub fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, 0x08, dims.len() as u8];
+    dims.iter().for_each(|d| out.extend_from_slice(&d.to_be_bytes()));
+    out.extend_from_slice(data);
+    out
+}
+
 /// MNIST digits; `split` is `"train"` (60000) or `"t10k"` (10000).
 pub fn mnist(split: &str) -> Dataset {
     load("mnist", split)
