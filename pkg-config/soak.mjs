@@ -144,9 +144,18 @@ async function soak(opts) {
     page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
     await page.addInitScript(() => {
       window.longTasks = [];
+      window.soakActivity = 'load';
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration });
+        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration, activity: window.soakActivity });
       }).observe({ type: 'longtask', buffered: true });
+      // Long animation frames name the scripts behind a long task (Chromium), so a failure says what blocked.
+      window.longFrames = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const scripts = e.scripts.map((s) => `${s.invoker || s.invokerType} ${s.sourceFunctionName || ''}@${(s.sourceURL || '').split('/').pop()}:${s.sourceCharPosition} ${s.duration.toFixed(0)} ms`);
+          window.longFrames.push({ start: e.startTime, end: e.startTime + e.duration, render: (e.renderStart ? e.startTime + e.duration - e.renderStart : 0), scripts });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
     });
     await page.goto(server.url);
     await page.locator('#train:enabled').waitFor({ timeout: 120_000 });
@@ -160,6 +169,7 @@ async function soak(opts) {
     for (let tick = 0; Date.now() < end; tick++) {
       const tickStart = Date.now();
       const activity = CYCLE[tick % CYCLE.length];
+      await page.evaluate((a) => (window.soakActivity = a), activity);
       await ACTIVITIES[activity](page);
       if (activity !== 'drag') await dragAndHover(page);
       const seconds = (Date.now() - started) / 1000;
@@ -196,6 +206,12 @@ async function soak(opts) {
       await page.waitForTimeout(Math.max(0, opts.every * 1000 - (Date.now() - tickStart)));
     }
     gc.end = await heapAfterGc(cdp);
+    gc.longTasks = await page.evaluate((from) => {
+      const frameOf = (t) => window.longFrames.find((f) => f.start <= t.start + 1 && t.start < f.end);
+      return window.longTasks
+        .filter((t) => t.start >= from)
+        .map((t) => ({ ...t, frame: frameOf(t) ?? null }));
+    }, readyAt);
   } finally {
     await browser.close();
     await server.close();
@@ -230,6 +246,10 @@ function judge({ rows, problems, gc }) {
   // Where they fall: the first minute (page load, first dataset switch and preset) or after it.
   figures.push(`long tasks after the first minute: ${last.long_tasks - after[0].long_tasks} in ${after.length - 1} samples`);
   if (last.long_tasks > 0) reasons.push(`${last.long_tasks} main-thread long task(s), the longest ${last.longest_task_ms} ms`);
+  for (const t of gc.longTasks ?? []) {
+    const where = t.frame ? `scripts: ${t.frame.scripts.join('; ') || 'none'}; rendering ${t.frame.render.toFixed(0)} ms` : 'no frame attribution';
+    figures.push(`long task at ${(t.start / 1000).toFixed(1)} s during '${t.activity}', ${t.duration.toFixed(0)} ms — ${where}`);
+  }
   const rates = rows.filter((r) => r.images_per_sec !== '').map((r) => Number(r.images_per_sec));
   const third = Math.floor(rates.length / 3);
   if (third < 2) {
