@@ -15,7 +15,7 @@ use rand::SeedableRng;
 
 use crate::idx::check_labels;
 pub use crate::idx::{maybe_gunzip, maybe_gunzip_with_limit, parse_images, parse_labels, IdxError, GUNZIP_LIMIT};
-use crate::inspect::{pair_split, read_idx, FileError, IdxFile, IdxKind};
+use crate::inspect::{pair_split, read_idx_into, FileError, IdxFile, IdxKind};
 
 pub const IMAGE_SIDE: usize = 28;
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
@@ -56,8 +56,15 @@ impl Dataset {
     /// Parses an IDX image file and an IDX label file; each may be gzipped. The checks are
     /// those of [`crate::inspect`]; the errors name no file (see [`Dataset::from_named_idx`]).
     pub fn from_idx(image_bytes: &[u8], label_bytes: &[u8]) -> Result<Self, IdxError> {
-        let images = read_idx(image_bytes, Some(IdxKind::Images))?;
-        let labels = read_idx(label_bytes, Some(IdxKind::Labels))?;
+        Self::from_idx_reusing(image_bytes, label_bytes, None)
+    }
+
+    /// [`Dataset::from_idx`] that fills the buffers of `spare` (a dataset no longer needed)
+    /// rather than allocating new ones.
+    pub fn from_idx_reusing(image_bytes: &[u8], label_bytes: &[u8], spare: Option<Dataset>) -> Result<Self, IdxError> {
+        let (image_buffer, label_buffer) = spare.map_or_else(Default::default, |d| (d.images, d.labels));
+        let images = read_idx_into(image_bytes, Some(IdxKind::Images), image_buffer)?;
+        let labels = read_idx_into(label_bytes, Some(IdxKind::Labels), label_buffer)?;
         Self::new(images.data, labels.data)
     }
 

@@ -208,6 +208,13 @@ fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> Result<usize, IdxError> 
 /// size against the bytes present, then data, then kind-specific checks. With `expected`, a
 /// sound file of the other kind is [`IdxError::WrongKind`].
 pub(crate) fn read_idx(bytes: &[u8], expected: Option<IdxKind>) -> Result<RawIdx, IdxError> {
+    read_idx_into(bytes, expected, Vec::new())
+}
+
+/// [`read_idx`] that writes the data into `buffer` (cleared first), reusing its capacity: a
+/// session that swaps datasets refills the previous one's buffers instead of freeing them and
+/// allocating anew, which in the never-shrinking wasm heap fragments into growth.
+pub(crate) fn read_idx_into(bytes: &[u8], expected: Option<IdxKind>, buffer: Vec<u8>) -> Result<RawIdx, IdxError> {
     if bytes.is_empty() {
         return Err(IdxError::Empty);
     }
@@ -241,9 +248,9 @@ pub(crate) fn read_idx(bytes: &[u8], expected: Option<IdxKind>) -> Result<RawIdx
     let (dims, declared) = dims_and_size(dim_bytes)?;
 
     let data = if gzipped {
-        inflate_data(reader, &dims, declared, header_len, bytes.len())?
+        inflate_data(reader, &dims, declared, header_len, bytes.len(), buffer)?
     } else {
-        raw_data(bytes, dims.clone(), declared, header_len)?
+        raw_data(bytes, dims.clone(), declared, header_len, buffer)?
     };
 
     let content = match kind {
@@ -276,7 +283,7 @@ pub(crate) fn read_idx(bytes: &[u8], expected: Option<IdxKind>) -> Result<RawIdx
 }
 
 /// A raw file: the data length is known, so the claim is checked before the copy.
-fn raw_data(bytes: &[u8], dims: Vec<u32>, declared: usize, header_len: usize) -> Result<Vec<u8>, IdxError> {
+fn raw_data(bytes: &[u8], dims: Vec<u32>, declared: usize, header_len: usize, mut buffer: Vec<u8>) -> Result<Vec<u8>, IdxError> {
     let actual = bytes.len() - header_len;
     if actual < declared {
         return Err(IdxError::Truncated { dims, declared, actual });
@@ -284,17 +291,27 @@ fn raw_data(bytes: &[u8], dims: Vec<u32>, declared: usize, header_len: usize) ->
     if actual > declared {
         return Err(IdxError::TrailingBytes { dims, declared, actual });
     }
-    Ok(bytes[header_len..].to_vec())
+    buffer.clear();
+    buffer.extend_from_slice(&bytes[header_len..]);
+    Ok(buffer)
 }
 
 /// A gzip stream after its header: inflates at most `declared + 1` bytes (the one extra tells
-/// trailing data) into a buffer that grows only as data arrives, then counts any trailing data
+/// trailing data) into `data` (cleared, its capacity reused), then counts any trailing data
 /// without storing it. The stream is always read to its end, so a bad CRC is caught.
-fn inflate_data(reader: Box<dyn Read + '_>, dims: &[u32], declared: usize, header_len: usize, gz_len: usize) -> Result<Vec<u8>, IdxError> {
+fn inflate_data(
+    reader: Box<dyn Read + '_>,
+    dims: &[u32],
+    declared: usize,
+    header_len: usize,
+    gz_len: usize,
+    mut data: Vec<u8>,
+) -> Result<Vec<u8>, IdxError> {
     let room = GUNZIP_LIMIT - header_len;
     let want = declared.min(room);
+    data.clear();
     // Deflate expands at most ~1032:1: a capacity hint beyond that could never be filled.
-    let mut data = Vec::with_capacity(want.min(gz_len.saturating_mul(1032)));
+    data.reserve(want.min(gz_len.saturating_mul(1032)));
     let mut reader = reader.take(want as u64 + 1);
     reader.read_to_end(&mut data).map_err(|e| IdxError::Gzip(e.to_string()))?;
     let n = data.len();

@@ -130,6 +130,24 @@ impl Session {
         self.inner.set_data(train_images, train_labels, test_images, test_labels).map_err(js_error)
     }
 
+    /// Room in this session's memory for four IDX files of these byte lengths (as for
+    /// `setData`), returned as a view to fill with `set` at once, then `setStagedData()`. The
+    /// view is only valid until the session allocates again: fill it before any other call.
+    #[wasm_bindgen(js_name = stageFiles)]
+    pub fn stage_files(&mut self, lengths: &[u32]) -> Result<Uint8Array, JsError> {
+        let lengths: [u32; 4] = lengths.try_into().map_err(|_| JsError::new("stageFiles takes four lengths"))?;
+        let room = self.inner.stage_files(lengths.map(|n| n as usize));
+        // SAFETY: the view covers `room`, which lives in the session; the JS side fills it
+        // before it calls into the module again, as documented above.
+        Ok(unsafe { Uint8Array::view_mut_raw(room.as_mut_ptr(), room.len()) })
+    }
+
+    /// `setData` on the files that `stageFiles` made room for and the page wrote there.
+    #[wasm_bindgen(js_name = setStagedData)]
+    pub fn set_staged_data(&mut self) -> Result<(), JsError> {
+        self.inner.set_staged_data().map_err(js_error)
+    }
+
     /// Preprocessed images (784 bytes each) and their paths (an array of strings) as the new
     /// data, labelled by folder; returns what they became (`ImagesLoaded`).
     #[wasm_bindgen(js_name = setImages)]

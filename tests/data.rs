@@ -170,3 +170,28 @@ fn fashion_mnist() {
     assert_eq!(class_counts(&test), [1000; NUM_CLASSES]);
     assert_eq!(common::fashion("train").len(), 60_000);
 }
+
+#[test]
+fn a_dataset_read_into_a_spare_fills_its_buffer_and_equals_a_fresh_read() {
+    use std::io::Write;
+    let set = |seed: u8| {
+        let pixels: Vec<u8> = (0..3 * IMAGE_PIXELS).map(|i| (i as u8).wrapping_mul(seed)).collect();
+        (common::idx(&[3, 28, 28], &pixels), common::idx(&[3], &[seed % 10, 1, 2]))
+    };
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let (first_images, first_labels) = set(3);
+    let (next_images, next_labels) = set(7);
+    for (images, labels) in [(next_images.clone(), next_labels.clone()), (gzip(&next_images), gzip(&next_labels))] {
+        let spare = Dataset::from_idx(&first_images, &first_labels).unwrap();
+        let spare_at = spare.pixels().as_ptr();
+        let reread = Dataset::from_idx_reusing(&images, &labels, Some(spare)).unwrap();
+        let fresh = Dataset::from_idx(&images, &labels).unwrap();
+        assert_eq!(reread.pixels().as_ptr(), spare_at, "the spare's buffer is refilled, not replaced");
+        assert_eq!(reread.pixels(), fresh.pixels());
+        assert_eq!((0..3).map(|i| reread.label(i)).collect::<Vec<_>>(), (0..3).map(|i| fresh.label(i)).collect::<Vec<_>>());
+    }
+}

@@ -99,7 +99,9 @@ export class PageState {
       const value = this.url[key];
       if (bool ? value : value !== null && value !== undefined) params.set(key, bool ? '1' : value);
     }
-    history.replaceState(null, '', `?${params}`);
+    // replaceState is costly in Chromium and rate-limited; most writes change nothing.
+    const query = `?${params}`;
+    if (query !== location.search) history.replaceState(null, '', query);
   }
 
   /** A plain copy for tests and the console. */

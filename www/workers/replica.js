@@ -7,6 +7,7 @@
 
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
+import { setIdxFiles } from './staging.js';
 
 let session = null;
 /** The test set (IDX files, or the student's images) until a session exists to hold it. */
@@ -78,7 +79,7 @@ function setTest(test) {
     return;
   }
   if (test.kind === 'images') session.setImages(test.pixels, test.paths);
-  else session.setData(test.images, test.labels, test.images, test.labels);
+  else setIdxFiles(session, [test.images, test.labels, test.images, test.labels]);
   pendingTest = null;
 }
 

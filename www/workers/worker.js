@@ -9,6 +9,7 @@ import { Cmd, Phase, idxExportTransfer, msg, scatterTransfer } from '../app/prot
 import { DATASETS, OWN_DATA, OWN_IMAGES, TRAINING } from '../app/config.js';
 import { Followers, traceStep } from './followers.js';
 import { downloadDataset } from './download.js';
+import { setIdxFiles } from './staging.js';
 import { Pacing } from './pacing.js';
 import { Team } from './team.js';
 import { PriorRunner } from './prior.js';
@@ -83,7 +84,7 @@ const handlers = {
       const files = await downloadDataset(new URL(dir, new URL('../', import.meta.url)), (loaded, total) => post(msg.progress(loaded, total)));
       setPhase(Phase.LOADING, `Unpacking ${label}…`);
       useData(() => {
-        session.setData(...files);
+        setIdxFiles(session, files);
         return files.slice(2);
       }, { name: dataset, label, classNames });
     } catch (err) {
