@@ -242,8 +242,6 @@ export const DRAWPAD = {
   size: 196,
   penShare: 0.075,
   zoom: 3,
-  // MNIST's preprocessing: the ink's bounding box scaled into box × box, placed in side × side.
-  box: 20,
   markerFill: '#e69f00',
   markerStroke: '#000000',
   markerRadius: 9,

@@ -1,10 +1,12 @@
-// Draw a digit: a pad for mouse, finger or pen, the drawing preprocessed the way MNIST's digits
-// were (ink's bounding box scaled into 20 × 20 keeping its aspect ratio, anti-aliased, placed
-// in 28 × 28 with its centre of mass at the centre), and what the model makes of it: its code
+// Draw a digit: a pad for mouse, finger or pen, the drawing preprocessed by Rust the way MNIST's
+// digits were, as the student's image files are (ink's bounding box scaled into 20 × 20 keeping
+// its aspect ratio, placed in 28 × 28 with its centre of mass at the centre), and what the model
+// makes of it: its code
 // as a star on the map and its reconstruction. The worker re-encodes it as the model trains.
 
 import { DRAWPAD } from '../app/config.js';
-import { PIXELS, SIDE, showDigits } from './digits.js';
+import { prepareImage } from '../pkg/latent_lab.js';
+import { showDigits } from './digits.js';
 
 const NAMES = {
   ae: { code: 'z', recon: 'decode(z)' },
@@ -134,10 +136,14 @@ export class DrawPadView {
     this.dirty = false;
     const { width, height } = this.pad;
     const rgba = this.ctx.getImageData(0, 0, width, height).data;
-    const ink = new Float32Array(width * height);
-    for (let p = 0; p < ink.length; p++) ink[p] = 1 - rgba[4 * p] / 255;
-    const pixels = preprocess(ink, width, height);
-    if (!pixels) return;
+    // Rust prepares a drawing exactly as it prepares the student's image files.
+    let prepared;
+    try {
+      prepared = prepareImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), width, height);
+    } catch {
+      return; // a blank pad (the only refusal a pad can earn): nothing to encode
+    }
+    const pixels = Float32Array.from(prepared.pixels, (v) => v / 255);
     this.input = pixels;
     this.inFlight = true;
     this.onDrawing(pixels, ++this.sentId);
@@ -215,88 +221,6 @@ export class DrawPadView {
       recon: r ? Array.from(r.recon) : null,
     };
   }
-}
-
-/**
- * MNIST's preprocessing of a drawing. `ink` holds width × height values in [0, 1] (1 = ink).
- * Returns 784 values in [0, 1], or null for an empty drawing.
- */
-export function preprocess(ink, width, height) {
-  let x0 = width;
-  let x1 = -1;
-  let y0 = height;
-  let y1 = -1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (ink[y * width + x] > 0) {
-        x0 = Math.min(x0, x);
-        x1 = Math.max(x1, x);
-        y0 = Math.min(y0, y);
-        y1 = Math.max(y1, y);
-      }
-    }
-  }
-  if (x1 < 0) return null;
-  const bw = x1 - x0 + 1;
-  const bh = y1 - y0 + 1;
-  const scale = DRAWPAD.box / Math.max(bw, bh);
-  const tw = Math.max(1, Math.round(bw * scale));
-  const th = Math.max(1, Math.round(bh * scale));
-  // Area averaging, one axis at a time: every target pixel is the mean of the source area it
-  // covers, which anti-aliases the way MNIST's scanned digits were.
-  const wx = areaWeights(bw, tw);
-  const wy = areaWeights(bh, th);
-  const rows = new Float32Array(bh * tw);
-  for (let y = 0; y < bh; y++) {
-    const src = (y0 + y) * width + x0;
-    for (let j = 0; j < tw; j++) {
-      let v = 0;
-      for (const [i, w] of wx[j]) v += w * ink[src + i];
-      rows[y * tw + j] = v;
-    }
-  }
-  const small = new Float32Array(th * tw);
-  let mass = 0;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < th; i++) {
-    for (let j = 0; j < tw; j++) {
-      let v = 0;
-      for (const [y, w] of wy[i]) v += w * rows[y * tw + j];
-      v = Math.min(1, v);
-      small[i * tw + j] = v;
-      mass += v;
-      mx += v * (j + 0.5);
-      my += v * (i + 0.5);
-    }
-  }
-  // Whole-pixel shift putting the centre of mass at the frame's centre, as MNIST did.
-  const ox = Math.round(SIDE / 2 - mx / mass);
-  const oy = Math.round(SIDE / 2 - my / mass);
-  const out = new Float32Array(PIXELS);
-  for (let i = 0; i < th; i++) {
-    for (let j = 0; j < tw; j++) {
-      const x = j + ox;
-      const y = i + oy;
-      if (x >= 0 && x < SIDE && y >= 0 && y < SIDE) out[y * SIDE + x] = small[i * tw + j];
-    }
-  }
-  return out;
-}
-
-/** For each of `m` target cells over `n` source pixels: [source index, weight] pairs summing to 1. */
-function areaWeights(n, m) {
-  const span = n / m;
-  return Array.from({ length: m }, (_, j) => {
-    const a = j * span;
-    const b = a + span;
-    const pairs = [];
-    for (let i = Math.floor(a); i < Math.min(n, Math.ceil(b)); i++) {
-      const overlap = Math.min(b, i + 1) - Math.max(a, i);
-      if (overlap > 0) pairs.push([i, overlap / span]);
-    }
-    return pairs;
-  });
 }
 
 function vector(values) {
