@@ -10,12 +10,16 @@ import { launchChromium } from './browser.mjs';
 export const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
 export const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-/** Registers the hooks; `server` and `browser` of the returned object are set once they ran. */
-export function servePage() {
+/**
+ * Registers the hooks; `server` and `browser` of the returned object are set once they ran.
+ * `launch` starts the browser (Playwright's Chromium unless the engine suite says otherwise);
+ * the other options pass to startServer (say `onRequest`).
+ */
+export function servePage({ launch = launchChromium, ...serverOptions } = {}) {
   const env = { server: null, browser: null };
   before(async () => {
-    env.server = await startServer(WWW);
-    env.browser = await launchChromium();
+    env.server = await startServer(WWW, serverOptions);
+    env.browser = await launch();
   });
   after(async () => {
     await env.browser?.close();
@@ -24,7 +28,10 @@ export function servePage() {
   return env;
 }
 
-/** Console errors and uncaught exceptions of `page` (its workers' included), as they happen. */
+/**
+ * Console errors and uncaught exceptions of `page` (its workers' included), as they happen; a
+ * Playwright or a Puppeteer page alike.
+ */
 export function collectProblems(page) {
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));

@@ -8,12 +8,10 @@
 // far more of its API (locators, roles, downloads, CDP) than a thin adapter could honestly
 // reproduce. These tests cover what must work in every engine; the rest stays in ../.
 
-import { after, before } from 'node:test';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { startServer } from '../server.mjs';
-import { ARTIFACTS, WWW } from '../harness.mjs';
+import { ARTIFACTS, WWW, collectProblems, servePage as serveWith } from '../harness.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../browser.mjs';
 import { IDX_FILES } from '../../../www/app/config.js';
 
@@ -47,30 +45,8 @@ export function launchBrowser() {
   });
 }
 
-/**
- * Registers the hooks; `server` and `browser` of the returned object are set once they ran.
- * `serverOptions` pass to startServer (say `onRequest`).
- */
-export function servePage(serverOptions = {}) {
-  const env = { server: null, browser: null };
-  before(async () => {
-    env.server = await startServer(WWW, serverOptions);
-    env.browser = await launchBrowser();
-  });
-  after(async () => {
-    await env.browser?.close();
-    await env.server?.close();
-  });
-  return env;
-}
-
-/** Console errors and uncaught exceptions of `page`, as they happen. */
-export function collectProblems(page) {
-  const problems = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console.error: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  return problems;
-}
+/** The shared harness's hooks, with this suite's browser; `serverOptions` pass to startServer. */
+export const servePage = (serverOptions = {}) => serveWith({ launch: launchBrowser, ...serverOptions });
 
 /**
  * A new page of `target` (the browser, or a browser context of its own) at 1280×800, opened at
