@@ -12,6 +12,7 @@ import { downloadDataset } from './download.js';
 import { Pacing } from './pacing.js';
 import { Team } from './team.js';
 import { PriorRunner } from './prior.js';
+import { JudgeRunner } from './judge.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -34,6 +35,8 @@ const post = (m, transfer = []) => self.postMessage(m, transfer);
 const followers = new Followers(post);
 /** The learned prior over a VQ-VAE's codes: trained beside the queue, dropped when the model changes. */
 const prior = new PriorRunner(post);
+/** The classifier that judges samples, and its table of sample kinds. */
+const judge = new JudgeRunner(post);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const kind = () => settings.model.kind;
 
@@ -48,6 +51,10 @@ const handlers = {
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
   ...prior.handlers(vqSession, () => {
     if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
+  }),
+  ...judge.handlers(() => {
+    requireData();
+    return session;
   }),
 
   async [Cmd.INIT]({ settings: requested, workers: count }) {
