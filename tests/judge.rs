@@ -190,11 +190,13 @@ fn every_kind_of_sample_judged_from_the_shipped_checkpoints() {
     let test = &scored["test digits"];
     assert!(test.confidence > 0.97 && test.classes_hit == 10 && test.entropy_bits > 3.2, "{test:?}");
     // The lectures' claims, as the judge sees them: a learned prior makes more digit-like
-    // samples than uniform codes, and a GMM fitted to the AE's codes more than N(0, I).
+    // samples than uniform codes (0.917 against 0.826 when measured), and a GMM fitted to the
+    // AE's codes covers the digits where N(0, I) misses some (3.26 against 2.51 bits, 10 against
+    // 8 classes).
     let (uniform, learned) = (&scored["vq-l16 uniform codes"], &scored["vq-l16 learned prior"]);
-    assert!(learned.confidence > uniform.confidence, "learned {learned:?} vs uniform {uniform:?}");
+    assert!(learned.confidence > uniform.confidence + 0.05, "learned {learned:?} vs uniform {uniform:?}");
     let (normal, gmm) = (&scored["ae-2d N(0, I)"], &scored["ae-2d GMM K = 10"]);
-    assert!(gmm.confidence > normal.confidence, "GMM {gmm:?} vs N(0, I) {normal:?}");
+    assert!(gmm.entropy_bits > normal.entropy_bits + 0.5 && gmm.classes_hit == 10, "GMM {gmm:?} vs N(0, I) {normal:?}");
 }
 
 #[test]

@@ -17,6 +17,8 @@ export class JudgePanel {
     this.page = page;
     this.toggle = toggle;
     this.view = new JudgeView(panel, () => this.run());
+    /** Whether the worker was asked to load the judge: manifold requests may ask for classes from then on. */
+    this.loadSent = false;
     toggle.checked = page.state.url.judge;
     toggle.addEventListener('change', () => this.colourMap(toggle.checked));
   }
@@ -44,7 +46,7 @@ export class JudgePanel {
 
   /** Whether manifold requests ask for the judge's classes. */
   judged() {
-    return this.toggle.checked;
+    return this.toggle.checked && this.loadSent;
   }
 
   /** Turns the colouring of the map's tiles on or off (and the manifold on with it). */
@@ -59,6 +61,7 @@ export class JudgePanel {
       .then((url) => {
         // The worker runs commands in order: the judge is in before the manifold asks for it.
         this.page.send(cmd.judgeLoad(url));
+        this.loadSent = true;
         this.page.setManifold(true);
       })
       .catch((err) => this.page.onError(err.message));

@@ -1,6 +1,7 @@
 // The judge's commands in the training worker: load the classifier into the Session, and judge
-// a table of sample kinds, one shipped checkpoint per row, on the data loaded. The checkpoints
-// borrow the session's data for their row and the model on the page stays. Every number comes
+// a table of sample kinds, one shipped checkpoint per row, on the data loaded, beside the
+// command queue. The checkpoints borrow the session's data for their row and the model on the
+// page stays. Every number comes
 // from the Session; this file only downloads and routes.
 
 import { Cmd, msg } from '../app/protocol.js';
@@ -17,6 +18,8 @@ export class JudgeRunner {
     this.post = post;
     /** The address of the judge in the session (a new address is a new file). */
     this.loadedUrl = null;
+    /** Bumping it stops a table being judged at its next row. */
+    this.tableId = 0;
   }
 
   /** Loads the judge at `url` unless it is the one in place. */
@@ -26,21 +29,35 @@ export class JudgeRunner {
     this.loadedUrl = url;
   }
 
-  /** @param {() => object} dataSession the Session with data loaded, or throws why not */
-  handlers(dataSession) {
+  /**
+   * @param {() => object} anySession the Session, or throws why there is none
+   * @param {() => object} dataSession the Session with data loaded, or throws why not
+   */
+  handlers(anySession, dataSession) {
     return {
-      [Cmd.JUDGE_LOAD]: ({ url }) => this.load(dataSession(), url),
+      [Cmd.JUDGE_LOAD]: ({ url }) => this.load(anySession(), url),
       [Cmd.JUDGE_TABLE]: async ({ judgeUrl, rows, count, seed }) => {
-        const session = dataSession();
-        await this.load(session, judgeUrl);
-        for (const [index, { source, url, priorUrl }] of rows.entries()) {
-          this.post(msg.judgeProgress(index, rows.length));
-          const [checkpoint, prior] = await Promise.all([fetchBytes(url), priorUrl ? fetchBytes(priorUrl) : null]);
-          const m = msg.judgeRow(index, session.judgeCheckpoint(source, checkpoint, prior ?? undefined, count, BigInt(seed)));
-          this.post(m, [m.examples.buffer, m.exampleClasses.buffer]);
-        }
-        this.post(msg.judgeProgress(rows.length, rows.length));
+        await this.load(dataSession(), judgeUrl);
+        const id = ++this.tableId;
+        this.table(dataSession, id, rows, count, seed).catch((err) => this.post(msg.error(err instanceof Error ? err.message : String(err))));
       },
     };
+  }
+
+  /**
+   * Judges `rows` one at a time beside the command queue (training and other commands go on
+   * between rows); a newer table stops this one.
+   */
+  async table(dataSession, id, rows, count, seed) {
+    for (const [index, { source, url, priorUrl }] of rows.entries()) {
+      if (id !== this.tableId) return;
+      this.post(msg.judgeProgress(index, rows.length));
+      const [checkpoint, prior] = await Promise.all([fetchBytes(url), priorUrl ? fetchBytes(priorUrl) : null]);
+      if (id !== this.tableId) return;
+      const m = msg.judgeRow(index, dataSession().judgeCheckpoint(source, checkpoint, prior ?? undefined, count, BigInt(seed)));
+      this.post(m, [m.examples.buffer, m.exampleClasses.buffer]);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    this.post(msg.judgeProgress(rows.length, rows.length));
   }
 }

@@ -52,10 +52,16 @@ const handlers = {
   ...prior.handlers(vqSession, () => {
     if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
   }),
-  ...judge.handlers(() => {
-    requireData();
-    return session;
-  }),
+  ...judge.handlers(
+    () => {
+      requireSession();
+      return session;
+    },
+    () => {
+      requireData();
+      return session;
+    },
+  ),
 
   async [Cmd.INIT]({ settings: requested, workers: count }) {
     await wasmReady;
