@@ -6,9 +6,11 @@
 #   pkg-config/checkpoints.sh            # all presets, 2 at a time, one thread each
 #   JOBS=1 pkg-config/checkpoints.sh     # one at a time
 #   PRIORS_ONLY=1 pkg-config/checkpoints.sh   # only the learned priors, for the checkpoints in place
+#   JUDGE_ONLY=1 pkg-config/checkpoints.sh    # only the judge (the classifier that scores samples)
 #
 # After the models, the learned priors over VQ code grids (PRIORS below) are trained for the
-# checkpoints just written (`train --prior-for`) and listed under `priors` in the manifest.
+# checkpoints just written (`train --prior-for`) and listed under `priors` in the manifest; then
+# the judge, an MNIST classifier (`train --judge`), listed under `judge` with its test accuracy.
 #
 # Fixed seeds and one thread per training run make the output reproducible: a second run
 # writes the same bytes (compare with `sha256sum www/checkpoints/*`). The files are committed,
@@ -45,6 +47,9 @@ PRESETS=(
 PRIORS=(
   "vq-l16-prior|vq-l16|10"
 )
+
+# The judge's epochs (hidden 256 and the optimizer settings are the trainer's defaults).
+JUDGE_EPOCHS=10
 
 [[ -f "$ROOT/www/data/mnist/train-images-idx3-ubyte.gz" ]] || { echo "[checkpoints] www/data/mnist is missing: run pkg-config/setup.sh" >&2; exit 1; }
 
@@ -93,6 +98,35 @@ train_priors() {
     writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
   ' "$WORK" "$OUT"
 }
+
+# The judge scores samples; its entry replaces the manifest's `judge`.
+train_judge() {
+  local t0=$SECONDS
+  "$TRAIN" --data "$ROOT/www/data/mnist" --epochs "$JUDGE_EPOCHS" --seed 0 --judge \
+    --out "$OUT/judge.safetensors" > "$WORK/judge.log" 2>&1 || { tail -n 20 "$WORK/judge.log" >&2; exit 1; }
+  log "$(printf '%-20s %2d epochs  %4d s  %s' judge "$JUDGE_EPOCHS" $((SECONDS - t0)) "$(grep '^epoch' "$WORK/judge.log" | tail -n 1 | sed 's/.*| //')")"
+  node --input-type=module -e '
+    import { readFileSync, writeFileSync } from "node:fs";
+    import { createHash } from "node:crypto";
+    const [work, out, epochs] = process.argv.slice(1);
+    const manifest = JSON.parse(readFileSync(`${out}/manifest.json`, "utf8"));
+    const log = readFileSync(`${work}/judge.log`, "utf8");
+    const json = (tag) => JSON.parse(log.match(new RegExp(`^${tag} +(\\{.*\\})$`, "m"))[1]);
+    const bytes = readFileSync(`${out}/judge.safetensors`);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const file = "judge.safetensors";
+    const { step, testAccuracy } = json("test");
+    manifest.judge = { name: "judge", file, url: `${file}?v=${sha256.slice(0, 16)}`, bytes: bytes.length, sha256, epochs: Number(epochs), steps: step, judge: json("judge"), testAccuracy };
+    writeFileSync(`${out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+  ' "$WORK" "$OUT" "$JUDGE_EPOCHS"
+}
+
+if [[ -n "${JUDGE_ONLY:-}" ]]; then
+  log "training the judge"
+  train_judge
+  log "done in $((SECONDS - started)) s"
+  exit 0
+fi
 
 if [[ -n "${PRIORS_ONLY:-}" ]]; then
   log "training ${#PRIORS[@]} learned priors for the checkpoints in place"
@@ -160,4 +194,5 @@ printf '%s\n' "${PRESETS[@]}" | node --input-type=module -e '
 ' "$WORK" "$OUT"
 
 train_priors
+train_judge
 log "done in $((SECONDS - started)) s (wall clock, including the build)"

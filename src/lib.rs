@@ -22,6 +22,8 @@
 //!   and the mixture lesson the page runs on its own thread.
 //! - [`prior`]: the learned autoregressive prior over VQ-VAE code grids (masked MLP), its
 //!   unigram and uniform baselines and its file format.
+//! - [`judge`]: a small MNIST classifier that scores decoded samples (confidence, class
+//!   histogram, its entropy) and its file format.
 //! - [`settings`]: the settings table (ranges, labels, URL names, rules) the page's form and
 //!   `validate` share.
 //! - [`session`]: one model, its data and every question the page asks, answered in the page's
@@ -35,6 +37,7 @@ pub mod data;
 pub mod idx;
 pub mod images;
 pub mod inspect;
+pub mod judge;
 pub mod latent;
 pub mod mixture;
 pub mod model;

@@ -403,6 +403,52 @@ impl Session {
     pub fn has_prior(&self) -> bool {
         self.inner.has_prior()
     }
+
+    /// Puts the judge (the classifier file) in place; `{hidden, step, testAccuracy}`.
+    #[wasm_bindgen(js_name = loadJudge)]
+    pub fn load_judge(&mut self, bytes: &[u8]) -> Result<JsValue, JsError> {
+        reply(&self.inner.load_judge(bytes).map_err(js_error)?)
+    }
+
+    #[wasm_bindgen(js_name = hasJudge)]
+    pub fn has_judge(&self) -> bool {
+        self.inner.has_judge()
+    }
+
+    /// The judge's scores of any images `(N, 784)` in [0, 1].
+    #[wasm_bindgen(js_name = judgeImages)]
+    pub fn judge_images(&self, images: &[f32]) -> Result<JsValue, JsError> {
+        reply(&self.inner.judge_images(images).map_err(js_error)?)
+    }
+
+    /// `count` samples of kind `source` (test, prior, gmm, learnedPrior) of this model from
+    /// `seed`, judged; `prior` is the learned prior's file for learnedPrior.
+    #[wasm_bindgen(js_name = judgeSamples)]
+    pub fn judge_samples(&self, source: &str, count: usize, seed: JsValue, prior: Option<Vec<u8>>) -> Result<JsValue, JsError> {
+        let source = session::SampleSource::parse(source).map_err(js_error)?;
+        reply(&self.inner.judge_samples(source, count, seed_from(seed)?, prior.as_deref()).map_err(js_error)?)
+    }
+
+    /// The same for the model in `checkpoint` (and its prior file), on this session's data;
+    /// this session's model stays.
+    #[wasm_bindgen(js_name = judgeCheckpoint)]
+    pub fn judge_checkpoint(
+        &mut self,
+        source: &str,
+        checkpoint: &[u8],
+        prior: Option<Vec<u8>>,
+        count: usize,
+        seed: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let source = session::SampleSource::parse(source).map_err(js_error)?;
+        reply(&self.inner.judge_checkpoint(checkpoint, prior.as_deref(), source, count, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// The decoded manifold over `rect` (`n × n`) with each tile's class and its probability.
+    #[wasm_bindgen(js_name = judgeManifold)]
+    pub fn judge_manifold(&self, rect: JsValue, n: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.judge_manifold(from_object::<Rect>(&rect, "rectangle")?, n).map_err(js_error)?)
+    }
 }
 
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the

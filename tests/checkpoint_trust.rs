@@ -137,9 +137,11 @@ fn shipped_checkpoints_load_with_the_note() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        // A learned prior is not a model checkpoint (tests/prior.rs loads the shipped one).
-        let is_prior = path.file_stem().is_some_and(|s| s.to_string_lossy().ends_with("-prior"));
-        if path.extension().is_some_and(|e| e == "safetensors") && !is_prior {
+        // A learned prior or the judge is not a model checkpoint (tests/prior.rs and
+        // tests/judge.rs load the shipped ones).
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let is_model = !stem.ends_with("-prior") && stem != "judge";
+        if path.extension().is_some_and(|e| e == "safetensors") && is_model {
             let ckpt = load(&std::fs::read(&path).unwrap(), &cpu()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(ckpt.note.as_deref(), Some(NO_CHECKSUM_NOTE), "{}", path.display());
             seen += 1;

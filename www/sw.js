@@ -6,13 +6,14 @@
 //   the cached copy answers only when the network fails or hangs;
 // - the datasets and the checkpoints are large and never change under the same address (a
 //   checkpoint's address carries its hash), so they are served cache-first.
-// Precached at install: the files below, the bundled MNIST and every shipped checkpoint. Any
-// other same-origin file the page fetches later (Fashion-MNIST, a view module) is cached as it
-// passes, and main.js sends the list of what it loaded before this worker took control.
+// Precached at install: the files below, the bundled MNIST and every shipped checkpoint,
+// learned prior and the judge. Any other same-origin file the page fetches later
+// (Fashion-MNIST, a view module) is cached as it passes, and main.js sends the list of what it
+// loaded before this worker took control.
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v9';
+const VERSION = 'v10';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -39,6 +40,7 @@ const SHELL_FILES = [
   'workers/images.js',
   'vendor/fflate/browser.js',
   'workers/prior.js',
+  'workers/judge.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',
@@ -78,7 +80,8 @@ self.addEventListener('install', (event) => {
       const shell = await caches.open(SHELL);
       await keepAll(shell, SHELL_FILES.map(scoped));
       const list = await (await shell.match(scoped('checkpoints/manifest.json'))).json();
-      const checkpoints = [...list.checkpoints, ...(list.priors ?? [])].map((c) => `checkpoints/${c.url}`);
+      const shipped = [...list.checkpoints, ...(list.priors ?? []), ...(list.judge ? [list.judge] : [])];
+      const checkpoints = shipped.map((c) => `checkpoints/${c.url}`);
       const stat = await caches.open(STATIC);
       const missing = [];
       for (const path of [...MNIST, ...checkpoints]) if (!(await stat.match(scoped(path)))) missing.push(scoped(path));

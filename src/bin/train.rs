@@ -9,6 +9,11 @@
 //! ```text
 //! cargo run --release --bin train -- --prior-for www/checkpoints/vq-l16.safetensors --epochs 10 --out vq-l16-prior.safetensors
 //! ```
+//! With `--judge` it trains instead the classifier that scores samples (src/judge.rs), `--epochs`
+//! passes, and writes the judge file with its test accuracy:
+//! ```text
+//! cargo run --release --bin train -- --judge --epochs 10 --out judge.safetensors
+//! ```
 //! The `model`, `train` and final `test` lines are JSON (configs with defaults filled in, and
 //! the last epoch's `EvalReport`), so scripts can read them.
 //! Every `--kebab-case value` flag sets the camelCase field of the model or training config of
@@ -20,6 +25,7 @@ use std::process::ExitCode;
 
 use candle_core::Device;
 use latent_lab::data::Dataset;
+use latent_lab::judge::{self, Judge, JudgeConfig, JudgeTrainer};
 use latent_lab::model::{Model, ModelConfig};
 use latent_lab::session::Session;
 use latent_lab::train::{TrainConfig, Trainer};
@@ -36,6 +42,8 @@ const USAGE: &str = "usage: train [--data DIR] [--epochs N] [--eval-limit N] [--
   --eval-limit N    test images to evaluate on after each epoch (default all)
   --out FILE        write a checkpoint (safetensors) at the end
   --prior-for FILE  train the learned prior over this VQ-VAE checkpoint's code grids instead
+  --judge           train the MNIST classifier that scores samples instead (--hidden, --learning-rate,
+                    --batch-size and --seed apply; hidden 256 unless given)
   model settings:   --kind ae|vae|vqvae --arch mlp|conv --hidden 512 --latent-dim 2 --beta 1
                     --likelihood bernoulli|gaussian --codebook-size 16 --code-dim 2
                     --codes-per-image 1 --commitment 0.25 --codebook-update loss|ema|emaRestart
@@ -48,6 +56,8 @@ struct Args {
     eval_limit: usize,
     out: Option<PathBuf>,
     prior_for: Option<PathBuf>,
+    /// `--judge`: the classifier's hidden width.
+    judge: Option<usize>,
     model: ModelConfig,
     train: TrainConfig,
 }
@@ -72,11 +82,16 @@ fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut data, mut epochs, mut eval_limit, mut out, mut prior_for) = (PathBuf::from("www/data/mnist"), 10, 0, None, None);
     let (mut model, mut train) = (Map::new(), Map::new());
+    let mut judge = false;
     let model_keys = serde_json::to_value(ModelConfig::default()).unwrap();
     let train_keys = serde_json::to_value(TrainConfig::default()).unwrap();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_string());
+        }
+        if flag == "--judge" {
+            judge = true;
+            continue;
         }
         let name = flag.strip_prefix("--").ok_or_else(|| format!("unexpected argument {flag}\n{USAGE}"))?;
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -100,9 +115,14 @@ fn parse_args() -> Result<Args, String> {
             }
         }
     }
+    if judge && model.keys().any(|k| k != "hidden") {
+        return Err(format!("--judge takes --hidden, --learning-rate, --batch-size and --seed only\n{USAGE}"));
+    }
+    let hidden = model.get("hidden").cloned();
     let model: ModelConfig = serde_json::from_value(Value::Object(model)).map_err(|e| format!("model settings: {e}"))?;
     let train: TrainConfig = serde_json::from_value(Value::Object(train)).map_err(|e| format!("training settings: {e}"))?;
-    Ok(Args { data, epochs, eval_limit, out, prior_for, model, train })
+    let judge_hidden = hidden.and_then(|h| h.as_u64()).map_or(JudgeConfig::default().hidden, |h| h as usize);
+    Ok(Args { data, epochs, eval_limit, out, prior_for, judge: judge.then_some(judge_hidden), model, train })
 }
 
 /// Reads one split's image and label files (gzipped or not). Each file is checked on its own,
@@ -184,6 +204,31 @@ fn run_prior(args: &Args, checkpoint: &std::path::Path) -> Result<(), Box<dyn st
     Ok(())
 }
 
+/// The classifier that judges samples, trained on the training set and scored on the test set
+/// after every epoch.
+fn run_judge(args: &Args, hidden: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let train_set = read_split(&args.data, "train")?;
+    let test_set = read_split(&args.data, "t10k")?;
+    let t = &args.train;
+    let config = JudgeConfig { hidden, learning_rate: t.learning_rate, batch_size: t.batch_size, seed: t.seed };
+    println!("judge {}", serde_json::to_string(&config)?);
+    let mut trainer = JudgeTrainer::new(Judge::new(&config, &Device::Cpu)?, train_set.len())?;
+    let mut accuracy = 0.0;
+    for epoch in 1..=args.epochs {
+        let started = std::time::Instant::now();
+        let loss = trainer.train_epoch(&train_set)?;
+        let seconds = started.elapsed().as_secs_f64();
+        accuracy = trainer.judge().accuracy(&test_set)?;
+        println!("epoch {epoch:3}  train loss {loss:.4}  {seconds:5.1} s | test accuracy {:.2} %", 100.0 * accuracy);
+    }
+    println!("test  {}", serde_json::json!({ "step": trainer.step(), "testAccuracy": accuracy }));
+    if let Some(out) = &args.out {
+        std::fs::write(out, judge::save(trainer.judge(), trainer.step(), accuracy)?)?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // One thread unless asked otherwise: for these small matmuls candle's second thread made
     // training slower on 2 cores, and several times slower when the machine was busy.
@@ -197,9 +242,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match args.prior_for.clone() {
-        Some(checkpoint) => run_prior(&args, &checkpoint),
-        None => run(args),
+    let result = match (args.prior_for.clone(), args.judge) {
+        (Some(checkpoint), _) => run_prior(&args, &checkpoint),
+        (None, Some(hidden)) => run_judge(&args, hidden),
+        (None, None) => run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 //! - [`prior`]: the learned prior over a VQ-VAE's code grids, trained on its training codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
 //! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
+//! - [`judge`]: the classifier that scores decoded samples of every kind and the manifold's tiles.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
 //! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
@@ -15,6 +16,7 @@
 
 mod discrete;
 mod encoding;
+mod judge;
 mod own_images;
 mod parallel;
 mod prior;
@@ -38,7 +40,10 @@ use crate::upload::{sort_upload, UploadError};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport};
+pub use judge::{SampleSource, JUDGE_EXAMPLES, JUDGE_GMM_COMPONENTS, MAX_JUDGED};
+pub use replies::{
+    Bulk, Completion, JudgeInfo, JudgeRow, JudgedManifold, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport,
+};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -108,6 +113,8 @@ pub struct Session {
     prior_memo: RefCell<Option<Rc<FittedPrior>>>,
     /// The learned prior over this VQ-VAE's codes, if one was started or loaded.
     prior: Option<prior::PriorState>,
+    /// The classifier that judges samples, once loaded; it outlives models and data.
+    judge: Option<Rc<crate::judge::Judge>>,
     buffers: DataBuffers,
 }
 
@@ -158,6 +165,7 @@ impl Session {
             parallel: None,
             prior_memo: RefCell::new(None),
             prior: None,
+            judge: None,
             buffers: DataBuffers::default(),
         }
     }
@@ -233,6 +241,7 @@ impl Session {
     /// [`Session::set_data`] for datasets already parsed.
     pub fn set_datasets(&mut self, train: Dataset, test: Dataset) -> Result<()> {
         let mut next = Self::from_settings(&self.settings())?;
+        next.judge = self.judge.take();
         next.put_datasets(train, test);
         next.buffers = std::mem::take(&mut self.buffers);
         if let (Some(old_train), Some(old_test)) = (self.train.take(), self.test.take()) {
@@ -307,6 +316,7 @@ impl Session {
     }
 
     fn replace_keeping_data(&mut self, mut next: Self) {
+        next.judge = self.judge.take();
         if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
             next.put_datasets(train, test);
             next.class_names = self.class_names.take();

@@ -14,7 +14,7 @@ use super::encoding::CHUNK;
 use super::replies::{Completion, PriorReport, PriorSamples};
 use super::{Result, Session, SessionError};
 use crate::model::ModelKind;
-use crate::prior::{self, Prior, PriorConfig, PriorStep, PriorTrainer, Unigram};
+use crate::prior::{self, Prior, PriorConfig, PriorFile, PriorStep, PriorTrainer, Unigram};
 
 /// A prior in training, with the codes it learns from and is scored on.
 pub struct PriorState {
@@ -140,7 +140,7 @@ impl Session {
         Ok(Completion { keep, count, pixels: self.decode_grids(&codes)?, codes })
     }
 
-    fn decode_grids(&self, codes: &[u32]) -> Result<Vec<f32>> {
+    pub(super) fn decode_grids(&self, codes: &[u32]) -> Result<Vec<f32>> {
         if codes.is_empty() {
             return Ok(Vec::new());
         }
@@ -156,6 +156,12 @@ impl Session {
 
     /// A prior saved for exactly this VQ-VAE (same weights); on error nothing changes.
     pub fn load_prior(&mut self, bytes: &[u8]) -> Result<PriorReport> {
+        let file = self.prior_for_this_vq(bytes)?;
+        self.install_prior(file.prior, file.step)
+    }
+
+    /// A prior file read and checked to belong to exactly this VQ-VAE (same K, l and weights).
+    pub(super) fn prior_for_this_vq(&self, bytes: &[u8]) -> Result<PriorFile> {
         let (k, l) = self.grid_shape()?;
         let file = prior::load(bytes, &self.device).map_err(request)?;
         let cfg = file.prior.config();
@@ -168,7 +174,7 @@ impl Session {
         if file.vq != prior::fingerprint(&self.model().weights()?)? {
             return Err(request("this prior was trained on another VQ-VAE's codes (its weights differ from the loaded model's)"));
         }
-        self.install_prior(file.prior, file.step)
+        Ok(file)
     }
 
     /// Whether a learned prior is in place (it is dropped whenever the VQ-VAE or data change).

@@ -544,3 +544,64 @@ impl Reply for Completion {
         vec![("codes", Some(Bulk::U32(&self.codes))), ("pixels", Some(Bulk::F32(&self.pixels)))]
     }
 }
+
+/// The judge just loaded: its size, training steps and the test accuracy its file records.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgeInfo {
+    pub hidden: usize,
+    pub step: u64,
+    pub test_accuracy: f64,
+}
+
+impl Reply for JudgeInfo {}
+impl Reply for crate::judge::Scores {}
+
+/// One kind of sample judged: its scores, and its first few samples with the digit the judge sees.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgeRow {
+    /// `test`, `prior`, `gmm` or `learnedPrior`.
+    pub source: &'static str,
+    pub seed: u64,
+    pub scores: crate::judge::Scores,
+    /// `(E, 784)` the first samples, in [0, 1].
+    #[serde(skip)]
+    pub examples: Vec<f32>,
+    /// `(E,)` their top classes.
+    #[serde(skip)]
+    pub example_classes: Vec<u8>,
+}
+
+impl Reply for JudgeRow {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![("examples", Some(Bulk::F32(&self.examples))), ("exampleClasses", Some(Bulk::U8(&self.example_classes)))]
+    }
+}
+
+/// The decoded manifold with the judge's reading of every tile.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgedManifold {
+    /// Tiles per side.
+    pub n: usize,
+    /// `(n·n, 784)` decoded tiles, top row first.
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+    /// `(n·n,)` each tile's top class.
+    #[serde(skip)]
+    pub classes: Vec<u8>,
+    /// `(n·n,)` its probability.
+    #[serde(skip)]
+    pub confidence: Vec<f32>,
+}
+
+impl Reply for JudgedManifold {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![
+            ("pixels", Some(Bulk::F32(&self.pixels))),
+            ("classes", Some(Bulk::U8(&self.classes))),
+            ("confidence", Some(Bulk::F32(&self.confidence))),
+        ]
+    }
+}

@@ -78,7 +78,7 @@ export class Checkpoints {
 export class Lectures {
   /**
    * @param {object} page `{send, state, checkpoints, onError, clearError, newModel, compare,
-   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons, prior}`
+   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons, prior, judge}`
    */
   constructor(page) {
     this.page = page;
@@ -118,12 +118,12 @@ export class Lectures {
 
   /**
    * Checkpoint `name` is in: if a preset waited for it, the second model, the interpolation,
-   * the random codes, the GMM prior and the learned prior follow.
+   * the random codes, the GMM prior, the learned prior and the judge's table and map follow.
    */
   loaded(name) {
     if (this.loading?.checkpoint !== name) return;
     const { page } = this;
-    const { compare: partner, interpolate, randomCodes, gmmPrior, prior } = this.loading.preset.views;
+    const { compare: partner, interpolate, randomCodes, gmmPrior, prior, judge } = this.loading.preset.views;
     this.loading = null;
     if (partner) {
       page.setComparing(true, partner.kind);
@@ -139,5 +139,9 @@ export class Lectures {
     if (randomCodes) page.symbolic.drawRandom();
     if (gmmPrior) page.lessons.showPrior();
     if (prior) page.prior.loadShipped(prior);
+    if (judge) {
+      page.judge.colourMap(true);
+      page.judge.run();
+    }
   }
 }

@@ -369,3 +369,27 @@ export const PRIOR = {
   completions: 6,
   zoom: 1.5,
 };
+
+/**
+ * The judge of samples: every row scores `count` samples drawn with `seed` (the test row takes
+ * the first `count` test images) from a shipped checkpoint, with the shipped classifier
+ * (checkpoints/manifest.json `judge`). `source` is the kind of sample Rust draws (test, prior:
+ * N(0, I) or uniform codes, gmm: a 10-component GMM fitted to the training codes, learnedPrior);
+ * `prior` names the learned prior file. Examples per row are drawn at `zoom`; on the map, a
+ * tile's class colour covers it with opacity `tint` × the judge's probability.
+ */
+export const JUDGE = {
+  count: 1000,
+  seed: 0,
+  rows: [
+    { label: 'Test digits (reference)', checkpoint: 'vae-2d', source: 'test' },
+    { label: 'VAE, d = 2: z ~ N(0, I)', checkpoint: 'vae-2d', source: 'prior' },
+    { label: 'VAE, d = 10: z ~ N(0, I)', checkpoint: 'vae-10d', source: 'prior' },
+    { label: 'Autoencoder, d = 2: z ~ N(0, I)', checkpoint: 'ae-2d', source: 'prior' },
+    { label: 'Autoencoder, d = 2: GMM prior, K = 10', checkpoint: 'ae-2d', source: 'gmm' },
+    { label: 'VQ-VAE (vq-l16): uniform codes', checkpoint: 'vq-l16', source: 'prior' },
+    { label: 'VQ-VAE (vq-l16): learned prior', checkpoint: 'vq-l16', source: 'learnedPrior', prior: 'vq-l16-prior' },
+  ],
+  zoom: 1,
+  tint: 0.6,
+};

@@ -14,8 +14,9 @@
 // `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
 // `randomCodes` (decode random code grids in the symbolic-image panel); `lesson` (the name of a
 // lesson whose panels only its preset shows: 'mixture'); `gmmPrior` (fit and show the GMM prior);
-// and `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
-// manifest's `priors`).
+// `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
+// manifest's `priors`); and `judge` (judge the table of sample kinds and colour the map's
+// tiles by the digit the classifier sees).
 
 import { SETTINGS } from './config.js';
 
@@ -175,5 +176,15 @@ export const LECTURES = [
       'In the symbolic image, Complete the rest keeps your first codes and lets the prior draw the later ones.',
     choices: [{ label: 'VQ-VAE, K = 16, l = 16, with its prior', checkpoint: 'vq-l16' }],
     views: { manifold: false, select: 0, panel: ['learned-prior', 'symbolic'], prior: 'vq-l16-prior' },
+  },
+  {
+    id: 'judge',
+    title: 'A judge of samples',
+    caption:
+      'Which sampler makes digits? An MNIST classifier, trained apart from every model here, reads 1,000 samples of each kind: ' +
+      'a high mean top-class probability says they look like some digit, a high entropy of the classes (at most log₂ 10) that they cover all ten. ' +
+      'On the map each decoded tile takes the colour of the digit the judge sees, as opaque as it is sure: the VAE’s plane is a quilt of digits.',
+    choices: [{ label: 'VAE, d = 2', checkpoint: 'vae-2d' }],
+    views: { manifold: true, select: null, panel: 'judge', judge: true },
   },
 ];

@@ -18,6 +18,7 @@ import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
 import { PriorPanel } from './prior.js';
+import { JudgePanel } from './judge.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -97,7 +98,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad, ...discrete.views,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior', 'judge'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -126,12 +127,15 @@ const files = new FileInput(
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
 const prior = new PriorPanel($('learned-prior'), { send, symbolic, checkpoints, onError: showError });
 modelViews.push(prior.view);
+const judge = new JudgePanel($('judge'), $('judge-map'), {
+  send, state, checkpoints, onError: showError, setManifold, showsManifold: () => controls.showManifold.checked,
+});
 const lectures = new Lectures({
-  send, state, checkpoints, compare, interpolation, symbolic, prior, newModel, setComparing, setManifold, selectDigit,
+  send, state, checkpoints, compare, interpolation, symbolic, prior, judge, newModel, setComparing, setManifold, selectDigit,
   lessons: discrete, onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture, ownImages, prior: prior.view });
+Object.assign(views, { compare, lecture, ownImages, prior: prior.view, judge: judge.view });
 
 function selectDigit(index) {
   state.selected = index;
@@ -180,7 +184,7 @@ const onMessage = {
     hoverCard.refresh();
   },
   // A tile set still in flight when the toggle went off is dropped.
-  [Msg.MANIFOLD]: (m) => controls.showManifold.checked && manifold.setImages(m.rect, m.n, m.pixels),
+  [Msg.MANIFOLD]: (m) => controls.showManifold.checked && manifold.setImages(m.rect, m.n, m.pixels, ...(judge.judged() ? [m.classes, m.confidence] : [])),
   [Msg.CODEBOOK]: (m) => codebook.setData(m),
   [Msg.SELECTION]: (m) => {
     if (m.index !== state.selected) return;
@@ -205,6 +209,7 @@ const onMessage = {
   [Msg.IDX_EXPORT]: (m) => saveIdxZip(m),
   ...discrete.handlers,
   ...prior.handlers(),
+  ...judge.handlers(),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -347,7 +352,7 @@ function setManifold(on) {
   }
   compare.setManifold(on);
 }
-const requestManifold = pacedManifoldRequests(scatter, () => controls.showManifold.checked, send);
+const requestManifold = pacedManifoldRequests(scatter, () => controls.showManifold.checked, send, () => judge.judged());
 scatter.onTarget = requestManifold;
 
 controls.showManifold.addEventListener('change', () => setManifold(controls.showManifold.checked));
@@ -369,6 +374,8 @@ addPanelPngExports({
 // their ranges and falls back to its defaults, with a message, on a bad one.
 controls.quick.checked = state.url.quick;
 controls.showManifold.checked = state.url.manifold;
+// A link with ?judge=1 loads the judge once the data is in (the worker runs commands in order).
+if (state.url.judge) judge.colourMap(true);
 send(
   cmd.init({
     model: { ...SETTINGS.model, ...state.requested.model },

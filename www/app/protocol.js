@@ -38,6 +38,8 @@ export const Cmd = Object.freeze({
   PRIOR_LOAD: 'priorLoad',
   PRIOR_SAMPLE: 'priorSample',
   PRIOR_COMPLETE: 'priorComplete',
+  JUDGE_LOAD: 'judgeLoad',
+  JUDGE_TABLE: 'judgeTable',
 });
 
 /** Messages from the worker to the page. */
@@ -72,6 +74,9 @@ export const Msg = Object.freeze({
   PRIOR_REPORT: 'priorReport',
   PRIOR_SAMPLES: 'priorSamples',
   PRIOR_COMPLETED: 'priorCompleted',
+  JUDGE_LOADED: 'judgeLoaded',
+  JUDGE_PROGRESS: 'judgeProgress',
+  JUDGE_ROW: 'judgeRow',
   ERROR: 'error',
 });
 
@@ -103,9 +108,10 @@ export const cmd = {
   setWorkers: (count) => ({ type: Cmd.SET_WORKERS, count }),
   /**
    * The decoded manifold over `rect` `{x0, x1, y0, y1}` of the view plane on an `n × n` grid,
-   * kept up to date while training; `rect` null turns it off.
+   * kept up to date while training; `rect` null turns it off. `judged`: with the judge's
+   * class of every tile (load the judge first).
    */
-  manifold: (rect, n) => ({ type: Cmd.MANIFOLD, rect, n }),
+  manifold: (rect, n, judged = false) => ({ type: Cmd.MANIFOLD, rect, n, judged }),
   /** Follows test image `index` (null: none) in the reparameterization view; clears its ε draws. */
   select: (index) => ({ type: Cmd.SELECT, index }),
   /** Adds `count` draws ε ~ N(0, I) to the selected digit (the model draws them, seeded per pick). */
@@ -209,6 +215,14 @@ export const cmd = {
    * later ones drawn from the prior in raster order with `seed`; `id` comes back with them.
    */
   priorComplete: (codes, keep, count, seed, id) => ({ type: Cmd.PRIOR_COMPLETE, codes, keep, count, seed, id }),
+  /** Downloads the judge (the classifier file at `url`) into the worker's session; answered by JUDGE_LOADED. */
+  judgeLoad: (url) => ({ type: Cmd.JUDGE_LOAD, url }),
+  /**
+   * Judges every row of `rows` (`{source, url, priorUrl}`: a kind of sample, its checkpoint's
+   * address and its learned prior's, or null): `count` samples each from `seed`, with the judge
+   * at `judgeUrl`. Answered by JUDGE_PROGRESS before each row and JUDGE_ROW after it.
+   */
+  judgeTable: (judgeUrl, rows, count, seed) => ({ type: Cmd.JUDGE_TABLE, judgeUrl, rows, count, seed }),
 };
 
 export const msg = {
@@ -235,8 +249,12 @@ export const msg = {
    * with scatterTransfer.
    */
   scatter: ({ plane, labels, axisNames }) => ({ type: Msg.SCATTER, plane, labels, axisNames }),
-  /** `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first. */
-  manifold: (rect, n, pixels) => ({ type: Msg.MANIFOLD, rect, n, pixels }),
+  /**
+   * `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first;
+   * for a judged manifold `classes` (Uint8Array, n·n) the digit the judge sees in each tile and
+   * `confidence` (Float32Array) its probability, else null.
+   */
+  manifold: (rect, n, pixels, classes = null, confidence = null) => ({ type: Msg.MANIFOLD, rect, n, pixels, classes, confidence }),
   /**
    * The VQ-VAE codebook over the whole test set: `codebook` Float32Array (K·D), `images`
    * Float32Array (K·784) of every code decoded, `usage` Uint32Array (K) test codes assigned to
@@ -353,6 +371,15 @@ export const msg = {
   priorSamples: (seed, s) => ({ type: Msg.PRIOR_SAMPLES, seed, ...s }),
   /** PRIOR_COMPLETE's answer `id`: `keep`, `count`, `codes` (count·l) and `pixels` (count·784). */
   priorCompleted: (id, c) => ({ type: Msg.PRIOR_COMPLETED, id, ...c }),
+  /** The judge is in: `{hidden, step, testAccuracy}` as its file records. */
+  judgeLoaded: (info) => ({ type: Msg.JUDGE_LOADED, ...info }),
+  /** Row `index` of `total` is being judged. */
+  judgeProgress: (index, total) => ({ type: Msg.JUDGE_PROGRESS, index, total }),
+  /**
+   * Row `index` judged: `scores` `{count, confidence, histogram, entropyBits, classesHit}`,
+   * `examples` (Float32Array, E·784) its first samples and `exampleClasses` (Uint8Array, E).
+   */
+  judgeRow: (index, row) => ({ type: Msg.JUDGE_ROW, index, ...row }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

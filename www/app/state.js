@@ -11,6 +11,7 @@ const PAGE_PROPERTIES = [
   { key: 'quick', bool: true },
   { key: 'workers', parse: (v) => (/^\d+$/.test(v ?? '') && Number(v) >= 1 && Number(v) <= MAX_WORKERS ? v : null) },
   { key: 'manifold', bool: true },
+  { key: 'judge', bool: true },
   { key: 'compare' },
   { key: 'lecture' },
   { key: 'checkpoint' },

@@ -1,9 +1,10 @@
 // The decoded manifold: the visible plane tiled with the decoder's image at each tile's centre,
 // drawn under the scatter's points. An AE leaves junk between its clusters; a VAE fills in.
+// Judged, each tile is tinted with the colour of the digit the classifier sees in it.
 
-import { digitsImage } from './digits.js';
+import { SIDE, digitsImage } from './digits.js';
 import { cmd } from '../app/protocol.js';
-import { MANIFOLD } from '../app/config.js';
+import { JUDGE, MANIFOLD, classColor } from '../app/config.js';
 
 export class ManifoldLayer {
   /** @param {() => void} redraw asks the map to draw again */
@@ -12,21 +13,40 @@ export class ManifoldLayer {
     this.tiles = null; // canvas holding n × n tiles
     this.rect = null;
     this.n = 0;
+    this.classes = null;
+    this.confidence = null;
   }
 
   /**
    * @param {{x0: number, x1: number, y0: number, y1: number}} rect plane region the tiles cover
    * @param {number} n tiles per side
    * @param {Float32Array} pixels (n·n·784) images in [0, 1], top row first
+   * @param {Uint8Array|null} classes (n·n) the digit the judge sees in each tile, or null
+   * @param {Float32Array|null} confidence (n·n) the judge's probability of that digit
    */
-  setImages(rect, n, pixels) {
+  setImages(rect, n, pixels, classes = null, confidence = null) {
     const image = digitsImage(pixels, n * n, n);
+    if (classes && (classes.length !== n * n || confidence?.length !== n * n)) {
+      throw new RangeError(`manifold: ${classes.length} classes for ${n * n} tiles`);
+    }
     this.tiles ??= document.createElement('canvas');
     this.tiles.width = image.width;
     this.tiles.height = image.height;
-    this.tiles.getContext('2d').putImageData(image, 0, 0);
+    const ctx = this.tiles.getContext('2d');
+    ctx.putImageData(image, 0, 0);
+    if (classes) {
+      // Each tile under its digit's colour, as opaque as the judge is sure.
+      for (let k = 0; k < n * n; k++) {
+        ctx.globalAlpha = JUDGE.tint * confidence[k];
+        ctx.fillStyle = classColor(classes[k]);
+        ctx.fillRect((k % n) * SIDE, Math.floor(k / n) * SIDE, SIDE, SIDE);
+      }
+      ctx.globalAlpha = 1;
+    }
     this.rect = rect;
     this.n = n;
+    this.classes = classes;
+    this.confidence = confidence;
     this.redraw();
   }
 
@@ -42,7 +62,13 @@ export class ManifoldLayer {
   }
 
   snapshot() {
-    return { n: this.rect ? this.n : 0, rect: this.rect };
+    const judged = this.rect && this.classes;
+    return {
+      n: this.rect ? this.n : 0,
+      rect: this.rect,
+      classes: judged ? Array.from(this.classes) : null,
+      confidence: judged ? Array.from(this.confidence) : null,
+    };
   }
 }
 
@@ -50,8 +76,9 @@ export class ManifoldLayer {
  * A function that asks for the decoded manifold over `scatter`'s target view through `send`
  * while `isOn()`. The view's rectangle changes with every scatter while training; asking at
  * most every MANIFOLD.minMs (and once more at the end) keeps the worker's decoding in proportion.
+ * While `judged()`, each tile comes with the judge's class.
  */
-export function pacedManifoldRequests(scatter, isOn, send) {
+export function pacedManifoldRequests(scatter, isOn, send, judged = () => false) {
   const pace = { timer: 0, sentAt: -Infinity };
   return () => {
     if (pace.timer || !isOn()) return;
@@ -61,7 +88,7 @@ export function pacedManifoldRequests(scatter, isOn, send) {
       const rect = scatter.targetRect();
       if (!rect || !isOn()) return;
       pace.sentAt = performance.now();
-      send(cmd.manifold(rect, MANIFOLD.tiles));
+      send(cmd.manifold(rect, MANIFOLD.tiles, judged()));
     }, wait);
   };
 }

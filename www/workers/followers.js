@@ -31,10 +31,14 @@ export const FOLLOWERS = [
   },
   {
     name: 'manifold',
-    commands: { [Cmd.MANIFOLD]: (r, { rect, n }) => (rect ? { rect, n } : null) },
+    commands: { [Cmd.MANIFOLD]: (r, { rect, n, judged }) => (rect ? { rect, n, judged } : null) },
     lazy: true,
     pace: 'scatter',
-    answer: (session, { rect, n }) => transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels'),
+    answer(session, { rect, n, judged }) {
+      if (!judged) return transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels');
+      const j = session.judgeManifold(rect, n);
+      return transfer(msg.manifold(rect, n, j.pixels, j.classes, j.confidence), 'pixels', 'classes', 'confidence');
+    },
   },
   {
     name: 'selection',

@@ -13,6 +13,7 @@ import { setIdxFiles } from './staging.js';
 import { Pacing } from './pacing.js';
 import { Team } from './team.js';
 import { PriorRunner } from './prior.js';
+import { JudgeRunner } from './judge.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -35,6 +36,8 @@ const post = (m, transfer = []) => self.postMessage(m, transfer);
 const followers = new Followers(post);
 /** The learned prior over a VQ-VAE's codes: trained beside the queue, dropped when the model changes. */
 const prior = new PriorRunner(post);
+/** The classifier that judges samples, and its table of sample kinds. */
+const judge = new JudgeRunner(post);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const kind = () => settings.model.kind;
 
@@ -50,6 +53,16 @@ const handlers = {
   ...prior.handlers(vqSession, () => {
     if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
   }),
+  ...judge.handlers(
+    () => {
+      requireSession();
+      return session;
+    },
+    () => {
+      requireData();
+      return session;
+    },
+  ),
 
   async [Cmd.INIT]({ settings: requested, workers: count }) {
     await wasmReady;
