@@ -8,6 +8,7 @@
 //! - [`prior`]: the learned prior over a VQ-VAE's code grids, trained on its training codes.
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
 //! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
+//! - [`shallow`]: shallow VQ on pixels: k-means over the training images, run a chunk per call.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
 //! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
@@ -20,6 +21,7 @@ mod parallel;
 mod prior;
 mod queries;
 pub mod replies;
+mod shallow;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -38,7 +40,8 @@ use crate::upload::{sort_upload, UploadError};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
-pub use replies::{Bulk, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport};
+pub use shallow::{MAX_SHALLOW_SAMPLES, SHALLOW_K, SHALLOW_MAX_ITERATIONS, SHALLOW_SHOWN};
+pub use replies::{Bulk, KMeansProgress, ShallowReport, ShallowSamples, VqRow, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -108,6 +111,8 @@ pub struct Session {
     prior_memo: RefCell<Option<Rc<FittedPrior>>>,
     /// The learned prior over this VQ-VAE's codes, if one was started or loaded.
     prior: Option<prior::PriorState>,
+    /// Shallow VQ on the training pixels: depends on the data only, so a new model keeps it.
+    shallow: Option<shallow::ShallowState>,
 }
 
 /// Test images used to fit the PCA view plane (enough for stable axes, quick to encode).
@@ -144,6 +149,7 @@ impl Session {
             parallel: None,
             prior_memo: RefCell::new(None),
             prior: None,
+            shallow: None,
         }
     }
 
@@ -265,6 +271,7 @@ impl Session {
         if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
             next.put_datasets(train, test);
             next.class_names = self.class_names.take();
+            next.shallow = self.shallow.take();
         }
         *self = next;
     }
