@@ -12,7 +12,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v8';
+const VERSION = 'v9';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -38,6 +38,7 @@ const SHELL_FILES = [
   'workers/images.js',
   'vendor/fflate/browser.js',
   'workers/prior.js',
+  'workers/shallow.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',

@@ -14,8 +14,9 @@
 // `interpolate` (`{a, b, steps}`: test images A and B and the number of decoded points) and
 // `randomCodes` (decode random code grids in the symbolic-image panel); `lesson` (the name of a
 // lesson whose panels only its preset shows: 'mixture'); `gmmPrior` (fit and show the GMM prior);
-// and `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
-// manifest's `priors`).
+// `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
+// manifest's `priors`); and `shallow` (show the shallow VQ panel, which only its preset shows,
+// and run k-means with its default K once the checkpoint is in).
 
 import { SETTINGS } from './config.js';
 
@@ -175,5 +176,16 @@ export const LECTURES = [
       'In the symbolic image, Complete the rest keeps your first codes and lets the prior draw the later ones.',
     choices: [{ label: 'VQ-VAE, K = 16, l = 16, with its prior', checkpoint: 'vq-l16' }],
     views: { manifold: false, select: 0, panel: ['learned-prior', 'symbolic'], prior: 'vq-l16-prior' },
+  },
+  {
+    id: 'shallow-vq',
+    title: 'Shallow VQ: k-means as an autoencoder',
+    caption:
+      'k-means on raw pixels is a quantizing autoencoder: the encoder sends the index of the nearest centroid (log₂ K bits), ' +
+      'the decoder returns that centroid. The table prices its reconstructions in the VQ-VAE’s units, nats per test image, ' +
+      'beside a VQ-VAE with the same K and l = 1, so the same rate. As a generative model, a uniform z plus Gaussian noise on its centroid, ' +
+      'it is very weak: every sample is one of K blurred averages with speckle, where the VQ-VAE decodes its codes with a network.',
+    choices: [{ label: 'VQ-VAE, K = 128, l = 1 (EMA + restart)', checkpoint: 'vq-k128-ema-restart' }],
+    views: { manifold: false, select: null, panel: 'shallow-vq', shallow: true },
   },
 ];

@@ -18,6 +18,7 @@ import { initPresenter } from './presenter.js';
 import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
 import { PriorPanel } from './prior.js';
+import { ShallowPanel } from './shallow.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -97,7 +98,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad, ...discrete.views,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior', 'shallow'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -126,12 +127,13 @@ const files = new FileInput(
 const checkpoints = new Checkpoints({ send, state, onError: showError, clearError });
 const prior = new PriorPanel($('learned-prior'), { send, symbolic, checkpoints, onError: showError });
 modelViews.push(prior.view);
+const shallow = new ShallowPanel($('shallow-vq'), send);
 const lectures = new Lectures({
-  send, state, checkpoints, compare, interpolation, symbolic, prior, newModel, setComparing, setManifold, selectDigit,
+  send, state, checkpoints, compare, interpolation, symbolic, prior, shallow, newModel, setComparing, setManifold, selectDigit,
   lessons: discrete, onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture, ownImages, prior: prior.view });
+Object.assign(views, { compare, lecture, ownImages, prior: prior.view, shallow: shallow.view });
 
 function selectDigit(index) {
   state.selected = index;
@@ -205,6 +207,7 @@ const onMessage = {
   [Msg.IDX_EXPORT]: (m) => saveIdxZip(m),
   ...discrete.handlers,
   ...prior.handlers(),
+  ...shallow.handlers(),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -362,6 +365,7 @@ addPanelPngExports({
   traversal: 'the decoded traversal code',
   'step-mode': 'the batch of the last step',
   'learned-prior': 'the learned prior and its samples',
+  'shallow-vq': 'the shallow VQ, its centroids and samples',
 });
 
 // The worker fills in every setting not given here from the model's defaults and answers

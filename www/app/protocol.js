@@ -38,6 +38,9 @@ export const Cmd = Object.freeze({
   PRIOR_LOAD: 'priorLoad',
   PRIOR_SAMPLE: 'priorSample',
   PRIOR_COMPLETE: 'priorComplete',
+  KMEANS_RUN: 'kmeansRun',
+  KMEANS_CANCEL: 'kmeansCancel',
+  SHALLOW_SAMPLE: 'shallowSample',
 });
 
 /** Messages from the worker to the page. */
@@ -72,6 +75,9 @@ export const Msg = Object.freeze({
   PRIOR_REPORT: 'priorReport',
   PRIOR_SAMPLES: 'priorSamples',
   PRIOR_COMPLETED: 'priorCompleted',
+  KMEANS_PROGRESS: 'kmeansProgress',
+  SHALLOW_REPORT: 'shallowReport',
+  SHALLOW_SAMPLES: 'shallowSamples',
   ERROR: 'error',
 });
 
@@ -209,6 +215,16 @@ export const cmd = {
    * later ones drawn from the prior in raster order with `seed`; `id` comes back with them.
    */
   priorComplete: (codes, keep, count, seed, id) => ({ type: Cmd.PRIOR_COMPLETE, codes, keep, count, seed, id }),
+  /**
+   * Shallow VQ: k-means with `k` centroids over the first `images` training images (0 = all),
+   * seeded from `seed`, run a chunk at a time beside the queue (model training pauses).
+   * Answered by KMEANS_PROGRESS per chunk, then SHALLOW_REPORT.
+   */
+  kmeansRun: (k, images, seed) => ({ type: Cmd.KMEANS_RUN, k, images, seed }),
+  /** Stops a k-means run and throws it away; answered by KMEANS_PROGRESS with `progress` null. */
+  kmeansCancel: () => ({ type: Cmd.KMEANS_CANCEL }),
+  /** `count` shallow VQ-VAE samples with noise `sigma`, and uniform VQ-VAE grids, from `seed` (below 2³²). */
+  shallowSample: (count, sigma, seed) => ({ type: Cmd.SHALLOW_SAMPLE, count, sigma, seed }),
 };
 
 export const msg = {
@@ -353,6 +369,25 @@ export const msg = {
   priorSamples: (seed, s) => ({ type: Msg.PRIOR_SAMPLES, seed, ...s }),
   /** PRIOR_COMPLETE's answer `id`: `keep`, `count`, `codes` (count·l) and `pixels` (count·784). */
   priorCompleted: (id, c) => ({ type: Msg.PRIOR_COMPLETED, id, ...c }),
+  /**
+   * A chunk of k-means: the KMeansProgress `progress` (`stage` 'seeding' | 'lloyd' | 'finished',
+   * `codebookSize`, `images`, `seeds`, `iterations`, `maxIterations`, `objectivePerImage`,
+   * `changed`, `converged`, `seconds`), or null when a run was cancelled or its data went.
+   */
+  kmeansProgress: (progress) => ({ type: Msg.KMEANS_PROGRESS, progress }),
+  /**
+   * A finished shallow VQ's ShallowReport: `codebookSize`, `rateBits`, `testNllNats`,
+   * `testSquaredError`, `testImages`, `vq` (the VQ-VAE's `{codebookSize, codesPerImage, rateBits,
+   * reconNats}` or null), `centroids` Float32Array (K·784), and the first `shown` test images:
+   * `shownPixels` Uint8Array, `shownCodes` Uint32Array, `shownNll` Float32Array; null when new
+   * data dropped the shallow VQ.
+   */
+  shallowReport: (report) => ({ type: Msg.SHALLOW_REPORT, report }),
+  /**
+   * SHALLOW_SAMPLE's answer: `codes` (count) and `pixels` (count·784, μ_z + σε, not clamped),
+   * `vqCodes` and `vqPixels` (count·l and count·784, or null without a VQ-VAE), from `seed`.
+   */
+  shallowSamples: (seed, s) => ({ type: Msg.SHALLOW_SAMPLES, seed, ...s }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 
