@@ -164,7 +164,7 @@ export class ShallowVqView {
       running: this.running,
       progress: this.progressSeen.map((p) => ({ ...p })),
       bar: this.bar.hidden ? null : { value: this.bar.value, max: this.bar.max },
-      report: this.report ? { ...numbers, shownCodes: [...shownCodes], shownNll: [...shownNll] } : null,
+      report: this.report ? { ...numbers, centroids: [...centroids], shownPixels: [...shownPixels], shownCodes: [...shownCodes], shownNll: [...shownNll] } : null,
       rows: this.tableRows(),
       cells: [...this.table.tBodies[0].rows].map((tr) => [...tr.cells].map((td) => td.textContent)),
       shownNllText: [...this.shownNll.children].map((s) => s.textContent),
