@@ -284,11 +284,8 @@ impl KMeans {
                 }
             }
         }
-        let changed = if self.assignments.is_empty() {
-            self.n
-        } else {
-            assignments.iter().zip(&self.assignments).filter(|(a, b)| a != b).count()
-        };
+        let changed =
+            if self.assignments.is_empty() { self.n } else { assignments.iter().zip(&self.assignments).filter(|(a, b)| a != b).count() };
         self.assignments = assignments;
         self.objectives.push(objective);
         Ok((objective, changed))

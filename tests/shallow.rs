@@ -99,7 +99,8 @@ fn kmeans_plus_plus_seeds_beat_uniformly_drawn_ones_on_average() {
         km.advance().unwrap();
         plus_plus += objective(&pixels, km.centroids());
         let picked = sample(&mut StdRng::seed_from_u64(1000 + seed), 2000, 32);
-        let centroids: Vec<f32> = picked.iter().flat_map(|i| pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].iter().map(|&p| p as f32 / 255.0)).collect();
+        let centroids: Vec<f32> =
+            picked.iter().flat_map(|i| pixels[i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS].iter().map(|&p| p as f32 / 255.0)).collect();
         uniform += objective(&pixels, &centroids);
     }
     println!("mean J of the seeds over {runs} runs: k-means++ {:.0}, uniform {:.0}", plus_plus / runs as f64, uniform / runs as f64);

@@ -40,8 +40,11 @@ use crate::upload::{sort_upload, UploadError};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
+pub use replies::{
+    Bulk, Completion, KMeansProgress, PriorReport, PriorSamples, Reply, Scatter, ShallowReport, ShallowSamples, ShardData, StepTrace,
+    UploadReport, VqRow,
+};
 pub use shallow::{MAX_SHALLOW_SAMPLES, SHALLOW_K, SHALLOW_MAX_ITERATIONS, SHALLOW_SHOWN};
-pub use replies::{Bulk, KMeansProgress, ShallowReport, ShallowSamples, VqRow, Completion, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport};
 
 #[derive(Debug)]
 pub enum SessionError {
