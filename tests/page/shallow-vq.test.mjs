@@ -80,7 +80,7 @@ test('the Shallow VQ lecture: k-means in the worker, its table, digits and sampl
   // Samples beside the VQ-VAE's; σ = 1 (the lecture's N(μ_z, I)) drowns the centroid.
   assert.equal(s.samples.codes.length, SHALLOW.samples);
   assert.equal(s.samples.vqCodes.length, SHALLOW.samples);
-  assert.equal(s.samples.sigma, SHALLOW.defaultSigma);
+  assert.equal(s.samples.sigma, Math.fround(SHALLOW.defaultSigma), "σ as Rust's f32");
   await page.locator('#shallow-vq').scrollIntoViewIfNeeded();
   await screenshot(page, 'shallow-vq', { selector: '#shallow-vq' });
   await page.locator('#shallow-vq [data-role="sigma"]').fill('1');

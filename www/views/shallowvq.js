@@ -139,9 +139,11 @@ export class ShallowVqView {
     }
     this.bar.hidden = !last;
     const r = this.report;
+    // ε is Rust's f32 10⁻³, widened to a double on its way here.
+    const eps = r && Number(r.epsilon.toPrecision(6));
     this.hint.textContent = r
       ? `K = ${r.codebookSize} centroids from ${r.trainImages.toLocaleString('en-US')} training images, ${r.codesUsed} of them nearest to some test image. ` +
-        `Reconstruction cost: Bernoulli NLL with the centroid's pixels as means, clamped to [${r.epsilon}, 1 − ${r.epsilon}], ` +
+        `Reconstruction cost: Bernoulli NLL with the centroid's pixels as means, clamped to [${eps}, 1 − ${eps}], ` +
         `on ${r.testImages.toLocaleString('en-US')} test images.`
       : 'Run k-means: each image is sent as the index of its nearest centroid (log₂ K bits) and rebuilt as that centroid.';
     const body = this.table.tBodies[0];
