@@ -211,8 +211,8 @@ fn the_session_runs_kmeans_in_chunks_and_scores_it_on_the_test_set() {
     assert!((report.test_squared_error - mse).abs() < 1e-3 * mse);
     assert_eq!(report.shown_pixels, test.pixels()[..4 * IMAGE_PIXELS]);
     assert_eq!(report.shown_codes, codes[..4]);
-    for i in 0..4 {
-        assert!((report.shown_nll[i] as f64 - nll[i]).abs() < 1e-3);
+    for (shown, expected) in report.shown_nll.iter().zip(&nll) {
+        assert!((*shown as f64 - expected).abs() < 1e-3);
     }
     // The untrained VQ-VAE, on the same test images and in the same units.
     let row = report.vq.as_ref().expect("the session holds a VQ-VAE");
