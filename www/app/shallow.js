@@ -14,6 +14,7 @@ export class ShallowPanel {
    */
   constructor(panel, send) {
     this.panel = panel;
+    this.send = send;
     this.view = new ShallowVqView(panel, {
       run: (k, images) => send(cmd.kmeansRun(k, images, randomSeed())),
       cancel: () => send(cmd.kmeansCancel()),
@@ -21,9 +22,10 @@ export class ShallowPanel {
     });
   }
 
-  /** Shows the panel (its preset opens it) or hides it. */
+  /** Shows the panel (its preset opens it) or hides it; a hidden run would only take the worker's time, so it stops. */
   show(on) {
     this.panel.hidden = !on;
+    if (!on && this.view.running) this.send(cmd.kmeansCancel());
   }
 
   /** A preset's run: the default K over the default images, once the data is in (the worker runs commands in order). */
