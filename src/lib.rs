@@ -20,6 +20,8 @@
 //!   code, the codes CSV.
 //! - [`mixture`]: Gaussian mixtures (densities, posterior, ancestral sampling, EM) and k-means,
 //!   and the mixture lesson the page runs on its own thread.
+//! - [`shallow`]: shallow VQ on pixels: k-means (k-means++ seeds, Lloyd steps as matrix
+//!   products), nearest centroids, the Bernoulli cost of a centroid, shallow VQ-VAE samples.
 //! - [`prior`]: the learned autoregressive prior over VQ-VAE code grids (masked MLP), its
 //!   unigram and uniform baselines and its file format.
 //! - [`judge`]: a small MNIST classifier that scores decoded samples (confidence, class
@@ -45,6 +47,7 @@ pub mod parallel;
 pub mod prior;
 pub mod session;
 pub mod settings;
+pub mod shallow;
 pub mod train;
 pub mod upload;
 

@@ -449,6 +449,42 @@ impl Session {
     pub fn judge_manifold(&self, rect: JsValue, n: usize) -> Result<JsValue, JsError> {
         reply(&self.inner.judge_manifold(from_object::<Rect>(&rect, "rectangle")?, n).map_err(js_error)?)
     }
+
+    /// A new k-means run (shallow VQ) with K = `k` over the first `images` training images
+    /// (0 = all), seeded from `seed`; its KMeansProgress.
+    #[wasm_bindgen(js_name = startKmeans)]
+    pub fn start_kmeans(&mut self, k: usize, images: usize, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.start_kmeans(k, images, seed_from(seed)?).map_err(js_error)?)
+    }
+
+    /// One chunk of k-means: up to 16 k-means++ seeds or one Lloyd iteration; its KMeansProgress.
+    #[wasm_bindgen(js_name = kmeansStep)]
+    pub fn kmeans_step(&mut self) -> Result<JsValue, JsError> {
+        reply(&self.inner.kmeans_step().map_err(js_error)?)
+    }
+
+    /// Drops a k-means run that has not finished.
+    #[wasm_bindgen(js_name = cancelKmeans)]
+    pub fn cancel_kmeans(&mut self) {
+        self.inner.cancel_kmeans()
+    }
+
+    #[wasm_bindgen(js_name = hasShallow)]
+    pub fn has_shallow(&self) -> bool {
+        self.inner.has_shallow()
+    }
+
+    /// The finished shallow VQ on the test set, its first `shown` test images, and the VQ-VAE beside it.
+    #[wasm_bindgen(js_name = shallowReport)]
+    pub fn shallow_report(&self, shown: usize) -> Result<JsValue, JsError> {
+        reply(&self.inner.shallow_report(shown).map_err(js_error)?)
+    }
+
+    /// `count` shallow VQ-VAE samples μ_z + σ ε, and uniform code grids decoded by the VQ-VAE.
+    #[wasm_bindgen(js_name = shallowSamples)]
+    pub fn shallow_samples(&self, count: usize, sigma: f32, seed: JsValue) -> Result<JsValue, JsError> {
+        reply(&self.inner.shallow_samples(count, sigma, seed_from(seed)?).map_err(js_error)?)
+    }
 }
 
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the

@@ -13,7 +13,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v10';
+const VERSION = 'v11';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -41,6 +41,7 @@ const SHELL_FILES = [
   'vendor/fflate/browser.js',
   'workers/prior.js',
   'workers/judge.js',
+  'workers/shallow.js',
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',

@@ -9,6 +9,7 @@
 //! - [`queries`]: the page's questions (pick, interpolation, dimension rows, codebook summary…).
 //! - [`discrete`]: a GMM fitted to the training codes as a prior, and one quantization step by step.
 //! - [`judge`]: the classifier that scores decoded samples of every kind and the manifold's tiles.
+//! - [`shallow`]: shallow VQ on pixels: k-means over the training images, run a chunk per call.
 //! - [`replies`]: what they return: small fields plus bulk arrays ([`replies::Reply`]).
 //!
 //! Replacing parts is all-or-nothing: new data or a checkpoint is parsed and checked in full
@@ -22,6 +23,7 @@ mod parallel;
 mod prior;
 mod queries;
 pub mod replies;
+mod shallow;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -42,8 +44,10 @@ pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_I
 pub use encoding::{Encoded, TestCodes};
 pub use judge::{SampleSource, JUDGE_EXAMPLES, JUDGE_GMM_COMPONENTS, MAX_JUDGED};
 pub use replies::{
-    Bulk, Completion, JudgeInfo, JudgeRow, JudgedManifold, PriorReport, PriorSamples, Reply, Scatter, ShardData, StepTrace, UploadReport,
+    Bulk, Completion, JudgeInfo, JudgeRow, JudgedManifold, KMeansProgress, PriorReport, PriorSamples, Reply, Scatter, ShallowReport,
+    ShallowSamples, ShardData, StepTrace, UploadReport, VqRow,
 };
+pub use shallow::{MAX_SHALLOW_SAMPLES, SHALLOW_K, SHALLOW_MAX_ITERATIONS, SHALLOW_SHOWN};
 
 #[derive(Debug)]
 pub enum SessionError {
@@ -115,6 +119,8 @@ pub struct Session {
     prior: Option<prior::PriorState>,
     /// The classifier that judges samples, once loaded; it outlives models and data.
     judge: Option<Rc<crate::judge::Judge>>,
+    /// Shallow VQ on the training pixels: depends on the data only, so a new model keeps it.
+    shallow: Option<shallow::ShallowState>,
     buffers: DataBuffers,
 }
 
@@ -166,6 +172,7 @@ impl Session {
             prior_memo: RefCell::new(None),
             prior: None,
             judge: None,
+            shallow: None,
             buffers: DataBuffers::default(),
         }
     }
@@ -320,6 +327,7 @@ impl Session {
         if let (Some(train), Some(test)) = (self.train.take(), self.test.take()) {
             next.put_datasets(train, test);
             next.class_names = self.class_names.take();
+            next.shallow = self.shallow.take();
         }
         next.buffers = std::mem::take(&mut self.buffers);
         *self = next;

@@ -605,3 +605,122 @@ impl Reply for JudgedManifold {
         ]
     }
 }
+
+/// Where a shallow-VQ k-means run is, after one chunk of work.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KMeansProgress {
+    /// "seeding", "lloyd" or "finished".
+    pub stage: &'static str,
+    pub codebook_size: usize,
+    /// Training images the run is over.
+    pub images: usize,
+    /// k-means++ seeds picked so far (K once seeding is over).
+    pub seeds: usize,
+    /// Lloyd iterations run, and the most it will run.
+    pub iterations: usize,
+    pub max_iterations: usize,
+    /// Mean squared distance to the nearest centroid, Σ‖x − μ_z‖² / N, after the last iteration.
+    pub objective_per_image: Option<f64>,
+    /// Images that moved to another centroid in the last iteration.
+    pub changed: Option<usize>,
+    /// Finished at a fixed point (no image moved), not at the iteration cap.
+    pub converged: Option<bool>,
+    /// Seconds spent in k-means calls so far.
+    pub seconds: f64,
+}
+
+impl Reply for KMeansProgress {}
+
+/// The VQ-VAE in the session, scored on the same test images as a shallow VQ.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VqRow {
+    pub codebook_size: usize,
+    pub codes_per_image: usize,
+    pub code_dim: usize,
+    /// l · log₂ K.
+    pub rate_bits: f64,
+    /// Bernoulli NLL of the decoded nearest codes, nats per test image.
+    pub recon_nats: f64,
+}
+
+/// A finished shallow VQ: its centroids (the reconstructions), its cost on the test set at
+/// log₂ K bits per image, the first test images with their centroids, and the session's
+/// VQ-VAE (if it holds one) on the same test images.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShallowReport {
+    pub codebook_size: usize,
+    pub train_images: usize,
+    pub iterations: usize,
+    pub converged: bool,
+    /// J / N on the training images after the last iteration.
+    pub train_objective_per_image: f64,
+    /// log₂ K.
+    pub rate_bits: f64,
+    pub test_images: usize,
+    /// Mean Bernoulli NLL with the nearest centroid's pixels as means (clamped to
+    /// [ε, 1 − ε]), nats per test image.
+    pub test_nll_nats: f64,
+    pub epsilon: f64,
+    /// Mean ‖x − μ_z‖² per test image.
+    pub test_squared_error: f64,
+    /// Centroids with at least one test image.
+    pub codes_used: usize,
+    pub seconds: f64,
+    pub vq: Option<VqRow>,
+    pub shown: usize,
+    /// `(K, 784)` centroids in [0, 1].
+    #[serde(skip)]
+    pub centroids: Vec<f32>,
+    /// The first `shown` test images `(shown, 784)`, their centroid indices and their NLLs.
+    #[serde(skip)]
+    pub shown_pixels: Vec<u8>,
+    #[serde(skip)]
+    pub shown_codes: Vec<u32>,
+    #[serde(skip)]
+    pub shown_nll: Vec<f32>,
+}
+
+impl Reply for ShallowReport {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        vec![
+            ("centroids", Some(Bulk::F32(&self.centroids))),
+            ("shownPixels", Some(Bulk::U8(&self.shown_pixels))),
+            ("shownCodes", Some(Bulk::U32(&self.shown_codes))),
+            ("shownNll", Some(Bulk::F32(&self.shown_nll))),
+        ]
+    }
+}
+
+/// Shallow VQ-VAE samples (z uniform, x = μ_z + σ ε) beside the session's VQ-VAE decoding
+/// uniform code grids (none for another model).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShallowSamples {
+    pub count: usize,
+    pub sigma: f32,
+    /// `(count,)` and `(count, 784)`, the values not clamped to [0, 1].
+    #[serde(skip)]
+    pub codes: Vec<u32>,
+    #[serde(skip)]
+    pub pixels: Vec<f32>,
+    /// `(count, l)` and `(count, 784)` from the VQ-VAE, or empty.
+    #[serde(skip)]
+    pub vq_codes: Vec<u32>,
+    #[serde(skip)]
+    pub vq_pixels: Vec<f32>,
+}
+
+impl Reply for ShallowSamples {
+    fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
+        let vq = !self.vq_pixels.is_empty();
+        vec![
+            ("codes", Some(Bulk::U32(&self.codes))),
+            ("pixels", Some(Bulk::F32(&self.pixels))),
+            ("vqCodes", vq.then_some(Bulk::U32(&self.vq_codes))),
+            ("vqPixels", vq.then_some(Bulk::F32(&self.vq_pixels))),
+        ]
+    }
+}

@@ -78,7 +78,7 @@ export class Checkpoints {
 export class Lectures {
   /**
    * @param {object} page `{send, state, checkpoints, onError, clearError, newModel, compare,
-   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons, prior, judge}`
+   *   setComparing, setManifold, selectDigit, interpolation, symbolic, lessons, prior, judge, shallow}`
    */
   constructor(page) {
     this.page = page;
@@ -95,6 +95,7 @@ export class Lectures {
     page.clearError();
     page.state.set({ lecture: preset?.id ?? null });
     page.lessons.show(preset?.views.lesson ?? null).catch((err) => page.onError(err.message));
+    page.shallow.show(preset?.views.shallow ?? false);
     if (!preset) return;
     if (preset.live) {
       page.newModel(preset.live);
@@ -118,12 +119,12 @@ export class Lectures {
 
   /**
    * Checkpoint `name` is in: if a preset waited for it, the second model, the interpolation,
-   * the random codes, the GMM prior, the learned prior and the judge's table and map follow.
+   * the random codes, the GMM prior, the learned prior, the judge's table and map and a shallow VQ run follow.
    */
   loaded(name) {
     if (this.loading?.checkpoint !== name) return;
     const { page } = this;
-    const { compare: partner, interpolate, randomCodes, gmmPrior, prior, judge } = this.loading.preset.views;
+    const { compare: partner, interpolate, randomCodes, gmmPrior, prior, judge, shallow } = this.loading.preset.views;
     this.loading = null;
     if (partner) {
       page.setComparing(true, partner.kind);
@@ -143,5 +144,6 @@ export class Lectures {
       page.judge.colourMap(true);
       page.judge.run();
     }
+    if (shallow) page.shallow.runDefault();
   }
 }

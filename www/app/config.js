@@ -393,3 +393,21 @@ export const JUDGE = {
   zoom: 1,
   tint: 0.6,
 };
+
+/**
+ * Shallow VQ on pixels: the codebook sizes offered (`ks`, `defaultK`), the training images
+ * k-means runs over (`images`, 0 = all 60,000), the test digits shown with their centroids
+ * (`shown`), the samples drawn (`samples`) at noise σ (a slider from 0 to `sigmaMax`), drawn at `zoom`.
+ */
+export const SHALLOW = {
+  ks: [16, 32, 64, 128, 256],
+  defaultK: 128,
+  images: [10_000, 0],
+  shown: 12,
+  samples: 8,
+  sigmaMax: 1,
+  sigmaStep: 0.05,
+  defaultSigma: 0.1,
+  zoom: 1.5,
+  centroidZoom: 1,
+};

@@ -16,7 +16,8 @@
 // lesson whose panels only its preset shows: 'mixture'); `gmmPrior` (fit and show the GMM prior);
 // `prior` (a shipped learned prior over the checkpoint's code grids, by name in the
 // manifest's `priors`); and `judge` (judge the table of sample kinds and colour the map's
-// tiles by the digit the classifier sees).
+// tiles by the digit the classifier sees); and `shallow` (show the shallow VQ panel, which only its
+// preset shows, and run k-means with its default K once the checkpoint is in).
 
 import { SETTINGS } from './config.js';
 
@@ -186,5 +187,16 @@ export const LECTURES = [
       'On the map each decoded tile takes the colour of the digit the judge sees, as opaque as it is sure: the VAE’s plane is a quilt of digits.',
     choices: [{ label: 'VAE, d = 2', checkpoint: 'vae-2d' }],
     views: { manifold: true, select: null, panel: 'judge', judge: true },
+  },
+  {
+    id: 'shallow-vq',
+    title: 'Shallow VQ: k-means as an autoencoder',
+    caption:
+      'k-means on raw pixels is a quantizing autoencoder: the encoder sends the index of the nearest centroid (log₂ K bits), ' +
+      'the decoder returns that centroid. The table prices its reconstructions in the VQ-VAE’s units, nats per test image, ' +
+      'beside a VQ-VAE with the same K and l = 1, so the same rate. As a generative model, a uniform z plus Gaussian noise on its centroid, ' +
+      'it is very weak: every sample is one of K blurred averages with speckle, where the VQ-VAE decodes its codes with a network.',
+    choices: [{ label: 'VQ-VAE, K = 128, l = 1 (EMA + restart)', checkpoint: 'vq-k128-ema-restart' }],
+    views: { manifold: false, select: null, panel: 'shallow-vq', shallow: true },
   },
 ];

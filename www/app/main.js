@@ -19,6 +19,7 @@ import { registerOffline } from './offline.js';
 import { exposeHandle } from './handle.js';
 import { PriorPanel } from './prior.js';
 import { JudgePanel } from './judge.js';
+import { ShallowPanel } from './shallow.js';
 import { ScatterView } from '../views/scatter.js';
 import { ProgressView } from '../views/progress.js';
 import { MetricsView } from '../views/metrics.js';
@@ -98,7 +99,7 @@ const views = {
   manifold, codebook, reparam, generation, traversal, step: stepView, hover: hoverCard, losses: metrics, klBars,
   interpolation, dimRows, symbolic, drawing: drawpad, ...discrete.views,
 };
-exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior', 'judge'], views);
+exposeHandle(state, scatter, [...Object.keys(views), 'compare', 'lecture', 'ownImages', 'prior', 'judge', 'shallow'], views);
 initPresenter(state.url, (key, on) => state.set({ [key]: on }));
 
 const schema = await loadSchema().catch((err) => {
@@ -130,12 +131,13 @@ modelViews.push(prior.view);
 const judge = new JudgePanel($('judge'), $('judge-map'), {
   send, state, checkpoints, onError: showError, setManifold, showsManifold: () => controls.showManifold.checked,
 });
+const shallow = new ShallowPanel($('shallow-vq'), send);
 const lectures = new Lectures({
-  send, state, checkpoints, compare, interpolation, symbolic, prior, judge, newModel, setComparing, setManifold, selectDigit,
+  send, state, checkpoints, compare, interpolation, symbolic, prior, judge, shallow, newModel, setComparing, setManifold, selectDigit,
   lessons: discrete, onError: showError, clearError,
 });
 const lecture = new LectureView($('lecture'), $('lecture-panel'), LECTURES, (preset, choice) => lectures.open(preset, choice));
-Object.assign(views, { compare, lecture, ownImages, prior: prior.view, judge: judge.view });
+Object.assign(views, { compare, lecture, ownImages, prior: prior.view, judge: judge.view, shallow: shallow.view });
 
 function selectDigit(index) {
   state.selected = index;
@@ -210,6 +212,7 @@ const onMessage = {
   ...discrete.handlers,
   ...prior.handlers(),
   ...judge.handlers(),
+  ...shallow.handlers(),
   [Msg.ERROR]: (m) => {
     showError(m.message);
     // A failed export or hover answers with an error only; neither may wait for ever.
@@ -367,6 +370,7 @@ addPanelPngExports({
   traversal: 'the decoded traversal code',
   'step-mode': 'the batch of the last step',
   'learned-prior': 'the learned prior and its samples',
+  'shallow-vq': 'the shallow VQ, its centroids and samples',
 });
 
 // The worker fills in every setting not given here from the model's defaults and answers

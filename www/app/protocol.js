@@ -40,6 +40,9 @@ export const Cmd = Object.freeze({
   PRIOR_COMPLETE: 'priorComplete',
   JUDGE_LOAD: 'judgeLoad',
   JUDGE_TABLE: 'judgeTable',
+  KMEANS_RUN: 'kmeansRun',
+  KMEANS_CANCEL: 'kmeansCancel',
+  SHALLOW_SAMPLE: 'shallowSample',
 });
 
 /** Messages from the worker to the page. */
@@ -77,6 +80,9 @@ export const Msg = Object.freeze({
   JUDGE_LOADED: 'judgeLoaded',
   JUDGE_PROGRESS: 'judgeProgress',
   JUDGE_ROW: 'judgeRow',
+  KMEANS_PROGRESS: 'kmeansProgress',
+  SHALLOW_REPORT: 'shallowReport',
+  SHALLOW_SAMPLES: 'shallowSamples',
   ERROR: 'error',
 });
 
@@ -223,6 +229,16 @@ export const cmd = {
    * at `judgeUrl`. Answered by JUDGE_PROGRESS before each row and JUDGE_ROW after it.
    */
   judgeTable: (judgeUrl, rows, count, seed) => ({ type: Cmd.JUDGE_TABLE, judgeUrl, rows, count, seed }),
+  /**
+   * Shallow VQ: k-means with `k` centroids over the first `images` training images (0 = all),
+   * seeded from `seed`, run a chunk at a time beside the queue (model training pauses).
+   * Answered by KMEANS_PROGRESS per chunk, then SHALLOW_REPORT.
+   */
+  kmeansRun: (k, images, seed) => ({ type: Cmd.KMEANS_RUN, k, images, seed }),
+  /** Stops a k-means run and throws it away; answered by KMEANS_PROGRESS with `progress` null. */
+  kmeansCancel: () => ({ type: Cmd.KMEANS_CANCEL }),
+  /** `count` shallow VQ-VAE samples with noise `sigma`, and uniform VQ-VAE grids, from `seed` (below 2³²). */
+  shallowSample: (count, sigma, seed) => ({ type: Cmd.SHALLOW_SAMPLE, count, sigma, seed }),
 };
 
 export const msg = {
@@ -380,6 +396,25 @@ export const msg = {
    * `examples` (Float32Array, E·784) its first samples and `exampleClasses` (Uint8Array, E).
    */
   judgeRow: (index, row) => ({ type: Msg.JUDGE_ROW, index, ...row }),
+  /**
+   * A chunk of k-means: the KMeansProgress `progress` (`stage` 'seeding' | 'lloyd' | 'finished',
+   * `codebookSize`, `images`, `seeds`, `iterations`, `maxIterations`, `objectivePerImage`,
+   * `changed`, `converged`, `seconds`), or null when a run was cancelled or its data went.
+   */
+  kmeansProgress: (progress) => ({ type: Msg.KMEANS_PROGRESS, progress }),
+  /**
+   * A finished shallow VQ's ShallowReport: `codebookSize`, `rateBits`, `testNllNats`,
+   * `testSquaredError`, `testImages`, `vq` (the VQ-VAE's `{codebookSize, codesPerImage, rateBits,
+   * reconNats}` or null), `centroids` Float32Array (K·784), and the first `shown` test images:
+   * `shownPixels` Uint8Array, `shownCodes` Uint32Array, `shownNll` Float32Array; null when new
+   * data dropped the shallow VQ.
+   */
+  shallowReport: (report) => ({ type: Msg.SHALLOW_REPORT, report }),
+  /**
+   * SHALLOW_SAMPLE's answer: `codes` (count) and `pixels` (count·784, μ_z + σε, not clamped),
+   * `vqCodes` and `vqPixels` (count·l and count·784, or null without a VQ-VAE), from `seed`.
+   */
+  shallowSamples: (seed, s) => ({ type: Msg.SHALLOW_SAMPLES, seed, ...s }),
   error: (message) => ({ type: Msg.ERROR, message }),
 };
 

@@ -14,6 +14,7 @@ import { Pacing } from './pacing.js';
 import { Team } from './team.js';
 import { PriorRunner } from './prior.js';
 import { JudgeRunner } from './judge.js';
+import { ShallowRunner } from './shallow.js';
 
 let session = null;
 /** `{model, train}` in use, with every field filled in. */
@@ -38,6 +39,8 @@ const followers = new Followers(post);
 const prior = new PriorRunner(post);
 /** The classifier that judges samples, and its table of sample kinds. */
 const judge = new JudgeRunner(post);
+/** Shallow VQ (k-means on the training pixels): run beside the queue, kept while the data stays. */
+const shallow = new ShallowRunner(post);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 const kind = () => settings.model.kind;
 
@@ -50,9 +53,7 @@ const handlers = {
   // Each follower's commands update its request; with data loaded it is answered at once (a
   // lazy one waits for the next refresh while training).
   ...followers.handlers(() => data && { session, kind: kind(), training: phase === Phase.TRAINING }),
-  ...prior.handlers(vqSession, () => {
-    if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
-  }),
+  ...prior.handlers(vqSession, pauseModel),
   ...judge.handlers(
     () => {
       requireSession();
@@ -63,6 +64,10 @@ const handlers = {
       return session;
     },
   ),
+  ...shallow.handlers(() => {
+    requireData();
+    return session;
+  }, pauseModel),
 
   async [Cmd.INIT]({ settings: requested, workers: count }) {
     await wasmReady;
@@ -139,6 +144,7 @@ const handlers = {
       throw new Error(`Your images were not loaded: ${messageOf(err)}. The current model and data stay.`);
     }
     stopTraining();
+    shallow.dataChanged();
     data = { name: OWN_IMAGES.key, label: 'your images', classNames: loaded.classNames };
     // Before the settings, so the page knows these images are the ones in use when it hears them.
     post(msg.imagesLoaded(loaded));
@@ -239,6 +245,10 @@ const handlers = {
   },
 };
 
+function pauseModel() {
+  if (phase === Phase.TRAINING) handlers[Cmd.PAUSE]();
+}
+
 /** Replaces the model by a checkpoint's, keeping the data; a refused file changes nothing. */
 function loadModel(bytes, name) {
   let note;
@@ -265,6 +275,7 @@ function loadModel(bytes, name) {
 function useData(read, loaded) {
   const [images, labels] = read();
   stopTraining();
+  shallow.dataChanged();
   data = loaded;
   modelReplaced({ sameSettings: true });
   // The replica answers hovers over test images, so it needs the same test set.
@@ -276,6 +287,7 @@ function modelReplaced({ sameSettings }) {
   followers.modelReplaced({ sameSettings, testLength: session.config().testLength });
   prior.modelChanged();
   postSettings();
+  shallow.modelChanged(session);
 }
 
 // Commands run in arrival order, each after the previous one finished (INIT awaits the wasm,
