@@ -161,6 +161,8 @@ fn every_kind_of_sample_judged_from_the_shipped_checkpoints() {
         ("ae-2d GMM K = 10", "ae-2d", SampleSource::Gmm, None),
         ("vq-l16 uniform codes", "vq-l16", SampleSource::Prior, None),
         ("vq-l16 learned prior", "vq-l16", SampleSource::LearnedPrior, Some(prior.as_slice())),
+        // Made from the data alone: the checkpoint only carries the call.
+        ("shallow VQ-VAE", "vae-2d", SampleSource::Shallow, None),
     ];
     let mut scored = std::collections::HashMap::new();
     for (label, checkpoint, source, prior) in rows {
@@ -229,6 +231,7 @@ fn bad_requests_are_refused() {
     assert!(session.judge_samples(SampleSource::LearnedPrior, 10, 0, None).is_err(), "a VAE has no code grids");
     assert!(SampleSource::parse("shallowVq").is_err());
     assert_eq!(SampleSource::parse("learnedPrior").unwrap(), SampleSource::LearnedPrior);
+    assert_eq!(SampleSource::parse("shallow").unwrap(), SampleSource::Shallow);
     // Any batch of images: the row a new sampler adds is one call.
     let s = session.judge_images(&vec![0.0; 3 * IMAGE_PIXELS]).unwrap();
     assert_eq!((s.count, s.classes_hit), (3, 1), "three blank images look alike");

@@ -7,7 +7,11 @@
 //!   drawn code grids decoded for a VQ-VAE;
 //! - `gmm`: the [`JUDGE_GMM_COMPONENTS`]-component GMM fitted to the training codes
 //!   ([`Session::fit_prior`]), sampled and decoded (AE or VAE);
-//! - `learnedPrior`: grids drawn from a learned prior file made for this VQ-VAE, decoded.
+//! - `learnedPrior`: grids drawn from a learned prior file made for this VQ-VAE, decoded;
+//! - `shallow`: the shallow VQ-VAE of the lectures, made here from the data alone: k-means
+//!   with K = [`JUDGE_SHALLOW_K`] over the first [`JUDGE_SHALLOW_IMAGES`] training images from
+//!   `seed`, then z uniform and x = μ_z + σε with σ = [`JUDGE_SHALLOW_SIGMA`], clamped to the
+//!   judge's [0, 1] (the model itself is the same for any checkpoint).
 //!
 //! [`Session::judge_checkpoint`] scores another model's samples without replacing this one:
 //! the checkpoint's model borrows this session's data for the call and hands it back.
@@ -23,6 +27,7 @@ use crate::checkpoint;
 use crate::data::IMAGE_PIXELS;
 use crate::judge::{self, Judge};
 use crate::latent::{self, Rect};
+use crate::shallow::{self, KMeans};
 
 /// Components of the GMM prior the judge samples (the GMM prior panel's default).
 pub const JUDGE_GMM_COMPONENTS: usize = 10;
@@ -30,6 +35,12 @@ pub const JUDGE_GMM_COMPONENTS: usize = 10;
 pub const MAX_JUDGED: usize = 10_000;
 /// Samples of each row sent back to be shown beside its scores.
 pub const JUDGE_EXAMPLES: usize = 10;
+/// The shallow VQ-VAE the judge samples: K and the training images its k-means runs over (the
+/// shallow VQ preset's), and σ (the shallow VQ panel's default: at the lecture's σ = 1 the
+/// noise buries the centroid).
+pub const JUDGE_SHALLOW_K: usize = 128;
+pub const JUDGE_SHALLOW_IMAGES: usize = 10_000;
+pub const JUDGE_SHALLOW_SIGMA: f32 = 0.1;
 
 /// Which samples a row scores (see the module header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +49,19 @@ pub enum SampleSource {
     Prior,
     Gmm,
     LearnedPrior,
+    Shallow,
 }
 
 impl SampleSource {
-    /// The page's name of a source: `test`, `prior`, `gmm` or `learnedPrior`.
+    /// The page's name of a source: `test`, `prior`, `gmm`, `learnedPrior` or `shallow`.
     pub fn parse(name: &str) -> Result<Self> {
         Ok(match name {
             "test" => Self::Test,
             "prior" => Self::Prior,
             "gmm" => Self::Gmm,
             "learnedPrior" => Self::LearnedPrior,
-            _ => return Err(request(format!("unknown kind of sample \"{name}\" (test, prior, gmm or learnedPrior)"))),
+            "shallow" => Self::Shallow,
+            _ => return Err(request(format!("unknown kind of sample \"{name}\" (test, prior, gmm, learnedPrior or shallow)"))),
         })
     }
 
@@ -58,6 +71,7 @@ impl SampleSource {
             Self::Prior => "prior",
             Self::Gmm => "gmm",
             Self::LearnedPrior => "learnedPrior",
+            Self::Shallow => "shallow",
         }
     }
 }
@@ -115,6 +129,18 @@ impl Session {
                 let bytes = prior_file.ok_or_else(|| request("samples from a learned prior need its file"))?;
                 let prior = self.prior_for_this_vq(bytes)?.prior;
                 self.decode_grids(&prior.sample(count, seed, None, 0)?)
+            }
+            SampleSource::Shallow => {
+                let train = self.train_set()?;
+                let n = JUDGE_SHALLOW_IMAGES.min(train.len());
+                if n < JUDGE_SHALLOW_K {
+                    return Err(request(format!("the shallow VQ-VAE needs {JUDGE_SHALLOW_K} training images; there are {n}")));
+                }
+                let mut kmeans =
+                    KMeans::new(&train.pixels()[..n * IMAGE_PIXELS], JUDGE_SHALLOW_K, seed, super::SHALLOW_MAX_ITERATIONS, &self.device)?;
+                kmeans.run()?;
+                let (_, pixels) = shallow::sample(kmeans.centroids(), count, JUDGE_SHALLOW_SIGMA, seed);
+                Ok(pixels.into_iter().map(|v| v.clamp(0.0, 1.0)).collect())
             }
         }
     }

@@ -42,7 +42,9 @@ use crate::upload::{sort_upload, UploadError};
 
 pub use discrete::{FittedPrior, MAX_PRIOR_SAMPLES, PRIOR_COMPONENTS, PRIOR_FIT_IMAGES};
 pub use encoding::{Encoded, TestCodes};
-pub use judge::{SampleSource, JUDGE_EXAMPLES, JUDGE_GMM_COMPONENTS, MAX_JUDGED};
+pub use judge::{
+    SampleSource, JUDGE_EXAMPLES, JUDGE_GMM_COMPONENTS, JUDGE_SHALLOW_IMAGES, JUDGE_SHALLOW_K, JUDGE_SHALLOW_SIGMA, MAX_JUDGED,
+};
 pub use replies::{
     Bulk, Completion, JudgeInfo, JudgeRow, JudgedManifold, KMeansProgress, PriorReport, PriorSamples, Reply, Scatter, ShallowReport,
     ShallowSamples, ShardData, StepTrace, UploadReport, VqRow,

@@ -374,7 +374,8 @@ export const PRIOR = {
  * The judge of samples: every row scores `count` samples drawn with `seed` (the test row takes
  * the first `count` test images) from a shipped checkpoint, with the shipped classifier
  * (checkpoints/manifest.json `judge`). `source` is the kind of sample Rust draws (test, prior:
- * N(0, I) or uniform codes, gmm: a 10-component GMM fitted to the training codes, learnedPrior);
+ * N(0, I) or uniform codes, gmm: a 10-component GMM fitted to the training codes, learnedPrior,
+ * shallow: k-means centroids plus noise);
  * `prior` names the learned prior file. Examples per row are drawn at `zoom`; on the map, a
  * tile's class colour covers it with opacity `tint` × the judge's probability.
  */
@@ -389,6 +390,9 @@ export const JUDGE = {
     { label: 'Autoencoder, d = 2: GMM prior, K = 10', checkpoint: 'ae-2d', source: 'gmm' },
     { label: 'VQ-VAE (vq-l16): uniform codes', checkpoint: 'vq-l16', source: 'prior' },
     { label: 'VQ-VAE (vq-l16): learned prior', checkpoint: 'vq-l16', source: 'learnedPrior', prior: 'vq-l16-prior' },
+    // Rust makes the shallow VQ-VAE from the data (k-means, K = 128 over 10,000 training images,
+    // σ = 0.1: src/session/judge.rs); the checkpoint only carries the call.
+    { label: 'Shallow VQ-VAE, K = 128: μ_z + σε, σ = 0.1', checkpoint: 'vae-2d', source: 'shallow' },
   ],
   zoom: 1,
   tint: 0.6,
