@@ -12,7 +12,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v8';
+const VERSION = 'v9';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -33,6 +33,7 @@ const SHELL_FILES = [
   'workers/pacing.js',
   'workers/download.js',
   'workers/replica.js',
+  'workers/allreduce.js',
   'workers/shard.js',
   'workers/team.js',
   'workers/images.js',
