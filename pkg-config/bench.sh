@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: builds the native `bench` binary and the wasm, then runs bench.mjs, which
-# interleaves native Candle, Candle in headless Chromium and TF.js (wasm backend) training
-# rounds of the default model, measures decode latency, wasm memory and size, prints a table
+# interleaves native Candle, Candle in headless Chromium (W = 1, and W = 2 … cores data-parallel
+# workers, each with its ratio to W = 1 and replica 0's per-step profile) and TF.js (wasm
+# backend) training rounds of the default model, measures decode latency, wasm memory and size, prints a table
 # and writes tests/artifacts/bench.json; then latency.mjs measures the lab page's interaction
 # latency (tests/artifacts/latency.json). About three minutes after the builds.
 #

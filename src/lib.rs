@@ -9,6 +9,7 @@
 //! - [`upload`]: the student's four IDX files, each checked on its own, then sorted into
 //!   training/test images/labels and paired.
 //! - [`model`]: one file per model family (AE, VAE, VQ-VAE) plus the shared encoder/decoder blocks.
+//! - [`optim`]: AdamW fused into one in-place pass per parameter (candle's update, same bits).
 //! - [`train`]: the [`train::Trainer`]: AdamW, `train_steps(n)`, metrics, NaN guard.
 //! - [`parallel`]: data-parallel steps: W replicas, each a shard of every global batch, one
 //!   AdamW step on the summed gradient.
@@ -43,6 +44,7 @@ pub mod judge;
 pub mod latent;
 pub mod mixture;
 pub mod model;
+pub mod optim;
 pub mod parallel;
 pub mod prior;
 pub mod session;

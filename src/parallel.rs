@@ -22,9 +22,7 @@
 
 use std::ops::Range;
 
-use candle_core::backprop::GradStore;
-use candle_core::{Tensor, Var};
-use candle_nn::Optimizer;
+use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Batcher, Dataset};
@@ -144,7 +142,7 @@ impl Trainer {
         for var in &vars {
             let grad = grads.get(var.as_tensor());
             match grad {
-                Some(g) => gradient.extend(g.flatten_all()?.to_vec1::<f32>()?),
+                Some(g) => extend_flat(&mut gradient, g)?,
                 None => gradient.extend(std::iter::repeat_n(0.0, var.elem_count())),
             }
             reached.push(grad.is_some());
@@ -186,8 +184,7 @@ impl Trainer {
         if !whole.metrics.loss.is_finite() || !whole.gradient.iter().all(|g| g.is_finite()) {
             return Err(TrainError::NonFinite { step: self.step + 1, learning_rate: self.config.learning_rate });
         }
-        let grads = gradient_store(&vars, &whole.gradient, &whole.reached)?;
-        self.optimizer.step(&grads)?;
+        self.optimizer.step_flat(&whole.gradient, &whole.reached)?;
         if let Some((z, codes)) = &whole.assignments {
             let z_e = Tensor::from_slice(z, (codes.len(), z.len() / codes.len().max(1)), &self.device)?;
             self.model.after_assignments(&z_e, codes, &mut self.rng)?;
@@ -249,17 +246,13 @@ pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
     Ok(whole)
 }
 
-/// Gradients for `vars` cut out of the flat `values`, for the parameters the loss `reached`.
-fn gradient_store(vars: &[Var], values: &[f32], reached: &[bool]) -> Result<GradStore, TrainError> {
-    let mut grads = GradStore::default();
-    let mut at = 0;
-    for (i, var) in vars.iter().enumerate() {
-        let n = var.elem_count();
-        if reached[i] {
-            let g = Tensor::from_slice(&values[at..at + n], var.shape(), var.device())?;
-            grads.insert(var.as_tensor(), g);
-        }
-        at += n;
+/// Appends the values of `t` in row-major order, copied once from its storage.
+fn extend_flat(out: &mut Vec<f32>, t: &Tensor) -> candle_core::Result<()> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match (&*storage, layout.contiguous_offsets()) {
+        (candle_core::Storage::Cpu(cpu), Some((start, end))) => out.extend_from_slice(&cpu.as_slice::<f32>()?[start..end]),
+        _ => out.extend(t.flatten_all()?.to_vec1::<f32>()?),
     }
-    Ok(grads)
+    Ok(())
 }

@@ -16,7 +16,7 @@
 //! [`RATE_TRIAL_STEPS`] steps of the change puts back that copy.
 
 use candle_core::{Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use candle_nn::{Optimizer, ParamsAdamW};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use web_time::Instant;
 use crate::codes::perplexity;
 use crate::data::{Batcher, Dataset};
 use crate::model::{blocks::all_finite, Model, ModelKind};
+use crate::optim::FusedAdamW;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -52,7 +53,7 @@ impl TrainConfig {
         crate::settings::check_train(self)
     }
 
-    pub(crate) fn adamw(&self) -> ParamsAdamW {
+    pub fn adamw_params(&self) -> ParamsAdamW {
         ParamsAdamW { lr: self.learning_rate, weight_decay: self.weight_decay, ..Default::default() }
     }
 }
@@ -141,7 +142,7 @@ const EVAL_SEED: u64 = 0x5EED;
 
 pub struct Trainer {
     pub(crate) model: Model,
-    pub(crate) optimizer: AdamW,
+    pub(crate) optimizer: FusedAdamW,
     pub(crate) batcher: Batcher,
     pub(crate) rng: StdRng,
     pub(crate) step: u64,
@@ -167,7 +168,7 @@ impl Trainer {
     /// A trainer for `model` over a training set of `train_len` images.
     pub fn new(model: Model, config: TrainConfig, train_len: usize) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
-        let optimizer = AdamW::new(model.trainable_vars(), config.adamw())?;
+        let optimizer = FusedAdamW::new(model.trainable_vars(), config.adamw_params())?;
         let batcher = Batcher::new(effective_len(&config, train_len), config.batch_size, config.seed);
         // A different stream from the init's so ε isn't correlated with the weights.
         let rng = StdRng::seed_from_u64(config.seed.wrapping_add(1));
@@ -250,7 +251,7 @@ impl Trainer {
                     _ => (first_step, last_good),
                 };
                 self.model.copy_weights_from(&good)?;
-                self.optimizer = AdamW::new(self.model.trainable_vars(), self.config.adamw())?;
+                self.optimizer = FusedAdamW::new(self.model.trainable_vars(), self.config.adamw_params())?;
                 self.step = good_step;
                 return Err(TrainError::NonFinite { step: failed_at, learning_rate: self.config.learning_rate });
             }

@@ -327,22 +327,18 @@ impl Session {
         Ok(Session { inner: session::Session::replica(checkpoint, data, Shard { index, count }).map_err(js_error)? })
     }
 
-    /// This replica's share of the next step: `{shard, reached, metrics, gradient, z, codes}`.
+    /// This replica's share of the next step, for the others: `{shard, reached, metrics,
+    /// gradient, z, codes}`.
     pub fn share(&mut self) -> Result<JsValue, JsError> {
-        reply(&self.inner.share().map_err(js_error)?)
+        reply(self.inner.share().map_err(js_error)?)
     }
 
-    /// Replica 0: all W shares in shard order → the step, and the whole-batch share for the others.
+    /// Every replica: the other replicas' shares of this step (any order) → the step, with
+    /// this replica's own share, which it kept.
     #[wasm_bindgen(js_name = applyShares)]
-    pub fn apply_shares(&mut self, shares: js_sys::Array) -> Result<JsValue, JsError> {
-        let shares: Vec<Share> = shares.iter().map(|s| share_from(&s)).collect::<Result<_, _>>()?;
-        reply(&self.inner.apply_shares(&shares).map_err(js_error)?)
-    }
-
-    /// The other replicas: the whole-batch share replica 0 sent.
-    #[wasm_bindgen(js_name = applyWhole)]
-    pub fn apply_whole(&mut self, whole: JsValue) -> Result<(), JsError> {
-        self.inner.apply_whole(&share_from(&whole)?).map_err(js_error)
+    pub fn apply_shares(&mut self, others: js_sys::Array) -> Result<(), JsError> {
+        let others: Vec<Share> = others.iter().map(|s| share_from(&s)).collect::<Result<_, _>>()?;
+        self.inner.apply_shares(others).map_err(js_error)
     }
 
     /// The StepReport of the parallel steps since the last call.

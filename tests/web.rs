@@ -170,7 +170,8 @@ fn the_schema_is_plain_objects() {
 }
 
 /// Data-parallel training through the page's objects: replica 0 and a helper replica exchange
-/// shares as JS objects with typed arrays, and after several steps they decode identically.
+/// shares as JS objects with typed arrays, each applies both, and after several steps they
+/// decode identically.
 #[wasm_bindgen_test]
 fn two_replicas_exchanging_js_shares_stay_identical() {
     for model in [r#"{"hidden": 64}"#, r#"{"kind": "vqvae", "hidden": 64, "codesPerImage": 2, "codebookUpdate": "emaRestart"}"#] {
@@ -182,9 +183,9 @@ fn two_replicas_exchanging_js_shares_stay_identical() {
         let labels = get(&shard, "labels").dyn_into::<Uint8Array>().unwrap().to_vec();
         let mut second = Session::replica(&checkpoint, pixels, labels, 1, 2).unwrap();
         for _ in 0..40 {
-            let shares = Array::of2(&first.share().unwrap(), &second.share().unwrap());
-            let whole = first.apply_shares(shares).unwrap();
-            second.apply_whole(whole).unwrap();
+            let (mine, theirs) = (first.share().unwrap(), second.share().unwrap());
+            first.apply_shares(Array::of1(&theirs)).unwrap();
+            second.apply_shares(Array::of1(&mine)).unwrap();
         }
         assert_eq!(number(&first.parallel_report().unwrap(), "step"), 40.0);
         let after = number(&first.evaluate(500).unwrap(), "loss");

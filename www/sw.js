@@ -13,7 +13,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v11';
+const VERSION = 'v12';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -35,6 +35,7 @@ const SHELL_FILES = [
   'workers/download.js',
   'workers/staging.js',
   'workers/replica.js',
+  'workers/allreduce.js',
   'workers/shard.js',
   'workers/team.js',
   'workers/images.js',

@@ -10,6 +10,7 @@
 // page trains Candle only, so an older build runs side by side with this one.
 
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
+import { Team } from '../workers/team.js';
 
 const PKG = new URLSearchParams(location.search).get('pkg');
 
@@ -56,7 +57,7 @@ async function openSession(url) {
     const config = glue.defaultSettings();
     const session = new glue.Session(config);
     const rect = { x0: -3, x1: 3, y0: -3, y1: 3 };
-    return { wasm, config, session, trainSteps: (n) => session.trainSteps(n), decodeGrid: () => session.manifold(rect, 20) };
+    return { glue, wasm, config, session, trainSteps: (n) => session.trainSteps(n), decodeGrid: () => session.manifold(rect, 20) };
   }
   const config = JSON.parse(glue.defaultConfig());
   const session = new glue.Session(JSON.stringify(config.model), JSON.stringify(config.train));
@@ -80,7 +81,7 @@ async function setup() {
       batchSize: config.train.batchSize,
       learningRate: config.train.learningRate,
     });
-  state = { wasm, candle, tfjs, batchSize: config.train.batchSize };
+  state = { wasm, candle, tfjs, files, teams: new Map(), batchSize: config.train.batchSize };
   return {
     model: config.model,
     train: config.train,
@@ -131,6 +132,35 @@ function trainTfjs(opts) {
   return { ...result, tensors: tf.memory().numTensors };
 }
 
+/**
+ * Data-parallel training with `workers` replicas, as the lab's training worker runs it: this
+ * page is replica 0 (as the single-replica run above is) and `workers − 1` helper workers
+ * (www/workers/team.js) the others. Each count keeps its own model across rounds. Adds the
+ * mean milliseconds per step of replica 0's phases (allreduce.js `step`).
+ */
+async function trainWorkers({ seconds, chunk, workers }) {
+  if (!state.teams.has(workers)) {
+    const session = new state.candle.glue.Session(state.candle.config);
+    session.setData(...state.files);
+    const team = new Team();
+    await team.start(session, workers);
+    state.teams.set(workers, { session, team });
+  }
+  const { session, team } = state.teams.get(workers);
+  const timing = {};
+  const history = [];
+  const start = performance.now();
+  let steps = 0;
+  while (performance.now() - start < seconds * 1000) {
+    const report = await team.steps(session, chunk, () => true, timing);
+    steps += chunk;
+    history.push([report.step, report.loss]);
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  const perStepMs = Object.fromEntries(Object.entries(timing).filter(([k]) => k !== 'steps').map(([k, v]) => [k, v / timing.steps]));
+  return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs };
+}
+
 /** Milliseconds per decoded 20 × 20 grid over [−3, 3]², after three untimed calls. */
 function decodeLatency(calls) {
   const grid = () => state.candle.decodeGrid();
@@ -152,7 +182,7 @@ function wasmMemory() {
 }
 
 const ready = setup();
-window.bench = { ready, trainCandle, trainTfjs, decodeLatency, wasmMemory };
+window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, wasmMemory };
 
 // --- by hand: a few rounds in this page, printed below the button -------------------------
 

@@ -8,11 +8,17 @@
 //! The browser has one thread, so the native baseline gets one too: candle's matmuls (gemm on
 //! rayon) and its large element-wise ops (a barrier pool) would otherwise use every core.
 //! Training goes through [`Session`], the same path as the page, in `train_steps(chunk)` calls.
+//!
+//! `--step-profile` instead prints where one data-parallel step's milliseconds go for W = 1
+//! and W = 2 (the half batch's share, the reduce, AdamW fused and candle's), as JSON.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use candle_nn::Optimizer;
 use latent_lab::model::ModelConfig;
+use latent_lab::optim::FusedAdamW;
+use latent_lab::parallel::{reduce, Shard, Share};
 use latent_lab::session::Session;
 use latent_lab::train::TrainConfig;
 use serde_json::json;
@@ -27,21 +33,27 @@ const USAGE: &str = "usage: bench [--seconds S] [--warmup S] [--chunk N] [--data
   --seconds S   measured training time (default 6)
   --warmup S    untimed training before it (default 1)
   --chunk N     steps per train_steps call, as the page's worker makes them (default 10)
-  --data DIR    folder with train-{images-idx3,labels-idx1}-ubyte.gz (default www/data/mnist)";
+  --data DIR    folder with train-{images-idx3,labels-idx1}-ubyte.gz (default www/data/mnist)
+  --step-profile  time the parts of a data-parallel step instead (median ms of --seconds S)";
 
 struct Args {
     seconds: f64,
     warmup: f64,
     chunk: usize,
     data: PathBuf,
+    step_profile: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { seconds: 6.0, warmup: 1.0, chunk: 10, data: PathBuf::from("www/data/mnist") };
+    let mut args = Args { seconds: 6.0, warmup: 1.0, chunk: 10, data: PathBuf::from("www/data/mnist"), step_profile: false };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
             return Err(USAGE.to_string());
+        }
+        if flag == "--step-profile" {
+            args.step_profile = true;
+            continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
         let bad = format!("{flag}: not a number: {value}");
@@ -88,6 +100,71 @@ fn schedstat() -> Option<(f64, f64)> {
     Some((ns.next()??, ns.next()??))
 }
 
+/// Median milliseconds of `f` over runs filling `seconds` (at least 5).
+fn median_ms(seconds: f64, mut f: impl FnMut() -> Result<(), Box<dyn std::error::Error>>) -> Result<f64, Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let mut times = Vec::new();
+    while times.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// The parts of one step of the default model, W = 1 and W = 2, each timed on its own.
+fn step_profile(args: &Args, images: &[u8], labels: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    let (model, train) = (ModelConfig::default(), TrainConfig::default());
+    let each = args.seconds / 6.0;
+    let mut serial = Session::new(&model, &train)?;
+    serial.set_data(images, labels, images, labels)?;
+    let serial_step = median_ms(each, || Ok(serial.train_steps(1).map(|_| ())?))?;
+    let mut replica = Session::new(&model, &train)?;
+    replica.set_data(images, labels, images, labels)?;
+    replica.start_parallel(2)?;
+    let half_share = median_ms(each, || Ok(replica.share().map(|_| ())?))?;
+    // The other replica's share stands in as a copy of this one's, relabelled.
+    let other = Share { shard: Shard { index: 1, count: 2 }, ..replica.share()?.clone() };
+    let shares = [replica.share()?.clone(), other.clone()];
+    let reduce_ms = median_ms(each, || Ok(reduce(&shares).map(|_| ())?))?;
+    let apply = median_ms(each, || {
+        replica.share()?;
+        Ok(replica.apply_shares(vec![other.clone()])?)
+    })? - half_share;
+    // AdamW alone over the model's parameters, from a flat gradient.
+    let vars = latent_lab::model::Model::new(&model, 0, &candle_core::Device::Cpu)?.trainable_vars();
+    let whole = reduce(&shares)?;
+    let mut fused = FusedAdamW::new(vars.clone(), train.adamw_params())?;
+    let fused_ms = median_ms(each, || Ok(fused.step_flat(&whole.gradient, &whole.reached)?))?;
+    let mut candle = candle_nn::AdamW::new(vars.clone(), train.adamw_params())?;
+    let mut store = candle_core::backprop::GradStore::default();
+    let mut at = 0;
+    for var in &vars {
+        let n = var.elem_count();
+        store.insert(var.as_tensor(), candle_core::Tensor::from_slice(&whole.gradient[at..at + n], var.shape(), var.device())?);
+        at += n;
+    }
+    let candle_ms = median_ms(each, || Ok(candle.step(&store)?))?;
+    println!(
+        "{}",
+        json!({
+            "impl": "native",
+            "parameters": whole.gradient.len(),
+            "batch": train.batch_size,
+            "ms": {
+                "serialStep": serial_step,
+                "halfBatchShare": half_share,
+                "reduceTwoShares": reduce_ms,
+                "applyShares": apply,
+                "fusedAdamW": fused_ms,
+                "candleAdamW": candle_ms,
+            },
+        })
+    );
+    Ok(())
+}
+
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let threads = candle_core::utils::get_num_threads();
     if threads != 1 {
@@ -100,6 +177,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The test split is required by set_data but unused: a copy of the training files does.
     let images = read(&args.data, "train-images-idx3-ubyte.gz")?;
     let labels = read(&args.data, "train-labels-idx1-ubyte.gz")?;
+    if args.step_profile {
+        return step_profile(&args, &images, &labels);
+    }
     session.set_data(&images, &labels, &images, &labels)?;
 
     // The loss history spans warm-up and measurement, from step 1: the driver compares it at

@@ -1,15 +1,15 @@
 //! The session as one of W data-parallel replicas ([`crate::parallel`]): the page's training
 //! worker is replica 0 and keeps the views' data; helper workers are replicas made from its
 //! checkpoint and their shard of the training set. Per step every replica computes a
-//! [`Share`]; replica 0 reduces them, applies the whole-batch share and sends it to the others,
-//! which apply the same one, so all hold the same weights.
+//! [`Share`], sends it to all the others, and reduces and applies all W of them at the same
+//! time as they do, so all hold the same weights and no replica waits on another's update.
 
 use web_time::Instant;
 
 use super::{Result, Session, SessionError};
 use crate::checkpoint;
 use crate::data::Dataset;
-use crate::parallel::{reduce, Shard, Share, ShareMetrics};
+use crate::parallel::{Shard, Share, ShareMetrics};
 use crate::train::{StepReport, Trainer};
 
 /// What a session needs while it is a replica.
@@ -17,6 +17,9 @@ pub(super) struct Parallel {
     shard: Shard,
     /// This replica's part of the training set.
     data: Dataset,
+    /// This replica's share of the current step, kept for [`Session::apply_shares`] while the
+    /// page sends a copy to the others.
+    own: Option<Share>,
     /// Metrics of the steps since the last [`Session::parallel_report`].
     sums: ShareMetrics,
     steps: usize,
@@ -25,7 +28,7 @@ pub(super) struct Parallel {
 
 impl Parallel {
     fn new(shard: Shard, data: Dataset) -> Self {
-        Self { shard, data, sums: ShareMetrics::default(), steps: 0, since: Instant::now() }
+        Self { shard, data, own: None, sums: ShareMetrics::default(), steps: 0, since: Instant::now() }
     }
 }
 
@@ -86,27 +89,26 @@ impl Session {
     }
 
     fn replica_state(&mut self) -> Result<&mut Parallel> {
-        self.parallel.as_mut().ok_or_else(|| SessionError::Request("this session is not a data-parallel replica".into()))
+        self.parallel.as_mut().ok_or_else(not_a_replica)
     }
 
-    /// This replica's share of the next step.
-    pub fn share(&mut self) -> Result<Share> {
-        let parallel = self.parallel.as_ref().ok_or_else(|| SessionError::Request("this session is not a data-parallel replica".into()))?;
-        Ok(self.trainer.share(&parallel.data, parallel.shard)?)
+    /// This replica's share of the next step, for the other replicas; it keeps its own copy.
+    pub fn share(&mut self) -> Result<&Share> {
+        let parallel = self.parallel.as_mut().ok_or_else(not_a_replica)?;
+        let share = self.trainer.share(&parallel.data, parallel.shard)?;
+        Ok(parallel.own.insert(share))
     }
 
-    /// Replica 0: reduces all W shares, applies the whole-batch share and returns it for the
-    /// other replicas.
-    pub fn apply_shares(&mut self, shares: &[Share]) -> Result<Share> {
-        let whole = reduce(shares)?;
-        self.apply_whole(&whole)?;
-        Ok(whole)
-    }
-
-    /// Applies a whole-batch share (from [`Session::apply_shares`]).
-    pub fn apply_whole(&mut self, whole: &Share) -> Result<()> {
-        self.replica_state()?;
-        let result = self.trainer.apply_share(whole);
+    /// Every replica, once per step: its own share (from [`Session::share`]) and the other
+    /// W − 1 replicas' shares, in any order, reduced in shard order (so every replica gets the
+    /// same bits) and applied.
+    pub fn apply_shares(&mut self, others: Vec<Share>) -> Result<()> {
+        let parallel = self.replica_state()?;
+        let own = parallel.own.take().ok_or_else(|| SessionError::Request("apply_shares before share".into()))?;
+        let mut shares = others;
+        shares.push(own);
+        shares.sort_by_key(|s| s.shard.index);
+        let result = self.trainer.apply_shares(&shares);
         self.changed();
         let metrics = result?;
         let parallel = self.replica_state()?;
@@ -141,6 +143,10 @@ impl Session {
         parallel.since = Instant::now();
         Ok(report)
     }
+}
+
+fn not_a_replica() -> SessionError {
+    SessionError::Request("this session is not a data-parallel replica".into())
 }
 
 /// The trainer every replica builds the same way, from the same checkpoint bytes.

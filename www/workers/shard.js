@@ -1,41 +1,53 @@
 // A data-parallel helper: one more replica of the training worker's model, on its shard of the
-// training set (src/parallel.rs has the mathematics). It computes its share of every step and
-// applies the whole-batch share the training worker sends back, so its weights stay the same
-// as the training worker's. Messages, in order:
-//   {type: 'start', checkpoint, pixels, labels, index, count}  → {type: 'ready'}
-//   {type: 'share'}                                           → {type: 'share', share}
-//   {type: 'whole', whole, more}  applies it; if `more`, the next share follows at once
-// Any failure answers {type: 'error', message}.
+// training set (src/parallel.rs has the mathematics). From 'start' on it trains in lock-step
+// with the other replicas, exchanging shares with each over its own port (allreduce.js), until
+// 'stop' or the next 'start'. Messages from the training worker:
+//   {type: 'start', checkpoint, pixels, labels, index, count, ports}  → {type: 'ready'}
+//   {type: 'stop'}
+// `ports` are this replica's MessagePorts to the others, in replica order. Any failure
+// answers {type: 'error', message}.
 
 import init, { Session } from '../pkg/latent_lab.js';
+import { Peers, Stopped, step } from './allreduce.js';
 
 const wasmReady = init();
 let replica = null;
+let peers = null;
 
-const shareTransfer = (share) => [share.gradient.buffer, share.z?.buffer, share.codes?.buffer].filter(Boolean);
+function stop() {
+  peers?.close();
+  peers = null;
+}
 
-function sendShare() {
-  const share = replica.share();
-  self.postMessage({ type: 'share', share }, shareTransfer(share));
+/** Steps until the run's peers close. */
+async function train(runPeers) {
+  try {
+    for (;;) await step(replica, runPeers);
+  } catch (err) {
+    if (err instanceof Stopped) return;
+    runPeers.close();
+    fail(err);
+  }
+}
+
+function fail(err) {
+  self.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) });
 }
 
 const handlers = {
-  async start({ checkpoint, pixels, labels, index, count }) {
+  async start({ checkpoint, pixels, labels, index, count, ports }) {
+    stop();
     await wasmReady;
     replica?.free();
     replica = Session.replica(checkpoint, pixels, labels, index, count);
+    peers = new Peers(ports);
     self.postMessage({ type: 'ready' });
+    train(peers);
   },
-  share: sendShare,
-  whole({ whole, more }) {
-    replica.applyWhole(whole);
-    if (more) sendShare();
-  },
+  stop,
 };
 
 let queue = Promise.resolve();
 self.onmessage = ({ data }) => {
-  queue = queue
-    .then(() => handlers[data.type](data))
-    .catch((err) => self.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  queue = queue.then(() => handlers[data.type](data)).catch(fail);
 };

@@ -1,16 +1,20 @@
 // The training worker's data-parallel helpers (www/workers/shard.js): W − 1 more replicas of
-// the model, each on its shard of the training set. Per step every replica computes its share;
-// the training worker's session reduces them, takes the step and sends the whole-batch share
-// back, and the helpers apply the same one and start their next share at once.
+// the model, each on its shard of the training set. Every pair of replicas gets its own
+// MessageChannel; per step each replica sends its share to all the others and takes the
+// step from all W at the same time as they do (allreduce.js).
+
+import { Peers, step } from './allreduce.js';
 
 export class Team {
   constructor() {
     /** Helper workers, kept across runs (each compiles the wasm once). */
     this.helpers = [];
-    /** Per helper: resolvers waiting for its next message. */
+    /** Per helper: resolvers waiting for its 'ready'. */
     this.waiting = [];
     /** Replicas in the current run (1 = training alone). */
     this.count = 1;
+    /** The training worker's ports to the helpers in the current run. */
+    this.peers = null;
   }
 
   get active() {
@@ -27,10 +31,23 @@ export class Team {
     while (this.helpers.length < count - 1) this.spawn();
     const checkpoint = session.startParallel(count);
     this.count = count;
-    const ready = this.helpers.slice(0, count - 1).map((helper, i) => {
-      const { pixels, labels } = session.trainShard(i + 1, count);
-      const answer = this.next(i);
-      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index: i + 1, count }, [pixels.buffer, labels.buffer]);
+    // ports[i][j]: replica i's end of its channel to replica j.
+    const ports = Array.from({ length: count }, () => []);
+    for (let i = 0; i < count; i++) {
+      for (let j = i + 1; j < count; j++) {
+        const { port1, port2 } = new MessageChannel();
+        ports[i][j] = port1;
+        ports[j][i] = port2;
+      }
+    }
+    const others = (i) => ports[i].filter(Boolean);
+    this.peers = new Peers(others(0));
+    const ready = this.helpers.slice(0, count - 1).map((helper, h) => {
+      const index = h + 1;
+      const { pixels, labels } = session.trainShard(index, count);
+      const answer = this.next(h);
+      const mine = others(index);
+      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index, count, ports: mine }, [pixels.buffer, labels.buffer, ...mine]);
       return answer;
     });
     await Promise.all(ready);
@@ -44,6 +61,9 @@ export class Team {
     if (!this.active) return null;
     const workers = this.count;
     this.count = 1;
+    this.peers.close();
+    this.peers = null;
+    for (const helper of this.helpers) helper.postMessage({ type: 'stop' });
     // Replaced meanwhile (new data, a loaded model): the new one trains alone already.
     if (!session.isParallel()) return null;
     const report = session.parallelReport();
@@ -54,50 +74,37 @@ export class Team {
   /**
    * `steps` data-parallel steps. Returns the chunk's StepReport, or null when `stillWanted()`
    * turned false on the way (the session may have been replaced: nothing more is asked of it).
+   * `timing`, if given, sums where each step's time went (allreduce.js `step`).
    */
-  async steps(session, steps, stillWanted) {
-    const helpers = this.helpers.slice(0, this.count - 1);
-    let pending = helpers.map((helper, i) => {
-      const answer = this.next(i);
-      helper.postMessage({ type: 'share' });
-      return answer;
-    });
+  async steps(session, steps, stillWanted, timing = null) {
     for (let s = 0; s < steps; s++) {
       if (!stillWanted()) return null;
-      const own = session.share();
-      const theirs = await Promise.all(pending);
-      if (!stillWanted()) return null;
-      const whole = session.applyShares([own, ...theirs.map((m) => m.share)]);
-      const more = s < steps - 1;
-      // One helper can take the arrays themselves; several get copies.
-      const transfer = helpers.length === 1 ? [whole.gradient.buffer, whole.z?.buffer, whole.codes?.buffer].filter(Boolean) : [];
-      pending = helpers.map((helper, i) => {
-        const answer = more ? this.next(i) : null;
-        helper.postMessage({ type: 'whole', whole, more }, transfer);
-        return answer;
-      });
+      await step(session, this.peers, timing);
     }
     return session.parallelReport();
   }
 
   spawn() {
-    const i = this.helpers.length;
+    const h = this.helpers.length;
     const helper = new Worker(new URL('./shard.js', import.meta.url), { type: 'module' });
     this.waiting.push([]);
+    const failed = (message) => {
+      const error = new Error(`training helper ${h + 1}: ${message}`);
+      const waiters = this.waiting[h].splice(0);
+      for (const waiter of waiters) waiter.reject(error);
+      // Failing mid-run: the training worker's waiting step throws it.
+      if (!waiters.length) this.peers?.close(error);
+    };
     helper.onmessage = ({ data }) => {
-      const waiter = this.waiting[i].shift();
-      if (!waiter) return;
-      if (data.type === 'error') waiter.reject(new Error(`training helper ${i + 1}: ${data.message}`));
-      else waiter.resolve(data);
+      if (data.type === 'error') failed(data.message);
+      else this.waiting[h].shift()?.resolve(data);
     };
-    helper.onerror = (event) => {
-      for (const waiter of this.waiting[i].splice(0)) waiter.reject(new Error(`training helper ${i + 1} failed: ${event.message}`));
-    };
+    helper.onerror = (event) => failed(`failed: ${event.message}`);
     this.helpers.push(helper);
   }
 
-  /** The next message of helper `i`. */
-  next(i) {
-    return new Promise((resolve, reject) => this.waiting[i].push({ resolve, reject }));
+  /** The next message of helper `h`. */
+  next(h) {
+    return new Promise((resolve, reject) => this.waiting[h].push({ resolve, reject }));
   }
 }

@@ -1,0 +1,71 @@
+// W = 1 against W = 2 … data-parallel workers, side by side in one browser engine: the part of
+// bench.mjs that Firefox can run too (bench.mjs measures Chromium, with native and TF.js).
+// Rounds interleave every W, so a busy machine slows them alike; each run prints the load
+// average and how busy the machine was meanwhile.
+//
+//   ENGINE=firefox node pkg-config/workers-bench.mjs [--rounds 3] [--seconds 5] [--max-workers 2]
+//
+// Needs the wasm in www/pkg (pkg-config/build.sh).
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+
+import { ENGINE, WWW, launchBrowser } from '../tests/page/engines/harness.mjs';
+import { startServer } from '../tests/page/server.mjs';
+
+const opts = { rounds: 3, seconds: 5, warmup: 1, chunk: 10, maxWorkers: Math.min(cpus().length, 8) };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
+  if (!(key in opts) || Number.isNaN(Number(argv[i + 1]))) throw new Error(`unknown flag or not a number: ${argv[i]} ${argv[i + 1]}`);
+  opts[key] = Number(argv[i + 1]);
+}
+
+/** Fraction of all cores busy between two readings of /proc/stat. */
+function busy() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return [total - fields[3] - fields[4], total];
+}
+
+const server = await startServer(WWW, { mounts: { 'bench/': join(WWW, '../pkg-config/bench') } });
+const browser = await launchBrowser();
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  // pkg= skips TF.js: only Candle is measured here.
+  await page.goto(`${server.url}bench/bench.html?driven&pkg=../pkg/latent_lab.js`);
+  await page.evaluate(() => window.bench.ready);
+  const run = async (workers) => {
+    const call = (seconds) =>
+      page.evaluate(
+        ([w, o]) => (w === 1 ? window.bench.trainCandle(o) : window.bench.trainWorkers({ ...o, workers: w })),
+        [workers, { seconds, chunk: opts.chunk }],
+      );
+    await call(opts.warmup);
+    const [b0, t0] = busy();
+    const load = loadavg()[0];
+    const result = await call(opts.seconds);
+    const [b1, t1] = busy();
+    return { ...result, workers, load, machineBusy: (b1 - b0) / (t1 - t0) };
+  };
+  const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
+  console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
+  console.log('round  W  img/s    ×W=1  load  machine busy  replica 0 ms/step: share/send/wait/apply');
+  const ratios = new Map();
+  for (let r = 1; r <= opts.rounds; r++) {
+    let one = null;
+    for (const w of counts) {
+      const x = await run(w);
+      one ??= x.imagesPerSec;
+      const ratio = x.imagesPerSec / one;
+      ratios.set(w, [...(ratios.get(w) ?? []), ratio]);
+      const ms = x.perStepMs ? ['share', 'send', 'wait', 'apply'].map((k) => x.perStepMs[k].toFixed(2)).join('/') : '—';
+      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%  ${ms}`);
+    }
+  }
+  for (const [w, rs] of ratios) if (w > 1) console.log(`W = ${w}: median ${[...rs].sort((a, b) => a - b)[Math.floor(rs.length / 2)].toFixed(2)} × W = 1`);
+} finally {
+  await browser.close();
+  await server.close();
+}
