@@ -118,7 +118,8 @@ test('the VQ-VAE’s Voronoi cells are drawn again for the zoomed rectangle', as
 test('from the keyboard: Tab to the map, arrows step between points, Enter picks, Escape clears', async () => {
   const { page, problems } = await openPage('?model=vae&d=2');
   await trainFor(page, TRAIN_MS);
-  await page.getByLabel('Decoded manifold').focus();
+  // The map's last toggle, then the map itself.
+  await page.getByLabel('Colour tiles by digit').focus();
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'scatter', 'Tab reaches the map');
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
