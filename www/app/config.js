@@ -102,6 +102,8 @@ export const SCATTER = {
   margin: 0.08,
   // Share of the remaining distance the view bounds move per animation frame.
   easing: 0.15,
+  // A refit whose bounds move less than this share of the view's extent jumps instead of easing.
+  jumpShare: 0.05,
   // Zoom and pan (views/mapnav.js): the view's width stays within these multiples of the
   // fitted view's; one wheel notch (100 px of deltaY) or one +/− key press zooms by
   // zoomStep; Shift+arrow pans by panShare of the plot; a press that moves more than

@@ -31,6 +31,8 @@ export class PageState {
     this.fields = null;
     /** The page properties, from the URL and then from the page; `write()` puts them in the URL. */
     this.url = {};
+    /** Whether a URL write is queued for the end of this task. */
+    this.writing = false;
     for (const { key, bool, parse } of PAGE_PROPERTIES) {
       const text = params.get(key);
       this.url[key] = bool ? text === '1' : parse ? parse(text) : text;
@@ -85,9 +87,21 @@ export class PageState {
     this.write();
   }
 
-  /** Writes the whole state to the URL: the settings that matter for the model's kind, then the page's. */
+  /**
+   * Writes the whole state to the URL: the settings that matter for the model's kind, then the
+   * page's. Once per task: a preset sets several properties in one event, and each
+   * replaceState costs milliseconds in Chromium.
+   */
   write() {
-    if (!this.fields) return;
+    if (!this.fields || this.writing) return;
+    this.writing = true;
+    queueMicrotask(() => {
+      this.writing = false;
+      this.writeNow();
+    });
+  }
+
+  writeNow() {
     const params = new URLSearchParams();
     // Until the model exists, the link keeps the settings it asked for.
     const settings = this.settings ?? this.requested;

@@ -2,6 +2,8 @@
 // (phase message, epoch, step, throughput).
 
 const MB = 1024 * 1024;
+// One formatter for every report: toLocaleString builds a new one per call.
+const COUNT = new Intl.NumberFormat('en-US');
 
 export class ProgressView {
   /** @param {HTMLElement} root holds the elements marked with data-role below */
@@ -48,16 +50,16 @@ export class ProgressView {
     }
     // `epoch` counts finished epochs; people count the one in progress from 1.
     this.epoch.textContent = `${report.epoch + 1} (${Math.floor(report.epochProgress * 100)} %)`;
-    this.step.textContent = report.step.toLocaleString('en-US');
-    const total = Math.round(report.imagesPerSec).toLocaleString('en-US');
+    this.step.textContent = COUNT.format(report.step);
+    const total = COUNT.format(Math.round(report.imagesPerSec));
     const workers = report.workers ?? 1;
-    this.speed.textContent = workers > 1 ? `${total} (${workers} workers, ${Math.round(report.imagesPerSec / workers).toLocaleString('en-US')} each)` : total;
+    this.speed.textContent = workers > 1 ? `${total} (${workers} workers, ${COUNT.format(Math.round(report.imagesPerSec / workers))} each)` : total;
   }
 
   /** A model loaded from a checkpoint: its step count, and no epoch or speed of this page's. */
   showLoaded(step) {
     this.epoch.textContent = '–';
-    this.step.textContent = step.toLocaleString('en-US');
+    this.step.textContent = COUNT.format(step);
     this.speed.textContent = '–';
   }
 }

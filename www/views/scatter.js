@@ -198,7 +198,9 @@ export class ScatterView {
     this.fit = fitBounds(plane);
     if (this.highlight >= labels.length) this.highlight = -1;
     if (this.hovered >= labels.length) this.hovered = -1;
-    this.requestDraw(this.view === null);
+    // While training, the fit moves a little at every refresh: easing each of those moves kept
+    // the map redrawing at every frame. Small moves jump; large ones still ease.
+    this.requestDraw(this.view === null || sameBounds(this.view, this.target, SCATTER.jumpShare));
     if (!this.zoomed && (!before || !sameBounds(before, this.fit))) this.announceTarget();
   }
 
@@ -389,8 +391,8 @@ function equalAspect(b, aspect) {
 /** One animation frame's move of the view's bounds `from` towards `to`. */
 const ease = (from, to) => Object.fromEntries(Object.keys(to).map((k) => [k, from[k] + (to[k] - from[k]) * SCATTER.easing]));
 
-/** Close enough that further easing would move nothing by a visible amount. */
-function sameBounds(a, b) {
-  const tol = 1e-3 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
+/** Within `share` of `b`'s extent on every side: by default, close enough that further easing would move nothing visibly. */
+function sameBounds(a, b, share = 1e-3) {
+  const tol = share * Math.max(b.x1 - b.x0, b.y1 - b.y0);
   return ['x0', 'x1', 'y0', 'y1'].every((k) => Math.abs(a[k] - b[k]) < tol);
 }
