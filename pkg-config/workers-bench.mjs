@@ -3,8 +3,10 @@
 // Rounds interleave every W, so a busy machine slows them alike; each run prints the load
 // average and how busy the machine was meanwhile.
 //
-//   ENGINE=firefox node pkg-config/workers-bench.mjs [--rounds 3] [--seconds 5] [--max-workers 2]
+//   ENGINE=firefox node pkg-config/workers-bench.mjs [--rounds 3] [--seconds 5] [--max-workers 2] [--page 1]
 //
+// --page 1 measures the lab page itself instead (`?workers=W`, the workers train and the page
+// only draws, as a student sees it): steps counted over --seconds after the first report.
 // Needs the wasm in www/pkg (pkg-config/build.sh).
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { ENGINE, WWW, launchBrowser } from '../tests/page/engines/harness.mjs';
 import { startServer } from '../tests/page/server.mjs';
 
-const opts = { rounds: 3, seconds: 5, warmup: 1, chunk: 10, maxWorkers: Math.min(cpus().length, 8) };
+const opts = { rounds: 3, seconds: 5, warmup: 1, chunk: 10, maxWorkers: Math.min(cpus().length, 8), page: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
@@ -30,7 +32,59 @@ function busy() {
 
 const server = await startServer(WWW, { mounts: { 'bench/': join(WWW, '../pkg-config/bench') } });
 const browser = await launchBrowser();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The lab page with `workers` workers: img/s from the steps it takes in `seconds` of training. */
+async function trainPage(workers, seconds) {
+  const page = await browser.newPage();
+  try {
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(`${server.url}?workers=${workers}`);
+    await page.waitForSelector('#train:enabled', { timeout: 120_000 });
+    await page.click('#train');
+    await page.waitForFunction(() => window.latentLab.state().lastReport !== null, { timeout: 120_000 });
+    await sleep(opts.warmup * 1000);
+    const step = () => page.evaluate(() => window.latentLab.state().step);
+    const [s0, t0, load, [b0, c0]] = [await step(), performance.now(), loadavg()[0], busy()];
+    await sleep(seconds * 1000);
+    const [s1, t1, [b1, c1]] = [await step(), performance.now(), busy()];
+    const { batchSize } = await page.evaluate(() => window.latentLab.state().settings.train);
+    return { imagesPerSec: ((s1 - s0) * batchSize) / ((t1 - t0) / 1000), workers, load, machineBusy: (b1 - b0) / (c1 - c0) };
+  } finally {
+    await page.close();
+  }
+}
+
 try {
+  if (opts.page) await pageRounds();
+  else await benchRounds();
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+async function pageRounds() {
+  const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
+  console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; the lab page, ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
+  console.log('round  W  img/s    ×W=1  load  machine busy');
+  const ratios = new Map();
+  for (let r = 1; r <= opts.rounds; r++) {
+    let one = null;
+    for (const w of counts) {
+      const x = await trainPage(w, opts.seconds);
+      one ??= x.imagesPerSec;
+      ratios.set(w, [...(ratios.get(w) ?? []), x.imagesPerSec / one]);
+      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${(x.imagesPerSec / one).toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%`);
+    }
+  }
+  printMedians(ratios);
+}
+
+function printMedians(ratios) {
+  for (const [w, rs] of ratios) if (w > 1) console.log(`W = ${w}: median ${[...rs].sort((a, b) => a - b)[Math.floor(rs.length / 2)].toFixed(2)} × W = 1`);
+}
+
+async function benchRounds() {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   // pkg= skips TF.js: only Candle is measured here.
@@ -64,8 +118,5 @@ try {
       console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%  ${ms}`);
     }
   }
-  for (const [w, rs] of ratios) if (w > 1) console.log(`W = ${w}: median ${[...rs].sort((a, b) => a - b)[Math.floor(rs.length / 2)].toFixed(2)} × W = 1`);
-} finally {
-  await browser.close();
-  await server.close();
+  printMedians(ratios);
 }
