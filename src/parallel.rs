@@ -20,6 +20,7 @@
 //! - data: replica `w` holds only its part of the training set ([`crate::data::Dataset::shard`])
 //!   and draws its `n_w` images per step from it with its own seeded batch order.
 
+use std::borrow::Borrow;
 use std::ops::Range;
 
 use candle_core::Tensor;
@@ -94,6 +95,14 @@ impl ShareMetrics {
     }
 }
 
+/// The megabyte-sized vectors a replica would otherwise allocate every step: the gradient
+/// buffer of its next share and the reduced whole-batch share.
+#[derive(Debug, Default)]
+pub(crate) struct ShareBuffers {
+    gradient: Vec<f32>,
+    whole: Option<Share>,
+}
+
 impl Trainer {
     /// A replica for shard `shard` of data-parallel training, over its part of the training set
     /// (`shard_len` images). Shard 0 of 1 is exactly [`Trainer::new`]: the same batches, ε and
@@ -126,18 +135,30 @@ impl Trainer {
             }
             _ => Tensor::zeros((0, 0), candle_core::DType::F32, &self.device)?,
         };
-        self.share_of(&x, epsilon, shard)
+        let gradient = std::mem::take(&mut self.share_buffers.gradient);
+        self.share_into(&x, epsilon, shard, gradient)
+    }
+
+    /// Gives a share's gradient buffer back for the next [`Trainer::share`] to fill.
+    pub fn recycle(&mut self, share: Share) {
+        self.share_buffers.gradient = share.gradient;
     }
 
     /// The share of shard `shard` for the given shard images `x (n_w, 784)` and, for the VAE,
     /// their `ε (n_w, d)`.
     pub fn share_of(&self, x: &Tensor, epsilon: Tensor, shard: Shard) -> Result<Share, TrainError> {
+        self.share_into(x, epsilon, shard, Vec::new())
+    }
+
+    /// [`Trainer::share_of`] with its gradient written into `gradient`'s allocation.
+    fn share_into(&self, x: &Tensor, epsilon: Tensor, shard: Shard, mut gradient: Vec<f32>) -> Result<Share, TrainError> {
         let images = x.dim(0)?;
         let weight = images as f64 / self.config.batch_size as f64;
         let loss = self.model.loss_with_epsilon(x, epsilon)?;
         let grads = (&loss.total * weight)?.backward()?;
         let vars = self.model.trainable_vars();
-        let mut gradient = Vec::with_capacity(vars.iter().map(|v| v.elem_count()).sum());
+        gradient.clear();
+        gradient.reserve(vars.iter().map(|v| v.elem_count()).sum());
         let mut reached = Vec::with_capacity(vars.len());
         for var in &vars {
             let grad = grads.get(var.as_tensor());
@@ -181,7 +202,9 @@ impl Trainer {
                 whole.gradient.len()
             )));
         }
-        if !whole.metrics.loss.is_finite() || !whole.gradient.iter().all(|g| g.is_finite()) {
+        // Without an early exit the check is vectorized: a finite gradient is the usual case.
+        let finite = whole.gradient.iter().fold(true, |all, g| all & g.is_finite());
+        if !whole.metrics.loss.is_finite() || !finite {
             return Err(TrainError::NonFinite { step: self.step + 1, learning_rate: self.config.learning_rate });
         }
         self.optimizer.step_flat(&whole.gradient, &whole.reached)?;
@@ -194,9 +217,19 @@ impl Trainer {
         Ok(whole.metrics.clone())
     }
 
-    /// [`reduce`] then [`Trainer::apply_share`].
-    pub fn apply_shares(&mut self, shares: &[Share]) -> Result<ShareMetrics, TrainError> {
-        self.apply_share(&reduce(shares)?)
+    /// [`reduce`] then [`Trainer::apply_share`], reducing into the buffers of the last step.
+    pub fn apply_shares<S: Borrow<Share>>(&mut self, shares: &[S]) -> Result<ShareMetrics, TrainError> {
+        let mut whole = self.share_buffers.whole.take().unwrap_or_else(Share::empty);
+        let result = reduce_into(shares, &mut whole).and_then(|()| self.apply_share(&whole));
+        self.share_buffers.whole = Some(whole);
+        result
+    }
+}
+
+impl Share {
+    /// A share of the whole batch with nothing in it yet, for [`reduce_into`] to fill.
+    fn empty() -> Self {
+        Share { shard: WHOLE, gradient: Vec::new(), reached: Vec::new(), metrics: ShareMetrics::default(), assignments: None }
     }
 }
 
@@ -207,10 +240,19 @@ pub const WHOLE: Shard = Shard { index: 0, count: 1 };
 /// metrics summed in shard order (so every replica that reduces gets the same bits), the
 /// assignments concatenated.
 pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
-    let Some(first) = shares.first() else {
-        return Err(TrainError::Config("no shares to reduce".into()));
+    let mut whole = Share::empty();
+    reduce_into(shares, &mut whole)?;
+    Ok(whole)
+}
+
+/// [`reduce`] into `whole`, reusing its vectors' allocations.
+pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<(), TrainError> {
+    let (first, second) = match shares {
+        [] => return Err(TrainError::Config("no shares to reduce".into())),
+        [first] => (first.borrow(), None),
+        [first, second, ..] => (first.borrow(), Some(&second.borrow().gradient)),
     };
-    for (i, share) in shares.iter().enumerate() {
+    for (i, share) in shares.iter().map(Borrow::borrow).enumerate() {
         if share.shard.index != i
             || share.shard.count != shares.len()
             || share.gradient.len() != first.gradient.len()
@@ -226,15 +268,23 @@ pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
             )));
         }
     }
-    let mut whole = Share {
-        shard: WHOLE,
-        gradient: vec![0.0; first.gradient.len()],
-        reached: vec![false; first.reached.len()],
-        metrics: ShareMetrics::default(),
-        assignments: None,
-    };
-    for share in shares {
-        whole.gradient.iter_mut().zip(&share.gradient).for_each(|(s, g)| *s += g);
+    // g₀ + g₁ + … in shard order, the first two added in one pass, a lone share copied. Against
+    // 0 + g₀ + … only a sum of −0 keeps its sign, alike in every replica, and one replica now
+    // steps with exactly the serial trainer's gradient.
+    whole.gradient.resize(first.gradient.len(), 0.0);
+    match second {
+        None => whole.gradient.copy_from_slice(&first.gradient),
+        Some(second) => whole.gradient.iter_mut().zip(&first.gradient).zip(second).for_each(|((s, a), b)| *s = a + b),
+    }
+    for share in shares.iter().skip(2) {
+        whole.gradient.iter_mut().zip(&share.borrow().gradient).for_each(|(s, g)| *s += g);
+    }
+    whole.shard = WHOLE;
+    whole.reached.clear();
+    whole.reached.resize(first.reached.len(), false);
+    whole.metrics = ShareMetrics::default();
+    whole.assignments = None;
+    for share in shares.iter().map(Borrow::borrow) {
         whole.reached.iter_mut().zip(&share.reached).for_each(|(r, s)| *r |= s);
         whole.metrics.add(&share.metrics);
         if let Some((z, codes)) = &share.assignments {
@@ -243,7 +293,7 @@ pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
             all_codes.extend_from_slice(codes);
         }
     }
-    Ok(whole)
+    Ok(())
 }
 
 /// Appends the values of `t` in row-major order, copied once from its storage.

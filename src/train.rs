@@ -26,6 +26,7 @@ use crate::codes::perplexity;
 use crate::data::{Batcher, Dataset};
 use crate::model::{blocks::all_finite, Model, ModelKind};
 use crate::optim::FusedAdamW;
+use crate::parallel::ShareBuffers;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -151,6 +152,7 @@ pub struct Trainer {
     pub(crate) last_batch: Option<LastBatch>,
     /// The step and weights at the last learning-rate change, for [`RATE_TRIAL_STEPS`] steps.
     pub(crate) before_rate_change: Option<(u64, Vec<(String, Tensor)>)>,
+    pub(crate) share_buffers: ShareBuffers,
 }
 
 /// What the most recent optimizer step worked on, so a single step can be shown in full.
@@ -173,7 +175,18 @@ impl Trainer {
         // A different stream from the init's so ε isn't correlated with the weights.
         let rng = StdRng::seed_from_u64(config.seed.wrapping_add(1));
         let device = model.device().clone();
-        Ok(Self { model, optimizer, batcher, rng, step: 0, config, device, last_batch: None, before_rate_change: None })
+        Ok(Self {
+            model,
+            optimizer,
+            batcher,
+            rng,
+            step: 0,
+            config,
+            device,
+            last_batch: None,
+            before_rate_change: None,
+            share_buffers: ShareBuffers::default(),
+        })
     }
 
     pub fn model(&self) -> &Model {

@@ -108,6 +108,8 @@ pub fn image_limits() -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub struct Session {
     inner: session::Session,
+    /// The gradient buffers of the peers' shares, filled again every step.
+    received: Vec<Vec<f32>>,
 }
 
 #[wasm_bindgen]
@@ -115,7 +117,7 @@ impl Session {
     /// A new model from `{model, train}` settings (missing fields take the defaults).
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Session, JsError> {
-        Ok(Session { inner: session::Session::from_settings(&settings_from(settings)?).map_err(js_error)? })
+        Ok(Session { inner: session::Session::from_settings(&settings_from(settings)?).map_err(js_error)?, received: Vec::new() })
     }
 
     /// A new untrained model with these settings on the loaded data (not parsed again).
@@ -324,7 +326,8 @@ impl Session {
     /// A replica worker's session: replica 0's checkpoint and shard `index` of `count`.
     pub fn replica(checkpoint: &[u8], pixels: Vec<u8>, labels: Vec<u8>, index: usize, count: usize) -> Result<Session, JsError> {
         let data = Dataset::with_class_labels(pixels, labels).map_err(js_error)?;
-        Ok(Session { inner: session::Session::replica(checkpoint, data, Shard { index, count }).map_err(js_error)? })
+        let inner = session::Session::replica(checkpoint, data, Shard { index, count }).map_err(js_error)?;
+        Ok(Session { inner, received: Vec::new() })
     }
 
     /// This replica's share of the next step, for the others: `{shard, reached, metrics,
@@ -337,8 +340,11 @@ impl Session {
     /// this replica's own share, which it kept.
     #[wasm_bindgen(js_name = applyShares)]
     pub fn apply_shares(&mut self, others: js_sys::Array) -> Result<(), JsError> {
-        let others: Vec<Share> = others.iter().map(|s| share_from(&s)).collect::<Result<_, _>>()?;
-        self.inner.apply_shares(others).map_err(js_error)
+        let mut buffers = std::mem::take(&mut self.received);
+        let others: Vec<Share> = others.iter().map(|s| share_from(&s, buffers.pop().unwrap_or_default())).collect::<Result<_, _>>()?;
+        let result = self.inner.apply_shares(&others);
+        self.received = others.into_iter().map(|s| s.gradient).collect();
+        result.map_err(js_error)
     }
 
     /// The StepReport of the parallel steps since the last call.
@@ -484,15 +490,23 @@ impl Session {
 }
 
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the
-/// arrays copied out of their typed arrays (never through JSON: they are megabytes).
-fn share_from(value: &JsValue) -> Result<Share, JsError> {
+/// arrays copied once out of their typed arrays (never through JSON: they are megabytes), the
+/// gradient into `gradient`'s allocation.
+fn share_from(value: &JsValue, mut gradient: Vec<f32>) -> Result<Share, JsError> {
     let field = |name: &str| Reflect::get(value, &name.into()).map_err(|_| js_error(format!("a share has no {name}")));
+    // The typed arrays as they are: `Float32Array::new` on one would first copy it in JS.
+    fn typed<T: JsCast>(value: JsValue, name: &str) -> Result<T, JsError> {
+        value.dyn_into().map_err(|_| js_error(format!("share.{name} is not the typed array it should be")))
+    }
     let shard: Shard = from_object(&field("shard")?, "share.shard")?;
     let metrics: ShareMetrics = from_object(&field("metrics")?, "share.metrics")?;
     let reached: Vec<bool> = from_object(&field("reached")?, "share.reached")?;
-    let gradient = Float32Array::new(&field("gradient")?).to_vec();
+    let array: Float32Array = typed(field("gradient")?, "gradient")?;
+    gradient.resize(array.length() as usize, 0.0);
+    array.copy_to(&mut gradient);
     let (z, codes) = (field("z")?, field("codes")?);
-    let assignments = (!z.is_null()).then(|| (Float32Array::new(&z).to_vec(), Uint32Array::new(&codes).to_vec()));
+    let assignments =
+        if z.is_null() { None } else { Some((typed::<Float32Array>(z, "z")?.to_vec(), typed::<Uint32Array>(codes, "codes")?.to_vec())) };
     Ok(Share { shard, gradient, reached, metrics, assignments })
 }
 

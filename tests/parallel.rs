@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use candle_core::{Device, Tensor};
 use latent_lab::data::Dataset;
 use latent_lab::model::{CodebookUpdate, Model, ModelConfig, ModelKind};
-use latent_lab::parallel::{Shard, Share};
+use latent_lab::parallel::{reduce, reduce_into, Shard, Share};
 use latent_lab::train::{TrainConfig, TrainError, Trainer};
 
 fn data() -> &'static (Dataset, Dataset) {
@@ -181,11 +181,36 @@ fn one_replica_is_exactly_the_serial_trainer() {
         let mut loss = 0.0;
         for _ in 0..5 {
             let share = replica.share(train, whole).unwrap();
-            loss += replica.apply_shares(&[share]).unwrap().loss;
+            loss += replica.apply_shares(std::slice::from_ref(&share)).unwrap().loss;
+            // The next share is written into this one's buffer, as a page replica's is.
+            replica.recycle(share);
         }
         assert_eq!(flat_weights(replica.model()), flat_weights(serial.model()), "{kind:?}");
         assert!((loss / 5.0 - report.loss).abs() <= 1e-5 * report.loss.abs(), "{kind:?}: {} against {}", loss / 5.0, report.loss);
     }
+}
+
+#[test]
+fn reducing_into_a_used_share_is_reducing_afresh() {
+    let (train, _) = data();
+    let shares = |kind| -> Vec<Share> {
+        let mut replicas: Vec<Trainer> = all_shards(3)
+            .into_iter()
+            .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
+            .collect();
+        replicas.iter_mut().zip(all_shards(3)).map(|(r, s)| r.share(train, s).unwrap()).collect()
+    };
+    // A VQ-VAE's reduced share (another length, assignments) is the buffer for an AE's shares.
+    let mut whole = reduce(&shares(ModelKind::Vqvae)).unwrap();
+    let ae = shares(ModelKind::Ae);
+    assert!(whole.assignments.is_some() && whole.gradient.len() != ae[0].gradient.len());
+    reduce_into(&ae, &mut whole).unwrap();
+    let fresh = reduce(&ae).unwrap();
+    assert_eq!(whole.shard, fresh.shard);
+    assert_eq!(whole.gradient, fresh.gradient);
+    assert_eq!(whole.reached, fresh.reached);
+    assert_eq!(whole.metrics, fresh.metrics);
+    assert_eq!(whole.assignments, None);
 }
 
 #[test]

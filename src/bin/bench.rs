@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use candle_nn::Optimizer;
 use latent_lab::model::ModelConfig;
 use latent_lab::optim::FusedAdamW;
-use latent_lab::parallel::{reduce, Shard, Share};
+use latent_lab::parallel::{reduce, reduce_into, Shard, Share};
 use latent_lab::session::Session;
 use latent_lab::train::TrainConfig;
 use serde_json::json;
@@ -127,14 +127,15 @@ fn step_profile(args: &Args, images: &[u8], labels: &[u8]) -> Result<(), Box<dyn
     // The other replica's share stands in as a copy of this one's, relabelled.
     let other = Share { shard: Shard { index: 1, count: 2 }, ..replica.share()?.clone() };
     let shares = [replica.share()?.clone(), other.clone()];
-    let reduce_ms = median_ms(each, || Ok(reduce(&shares).map(|_| ())?))?;
+    // Into the same buffer every time, as a replica reduces.
+    let mut whole = reduce(&shares)?;
+    let reduce_ms = median_ms(each, || Ok(reduce_into(&shares, &mut whole)?))?;
     let apply = median_ms(each, || {
         replica.share()?;
-        Ok(replica.apply_shares(vec![other.clone()])?)
+        Ok(replica.apply_shares(std::slice::from_ref(&other))?)
     })? - half_share;
     // AdamW alone over the model's parameters, from a flat gradient.
     let vars = latent_lab::model::Model::new(&model, 0, &candle_core::Device::Cpu)?.trainable_vars();
-    let whole = reduce(&shares)?;
     let mut fused = FusedAdamW::new(vars.clone(), train.adamw_params())?;
     let fused_ms = median_ms(each, || Ok(fused.step_flat(&whole.gradient, &whole.reached)?))?;
     let mut candle = candle_nn::AdamW::new(vars.clone(), train.adamw_params())?;

@@ -18,7 +18,7 @@ pub(super) struct Parallel {
     /// This replica's part of the training set.
     data: Dataset,
     /// This replica's share of the current step, kept for [`Session::apply_shares`] while the
-    /// page sends a copy to the others.
+    /// page sends a copy to the others; after the step its buffer goes back to the trainer.
     own: Option<Share>,
     /// Metrics of the steps since the last [`Session::parallel_report`].
     sums: ShareMetrics,
@@ -102,13 +102,13 @@ impl Session {
     /// Every replica, once per step: its own share (from [`Session::share`]) and the other
     /// W − 1 replicas' shares, in any order, reduced in shard order (so every replica gets the
     /// same bits) and applied.
-    pub fn apply_shares(&mut self, others: Vec<Share>) -> Result<()> {
+    pub fn apply_shares(&mut self, others: &[Share]) -> Result<()> {
         let parallel = self.replica_state()?;
         let own = parallel.own.take().ok_or_else(|| SessionError::Request("apply_shares before share".into()))?;
-        let mut shares = others;
-        shares.push(own);
+        let mut shares: Vec<&Share> = others.iter().chain([&own]).collect();
         shares.sort_by_key(|s| s.shard.index);
         let result = self.trainer.apply_shares(&shares);
+        self.trainer.recycle(own);
         self.changed();
         let metrics = result?;
         let parallel = self.replica_state()?;
