@@ -37,7 +37,9 @@ else
   log "chromium, chromium-driver, firefox-esr: present"
 fi
 
-if [[ "$(geckodriver --version 2>/dev/null | head -n1)" == "geckodriver $GECKODRIVER_VERSION"* ]]; then
+# Its whole --version text is read first: a pipe that closes early makes geckodriver panic.
+gecko_version() { local text; text="$(geckodriver --version 2>/dev/null)"; echo "${text%%$'\n'*}"; }
+if [[ "$(gecko_version)" == "geckodriver $GECKODRIVER_VERSION"* ]]; then
   log "geckodriver $GECKODRIVER_VERSION: present"
 else
   log "installing geckodriver $GECKODRIVER_VERSION (cargo install, a few minutes)"
@@ -52,4 +54,4 @@ if [[ "$chromium_major" != "$driver_major" ]]; then
   echo "[test-setup] error: chromium ${chromium_major%.} but chromedriver ${driver_major%.}; apt-get install chromium chromium-driver" >&2
   exit 1
 fi
-log "$(chromium --version 2>/dev/null); $(chromedriver --version | cut -d' ' -f1-2); $(firefox-esr --version 2>/dev/null); $(geckodriver --version | head -n1)"
+log "$(chromium --version 2>/dev/null); $(chromedriver --version | cut -d' ' -f1-2); $(firefox-esr --version 2>/dev/null); $(gecko_version)"
