@@ -259,6 +259,53 @@ export class ScatterView {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.draw());
   }
 
+  /**
+   * The points. A hover or a layer's redraw (several a second while training) repaints the
+   * map, and rasterizing 3,000 anti-aliased dots took most of such a frame's 30–40 ms; so once
+   * the points and the view hold still for a second frame, they come from a canvas of their own.
+   * While the view eases, each frame differs and they are drawn directly.
+   */
+  drawPoints(ctx) {
+    const { plane, labels, canvas } = this;
+    const { sx, sy, bounds } = this.transform;
+    const key = [plane, labels, canvas.width, canvas.height, sx, sy, bounds.x0, bounds.y1];
+    this.points ??= { canvas: document.createElement('canvas'), drawn: [], cached: [] };
+    const cache = this.points;
+    const same = (a, b) => a.length === b.length && a.every((part, i) => part === b[i]);
+    const still = same(key, cache.drawn);
+    cache.drawn = key;
+    if (!still) {
+      this.paintPoints(ctx);
+      return;
+    }
+    if (!same(key, cache.cached)) {
+      cache.cached = key;
+      cache.canvas.width = canvas.width;
+      cache.canvas.height = canvas.height;
+      const dots = cache.canvas.getContext('2d');
+      dots.setTransform(ctx.getTransform());
+      this.paintPoints(dots);
+    }
+    // Device pixel for device pixel; the plot's clip still applies.
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(cache.canvas, 0, 0);
+    ctx.restore();
+  }
+
+  /** Every point as a dot, in test-set order, which mixes the classes, so no class is always on top. */
+  paintPoints(ctx) {
+    const { plane, labels } = this;
+    const { px, py } = this.transform;
+    const r = SCATTER.pointRadius;
+    for (let i = 0; i < labels.length; i++) {
+      ctx.fillStyle = classColor(labels[i]);
+      ctx.beginPath();
+      ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
   draw() {
     this.frame = 0;
     if (this.target) {
@@ -304,21 +351,13 @@ export class ScatterView {
     ctx.rect(PAD.left, PAD.top, plotW, plotH);
     ctx.clip();
     for (const layer of this.layers) layer.under?.(ctx, this.transform);
-    // In test-set order, which mixes the classes, so no class is always drawn on top.
-    const { plane, labels } = this;
-    const r = SCATTER.pointRadius;
-    for (let i = 0; i < labels.length; i++) {
-      ctx.fillStyle = classColor(labels[i]);
-      ctx.beginPath();
-      ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
-      ctx.fill();
-    }
+    this.drawPoints(ctx);
     for (const layer of this.layers) layer.over?.(ctx, this.transform);
     const focused = document.activeElement === this.canvas;
     for (const index of [this.hovered, focused ? this.highlight : -1]) {
       if (index < 0) continue;
-      const x = px(plane[2 * index]);
-      const y = py(plane[2 * index + 1]);
+      const x = px(this.plane[2 * index]);
+      const y = py(this.plane[2 * index + 1]);
       // A dark ring inside a light one reads on the points, the tiles and the cells alike.
       for (const [color, width] of [[SCATTER.background, 5], [SCATTER.axisColor, 2]]) {
         ctx.strokeStyle = color;
