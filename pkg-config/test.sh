@@ -67,6 +67,7 @@ for engine in firefox chromium; do
 done
 
 banner 8/8 "soak: 3 minutes of training with the views live (pkg-config/soak.mjs)"
-# Memory flat after the first minute, no main-thread long task, img/s steady; the CSV lands
-# in tests/artifacts/soak.csv. The 30-minute run: node pkg-config/soak.mjs --minutes 30.
-node "$CFG/soak.mjs" --minutes 3
+# Memory flat after the first minute, no main-thread task over 100 ms (every one over 50 ms is
+# listed; see soak.mjs for why this run's limit is 100), img/s steady; the CSV lands in
+# tests/artifacts/soak.csv. The 30-minute run, which judges 50 ms: node pkg-config/soak.mjs --minutes 30.
+node "$CFG/soak.mjs" --minutes 3 --task-limit 100
