@@ -104,6 +104,11 @@ export const SCATTER = {
   easing: 0.15,
   // A refit whose bounds move less than this share of the view's extent jumps instead of easing.
   jumpShare: 0.05,
+  // The dots are rasterized again once the view has zoomed by more than this factor, or moved
+  // by more than this share of the map, since (views/scatter.js); until then their canvas is
+  // scaled and shifted.
+  redotZoom: 1.1,
+  redotShift: 0.05,
   // Zoom and pan (views/mapnav.js): the view's width stays within these multiples of the
   // fitted view's; one wheel notch (100 px of deltaY) or one +/− key press zooms by
   // zoomStep; Shift+arrow pans by panShare of the plot; a press that moves more than

@@ -260,36 +260,41 @@ export class ScatterView {
   }
 
   /**
-   * The points. A hover or a layer's redraw (several a second while training) repaints the
-   * map, and rasterizing 3,000 anti-aliased dots took most of such a frame's 30–40 ms; so once
-   * the points and the view hold still for a second frame, they come from a canvas of their own.
-   * While the view eases, each frame differs and they are drawn directly.
+   * The points, from a canvas of their own painted again only when the points change or the
+   * view has zoomed or moved by more than SCATTER.redotZoom or redotShift since: a hover or a layer's redraw, several
+   * a second while training, repaints the map, and while the view eases (after a new model, at
+   * every frame) rasterizing 3,000 anti-aliased dots took 20–40 ms of each frame. In between,
+   * the dots' canvas is mapped onto the new view (scaled and shifted, at most a few per cent).
    */
   drawPoints(ctx) {
     const { plane, labels, canvas } = this;
     const { sx, sy, bounds } = this.transform;
-    const key = [plane, labels, canvas.width, canvas.height, sx, sy, bounds.x0, bounds.y1];
-    this.points ??= { canvas: document.createElement('canvas'), drawn: [], cached: [] };
-    const cache = this.points;
-    const same = (a, b) => a.length === b.length && a.every((part, i) => part === b[i]);
-    const still = same(key, cache.drawn);
-    cache.drawn = key;
-    if (!still) {
-      this.paintPoints(ctx);
-      return;
+    this.points ??= { canvas: document.createElement('canvas'), plane: null, labels: null, sx: 0, sy: 0, x0: 0, y1: 0 };
+    const dots = this.points;
+    // Plane → CSS pixels is px(x) = PAD.left + (x − x0)·sx: the dots were drawn with (x0, sx)
+    // of then, and this maps them to those of now; device pixel for device pixel when unmoved.
+    const dpr = canvas.width / canvas.clientWidth;
+    const mapping = () => {
+      const [kx, ky] = [sx / dots.sx, sy / dots.sy];
+      const ex = dpr * (PAD.left * (1 - kx) + (dots.x0 - bounds.x0) * sx);
+      const ey = dpr * (PAD.top * (1 - ky) + (bounds.y1 - dots.y1) * sy);
+      return { kx, ky, ex, ey };
+    };
+    let m = mapping();
+    const { redotZoom, redotShift } = SCATTER;
+    const near = Math.max(m.kx, 1 / m.kx, m.ky, 1 / m.ky) <= redotZoom && Math.abs(m.ex) <= redotShift * canvas.width && Math.abs(m.ey) <= redotShift * canvas.height;
+    if (dots.plane !== plane || dots.labels !== labels || dots.canvas.width !== canvas.width || dots.canvas.height !== canvas.height || !near) {
+      Object.assign(dots, { plane, labels, sx, sy, x0: bounds.x0, y1: bounds.y1 });
+      dots.canvas.width = canvas.width;
+      dots.canvas.height = canvas.height;
+      const dctx = dots.canvas.getContext('2d');
+      dctx.setTransform(ctx.getTransform());
+      this.paintPoints(dctx);
+      m = mapping();
     }
-    if (!same(key, cache.cached)) {
-      cache.cached = key;
-      cache.canvas.width = canvas.width;
-      cache.canvas.height = canvas.height;
-      const dots = cache.canvas.getContext('2d');
-      dots.setTransform(ctx.getTransform());
-      this.paintPoints(dots);
-    }
-    // Device pixel for device pixel; the plot's clip still applies.
     ctx.save();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.drawImage(cache.canvas, 0, 0);
+    ctx.setTransform(m.kx, 0, 0, m.ky, m.ex, m.ey);
+    ctx.drawImage(dots.canvas, 0, 0);
     ctx.restore();
   }
 
