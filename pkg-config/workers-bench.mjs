@@ -56,67 +56,54 @@ async function trainPage(workers, seconds) {
 }
 
 try {
-  if (opts.page) await pageRounds();
-  else await benchRounds();
+  if (opts.page) await compareRounds(trainPage, 'the lab page');
+  else await compareRounds(await benchPage(), 'bench.html, replica 0 on its thread', true);
 } finally {
   await browser.close();
   await server.close();
 }
 
-async function pageRounds() {
+/**
+ * `opts.rounds` rounds of W = 1, 2, … `opts.maxWorkers`, each measured by `run(W)` and printed
+ * as a ratio to that round's W = 1; with `phases`, replica 0's milliseconds per step too.
+ */
+async function compareRounds(run, what, phases = false) {
   const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
-  console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; the lab page, ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
-  console.log('round  W  img/s    ×W=1  load  machine busy');
+  console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; ${what}, ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
+  console.log(`round  W  img/s    ×W=1  load  machine busy${phases ? '  replica 0 ms/step: share/send/wait/apply' : ''}`);
   const ratios = new Map();
   for (let r = 1; r <= opts.rounds; r++) {
     let one = null;
     for (const w of counts) {
-      const x = await trainPage(w, opts.seconds);
+      const x = await run(w, opts.seconds);
       one ??= x.imagesPerSec;
-      ratios.set(w, [...(ratios.get(w) ?? []), x.imagesPerSec / one]);
-      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${(x.imagesPerSec / one).toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%`);
+      const ratio = x.imagesPerSec / one;
+      ratios.set(w, [...(ratios.get(w) ?? []), ratio]);
+      const ms = !phases ? '' : `  ${x.perStepMs ? ['share', 'send', 'wait', 'apply'].map((k) => x.perStepMs[k].toFixed(2)).join('/') : '—'}`;
+      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%${ms}`);
     }
   }
-  printMedians(ratios);
-}
-
-function printMedians(ratios) {
   for (const [w, rs] of ratios) if (w > 1) console.log(`W = ${w}: median ${[...rs].sort((a, b) => a - b)[Math.floor(rs.length / 2)].toFixed(2)} × W = 1`);
 }
 
-async function benchRounds() {
+/** bench.html driven from here: `run(W, seconds)` trains W replicas, replica 0 on the page's thread. */
+async function benchPage() {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   // pkg= skips TF.js: only Candle is measured here.
   await page.goto(`${server.url}bench/bench.html?driven&pkg=../pkg/latent_lab.js`);
   await page.evaluate(() => window.bench.ready);
-  const run = async (workers) => {
-    const call = (seconds) =>
+  return async (workers, seconds) => {
+    const call = (s) =>
       page.evaluate(
         ([w, o]) => (w === 1 ? window.bench.trainCandle(o) : window.bench.trainWorkers({ ...o, workers: w })),
-        [workers, { seconds, chunk: opts.chunk }],
+        [workers, { seconds: s, chunk: opts.chunk }],
       );
     await call(opts.warmup);
     const [b0, t0] = busy();
     const load = loadavg()[0];
-    const result = await call(opts.seconds);
+    const result = await call(seconds);
     const [b1, t1] = busy();
     return { ...result, workers, load, machineBusy: (b1 - b0) / (t1 - t0) };
   };
-  const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
-  console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
-  console.log('round  W  img/s    ×W=1  load  machine busy  replica 0 ms/step: share/send/wait/apply');
-  const ratios = new Map();
-  for (let r = 1; r <= opts.rounds; r++) {
-    let one = null;
-    for (const w of counts) {
-      const x = await run(w);
-      one ??= x.imagesPerSec;
-      const ratio = x.imagesPerSec / one;
-      ratios.set(w, [...(ratios.get(w) ?? []), ratio]);
-      const ms = x.perStepMs ? ['share', 'send', 'wait', 'apply'].map((k) => x.perStepMs[k].toFixed(2)).join('/') : '—';
-      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%  ${ms}`);
-    }
-  }
-  printMedians(ratios);
 }
