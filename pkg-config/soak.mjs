@@ -178,9 +178,12 @@ async function soak(opts) {
         for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration, activity: window.soakActivity });
       }).observe({ type: 'longtask', buffered: true });
       // Long animation frames name the scripts behind a long task (Chromium), so a failure says what blocked.
+      // Only those that hold a long task are kept (blockingDuration > 0): a training page has
+      // many frames over 50 ms in all, and keeping every one grew the heap the soak judges.
       window.longFrames = [];
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
+          if (e.blockingDuration === 0) continue;
           const scripts = e.scripts.map((s) => `${s.invoker || s.invokerType} ${s.sourceFunctionName || ''}@${(s.sourceURL || '').split('/').pop()}:${s.sourceCharPosition} ${s.duration.toFixed(0)} ms`);
           window.longFrames.push({ start: e.startTime, end: e.startTime + e.duration, render: (e.renderStart ? e.startTime + e.duration - e.renderStart : 0), scripts });
         }

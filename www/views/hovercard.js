@@ -6,6 +6,7 @@
 import { HOVER } from '../app/config.js';
 import { showDigits } from './digits.js';
 import { classPhrase } from './scatter.js';
+import { measureSince } from '../app/timing.js';
 
 /** The User Timing name of "pointer reached a point → its card drawn". */
 export const HOVER_MEASURE = 'latent-lab:hover-to-card';
@@ -72,7 +73,7 @@ export class HoverCard {
       this.shown = { index: m.index, label: m.label, recon: Array.from(m.recon) };
       this.card.hidden = false;
       // Pointer reached the point → its card drawn, as a User Timing measure for the latency benchmark.
-      if (this.hoveredAt !== null) performance.measure(HOVER_MEASURE, { start: this.hoveredAt, end: performance.now() });
+      if (this.hoveredAt !== null) measureSince(HOVER_MEASURE, this.hoveredAt);
       this.hoveredAt = null;
     }
     if (this.pending && this.wanted >= 0) this.request();

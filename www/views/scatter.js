@@ -287,9 +287,9 @@ export class ScatterView {
       Object.assign(dots, { plane, labels, sx, sy, x0: bounds.x0, y1: bounds.y1 });
       dots.canvas.width = canvas.width;
       dots.canvas.height = canvas.height;
-      const dctx = dots.canvas.getContext('2d');
-      dctx.setTransform(ctx.getTransform());
-      this.paintPoints(dctx);
+      if (dots.image?.width !== canvas.width || dots.image?.height !== canvas.height) dots.image = new ImageData(canvas.width, canvas.height);
+      this.paintPoints(dots.image, dpr);
+      dots.canvas.getContext('2d').putImageData(dots.image, 0, 0);
       m = mapping();
     }
     ctx.save();
@@ -298,16 +298,41 @@ export class ScatterView {
     ctx.restore();
   }
 
-  /** Every point as a dot, in test-set order, which mixes the classes, so no class is always on top. */
-  paintPoints(ctx) {
+  /**
+   * Every point as an anti-aliased dot in `image` (device pixels, cleared first), in test-set
+   * order, which mixes the classes, so no class is always on top. Written as pixels, not as
+   * canvas arcs: a new point set arrives several times a second while training, and 3,000 arcs
+   * cost Chromium 25–35 ms of script plus their rasterization inside the frame's commit.
+   */
+  paintPoints(image, dpr) {
     const { plane, labels } = this;
     const { px, py } = this.transform;
-    const r = SCATTER.pointRadius;
+    const { width, height, data } = image;
+    data.fill(0);
+    const r = SCATTER.pointRadius * dpr;
     for (let i = 0; i < labels.length; i++) {
-      ctx.fillStyle = classColor(labels[i]);
-      ctx.beginPath();
-      ctx.arc(px(plane[2 * i]), py(plane[2 * i + 1]), r, 0, 2 * Math.PI);
-      ctx.fill();
+      const [red, green, blue] = classRgb(labels[i]);
+      const cx = dpr * px(plane[2 * i]);
+      const cy = dpr * py(plane[2 * i + 1]);
+      const [x0, x1] = [Math.max(0, Math.floor(cx - r - 0.5)), Math.min(width - 1, Math.floor(cx + r + 0.5))];
+      const [y0, y1] = [Math.max(0, Math.floor(cy - r - 0.5)), Math.min(height - 1, Math.floor(cy + r + 0.5))];
+      for (let y = y0; y <= y1; y++) {
+        const dy = y + 0.5 - cy;
+        for (let x = x0; x <= x1; x++) {
+          // Coverage of the pixel: 1 inside the disc, falling to 0 over the pixel at its edge.
+          const dx = x + 0.5 - cx;
+          const alpha = Math.min(1, r + 0.5 - Math.sqrt(dx * dx + dy * dy));
+          if (alpha <= 0) continue;
+          // Source-over on straight (not premultiplied) RGBA, as ImageData holds it.
+          const o = 4 * (y * width + x);
+          const below = (data[o + 3] / 255) * (1 - alpha);
+          const out = alpha + below;
+          data[o] = (red * alpha + data[o] * below) / out;
+          data[o + 1] = (green * alpha + data[o + 1] * below) / out;
+          data[o + 2] = (blue * alpha + data[o + 2] * below) / out;
+          data[o + 3] = 255 * out;
+        }
+      }
     }
   }
 
@@ -393,6 +418,16 @@ export class ScatterView {
     ctx.restore();
   }
 }
+
+/** A class's colour as [r, g, b] bytes (memoised: the dots are painted pixel by pixel). */
+function classRgb(label) {
+  if (!rgbCache[label]) {
+    const hex = classColor(label);
+    rgbCache[label] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+  }
+  return rgbCache[label];
+}
+const rgbCache = [];
 
 /** How people name class `label`: "digit 7" for digit datasets, else the class's name. */
 export function classPhrase(names, label) {

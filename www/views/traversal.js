@@ -4,6 +4,7 @@
 
 import { TRAVERSAL } from '../app/config.js';
 import { showDigits } from './digits.js';
+import { measureSince } from '../app/timing.js';
 
 /** The User Timing name of "slider moved → its image drawn". */
 export const LATENCY_MEASURE = 'latent-lab:slider-to-image';
@@ -93,7 +94,7 @@ export class TraversalView {
     // Slider move to redrawn image, as a User Timing measure: the latency benchmark reads it.
     const movedAt = this.movedAt.get(m.id);
     if (movedAt !== undefined) {
-      performance.measure(LATENCY_MEASURE, { start: movedAt, end: performance.now() });
+      measureSince(LATENCY_MEASURE, movedAt);
       this.movedAt.delete(m.id);
     }
     if (this.inFlight) {
