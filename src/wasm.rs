@@ -200,6 +200,17 @@ impl Session {
         self.inner.load(bytes).map_err(js_error)
     }
 
+    /// The model's weights as one Float32Array, for a replica of the same model ([`Session::set_weights`]).
+    pub fn weights(&self) -> Result<Vec<f32>, JsError> {
+        self.inner.weights().map_err(js_error)
+    }
+
+    /// Copies in place the weights of a session of the same model ([`Session::weights`]); on error nothing changes.
+    #[wasm_bindgen(js_name = setWeights)]
+    pub fn set_weights(&mut self, values: &[f32]) -> Result<(), JsError> {
+        self.inner.set_weights(values).map_err(js_error)
+    }
+
     /// Refits the view plane and returns `{plane, labels, explained, axisNames}` of the first `limit` test images.
     #[wasm_bindgen(js_name = fitView)]
     pub fn fit_view(&mut self, limit: usize) -> Result<JsValue, JsError> {

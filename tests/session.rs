@@ -135,6 +135,44 @@ fn loading_a_checkpoint_keeps_the_data_and_a_bad_one_changes_nothing() {
     b.train_steps(1).unwrap();
 }
 
+/// The replica's update: a model that took another's weights in place answers exactly as a
+/// copy loaded from its checkpoint does, the VQ-VAE's EMA statistics included.
+#[test]
+fn weights_copied_in_place_answer_as_the_checkpoint_does() {
+    for config in [vae(2), vq()] {
+        let mut trained = small_session(config.clone());
+        trained.train_steps(6).unwrap();
+        let mut loaded = small_session(config.clone());
+        loaded.load(&trained.save().unwrap()).unwrap();
+        // Another seed: different starting weights, the same shapes.
+        let mut copied = Session::new(&config, &TrainConfig { seed: 9, ..Default::default() }).unwrap();
+        let test = common::mnist("t10k");
+        copied.set_datasets(test.take(3000), test.take(1000)).unwrap();
+        assert_ne!(copied.weights().unwrap(), trained.weights().unwrap());
+        copied.set_weights(&trained.weights().unwrap()).unwrap();
+        assert_eq!(copied.weights().unwrap(), loaded.weights().unwrap());
+        for index in [0, 17, 999] {
+            assert_eq!(copied.hover(index).unwrap().recon, loaded.hover(index).unwrap().recon, "{:?} test image {index}", config.kind);
+        }
+        // The decoder answers alike too: the codebook, or a decoded code.
+        if config.kind == ModelKind::Vqvae {
+            assert_eq!(copied.codebook_summary().unwrap().codebook, loaded.codebook_summary().unwrap().codebook);
+        } else {
+            assert_eq!(copied.decode(&[0.3, -1.2]).unwrap(), trained.decode(&[0.3, -1.2]).unwrap());
+        }
+    }
+}
+
+#[test]
+fn weights_of_another_model_are_refused_and_change_nothing() {
+    let small = small_session(vae(2));
+    let mut other = small_session(vae(3));
+    let before = other.weights().unwrap();
+    let err = other.set_weights(&small.weights().unwrap()).unwrap_err();
+    assert!(err.to_string().contains(&format!("for a model of {}", before.len())), "{err}");
+    assert_eq!(other.weights().unwrap(), before);
+}
+
 #[test]
 fn a_loaded_checkpoint_goes_on_counting_epochs() {
     // 3000 training images in batches of 128: 23 steps per epoch; 50 steps end in epoch 2.

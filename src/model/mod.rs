@@ -303,6 +303,41 @@ impl Model {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
+
+    /// Every tensor of [`Model::weights`], in its order, flattened into one list: what a copy
+    /// of this model with the same config takes through [`Model::set_flat_weights`].
+    pub fn flat_weights(&self) -> Result<Vec<f32>> {
+        let vars = self.sorted_vars();
+        let mut out = Vec::with_capacity(vars.iter().map(|(_, v)| v.elem_count()).sum());
+        for (_, var) in vars {
+            out.extend(var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Overwrites every tensor in place from `values` laid out as [`Model::flat_weights`]
+    /// lays them out; a list of any other length changes nothing and is an error.
+    pub fn set_flat_weights(&self, values: &[f32]) -> Result<()> {
+        let vars = self.sorted_vars();
+        let expected: usize = vars.iter().map(|(_, v)| v.elem_count()).sum();
+        if values.len() != expected {
+            candle_core::bail!("weights: {} values for a model of {expected}", values.len());
+        }
+        let mut offset = 0;
+        for (_, var) in vars {
+            let n = var.elem_count();
+            var.set(&Tensor::from_slice(&values[offset..offset + n], var.shape(), &self.device)?)?;
+            offset += n;
+        }
+        Ok(())
+    }
+
+    fn sorted_vars(&self) -> Vec<(String, Var)> {
+        let data = self.varmap.data().lock().unwrap();
+        let mut vars: Vec<_> = data.iter().map(|(name, var)| (name.clone(), var.clone())).collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars
+    }
 }
 
 #[derive(Debug)]

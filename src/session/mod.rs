@@ -380,6 +380,21 @@ impl Session {
         Ok(ckpt.note)
     }
 
+    /// The model's weights as one list ([`Model::flat_weights`]). With [`Session::set_weights`]
+    /// a second session of the same model follows this one at the cost of a copy, without a
+    /// checkpoint's serialising, checksum and rebuild.
+    pub fn weights(&self) -> Result<Vec<f32>> {
+        Ok(self.model().flat_weights()?)
+    }
+
+    /// Takes in place the weights of a session of the same model ([`Session::weights`]); the
+    /// step count stays. Values of another length change nothing and are an error.
+    pub fn set_weights(&mut self, values: &[f32]) -> Result<()> {
+        self.model().set_flat_weights(values)?;
+        self.changed();
+        Ok(())
+    }
+
     /// `limit` (0 = all) clamped to the test set's length.
     fn clamp_to_test(&self, limit: usize) -> Result<usize> {
         let len = self.test_set()?.len();

@@ -46,19 +46,26 @@ const SHOWS = {
   // Each β: its model, ten KL bars from the test images, and prior samples.
   beta: async (page, lecture) => {
     const total = {};
-    for (const { label, checkpoint } of lecture.choices) {
-      await page.getByRole('button', { name: label, exact: true }).click();
+    for (const [i, { label, checkpoint }] of lecture.choices.entries()) {
+      // The lecture opened with its first choice: a click on it would load it a second time,
+      // and that load could reset the numbers read below after the first one's were waited for.
+      if (i > 0) await page.getByRole('button', { name: label, exact: true }).click();
       await page.waitForFunction((n) => window.latentLab.state().loaded?.name === n && window.latentLab.state().lastEval, checkpoint, {
         timeout: 30_000,
       });
       const entry = manifest.checkpoints.find((c) => c.name === checkpoint);
       assert.deepEqual((await page.evaluate(() => window.latentLab.state())).settings.model, entry.model);
-      await page.waitForFunction(() => {
-        const k = window.latentLab.klBars();
-        return k.visible && k.test?.length === 10 && k.bars === 10;
-      });
-      const bars = await page.evaluate(() => window.latentLab.klBars());
-      assert.deepEqual(bars.test, (await page.evaluate(() => window.latentLab.state())).lastEval.klPerDim);
+      // The bars and the state are read together, once they agree.
+      const read = () => page.evaluate(() => ({ bars: window.latentLab.klBars(), evaluation: window.latentLab.state().lastEval }));
+      await page
+        .waitForFunction(() => {
+          const k = window.latentLab.klBars();
+          const klPerDim = window.latentLab.state().lastEval?.klPerDim;
+          return k.visible && k.bars === 10 && k.test?.length === 10 && k.test.every((v, i) => v === klPerDim?.[i]);
+        })
+        .catch(() => {}); // the assertion below says what differs
+      const { bars, evaluation } = await read();
+      assert.deepEqual(bars.test, evaluation?.klPerDim);
       total[checkpoint] = bars.test.reduce((a, b) => a + b, 0);
       console.log(`${label}: KL ${total[checkpoint].toFixed(2)} nats, collapsed ${JSON.stringify(bars.collapsed)} (trainer: ${entry.test.kl.toFixed(2)})`);
       if (checkpoint === 'vae-10d-beta0.1') assert.deepEqual(bars.collapsed, [], 'β = 0.1 uses every dimension');

@@ -56,10 +56,18 @@ export class Checkpoints {
     this.page.send(cmd.loadCheckpoint(source.url, name, source.dataset));
   }
 
-  /** A checkpoint named `name` replaced the model: only a shipped one can be named in a link. */
+  /**
+   * A checkpoint named `name` replaced the model: only a shipped one can be named in a link.
+   * One that arrives while another is on its way (a choice clicked before the last one was
+   * in) leaves the link to the later one.
+   */
   loaded(name) {
-    this.page.state.set({ checkpoint: name === this.requested ? name : null });
-    this.requested = null;
+    if (name === this.requested) {
+      this.page.state.set({ checkpoint: name });
+      this.requested = null;
+    } else if (this.requested === null) {
+      this.page.state.set({ checkpoint: null });
+    }
   }
 
   /** A new untrained model: the link no longer names a pretrained one (unless one is on its way). */

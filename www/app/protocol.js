@@ -134,8 +134,9 @@ export const cmd = {
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
   /**
    * Hands a worker one end of the MessageChannel between the training worker and the replica
-   * (transfer the port with it). Through it the training worker sends `{kind: 'weights', bytes}`
-   * (a checkpoint of the current model) after every refresh and `{kind: 'test', images, labels}`
+   * (transfer the port with it). Through it the training worker sends `{kind: 'checkpoint', bytes}`
+   * (a new model), `{kind: 'values', values}` (its weights, Float32Array) after every refresh
+   * and `{kind: 'test', images, labels}`
    * (the test set's IDX files) or `{kind: 'images', pixels, paths}` (the student's images, as
    * LOAD_IMAGES) with every new dataset.
    */

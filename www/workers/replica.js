@@ -1,8 +1,8 @@
 // A second copy of the model for the interactions that must answer within a frame: a traversal
 // slider's decoded image and the map's hover card. The training worker runs a chunk of steps
 // (~80 ms) at a time and only reads its messages between chunks; this worker never trains, so
-// it answers at once. The training worker sends it the current weights (a checkpoint, as
-// Session.save() makes it) after every refresh and the test set with every new dataset, so its
+// it answers at once. The training worker sends it a new model's checkpoint, then its weights
+// after every refresh (Session.weights()), and the test set with every new dataset, so its
 // pictures lag training by at most one refresh, as the other views do.
 
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
@@ -25,7 +25,8 @@ self.wasmBytes = async () => (await ready).memory.buffer.byteLength;
 
 const handlers = {
   [Cmd.CONNECT](m, ports) {
-    ports[0].onmessage = ({ data }) => guarded(() => (data.kind === 'weights' ? setWeights(data.bytes) : setTest(data)));
+    const kinds = { checkpoint: ({ bytes }) => setModel(bytes), values: ({ values }) => setValues(values) };
+    ports[0].onmessage = ({ data }) => guarded(() => (kinds[data.kind] ?? setTest)(data));
   },
 
   [Cmd.DECODE]({ z, id }) {
@@ -57,14 +58,21 @@ function guarded(fn) {
   }
 }
 
-/** `bytes`: a checkpoint of the training worker's model (Uint8Array); the test set stays. */
-function setWeights(bytes) {
+/** `bytes`: a checkpoint of the training worker's new model (Uint8Array); the test set stays. */
+function setModel(bytes) {
   if (!session) {
     session = new Session(defaultSettings());
     if (pendingTest) setTest(pendingTest);
   }
   session.load(bytes);
   latentDim = session.config().latentDim;
+  if (traversal) sendDecoded();
+}
+
+/** `values`: the training worker's weights after more steps of the model this worker holds (Float32Array). */
+function setValues(values) {
+  if (!session) throw new Error('the replica got weights before their model');
+  session.setWeights(values);
   if (traversal) sendDecoded();
 }
 
