@@ -68,6 +68,14 @@ impl Dataset {
         Self::new(images.data, labels.data)
     }
 
+    /// A copy of this dataset in the buffers of `spare` (a dataset no longer needed).
+    pub fn copy_reusing(&self, spare: Option<Dataset>) -> Self {
+        let (mut images, mut labels) = spare.map_or_else(Default::default, |d| (d.images, d.labels));
+        images.clone_from(&self.images);
+        labels.clone_from(&self.labels);
+        Self { images, labels }
+    }
+
     /// [`Dataset::from_idx`] with file names: each file is checked on its own first, then the
     /// two as a pair, and every message names the file (or both files) at fault.
     pub fn from_named_idx(images_name: &str, image_bytes: &[u8], labels_name: &str, label_bytes: &[u8]) -> Result<Self, FileError> {

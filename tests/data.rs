@@ -193,5 +193,11 @@ fn a_dataset_read_into_a_spare_fills_its_buffer_and_equals_a_fresh_read() {
         assert_eq!(reread.pixels().as_ptr(), spare_at, "the spare's buffer is refilled, not replaced");
         assert_eq!(reread.pixels(), fresh.pixels());
         assert_eq!((0..3).map(|i| reread.label(i)).collect::<Vec<_>>(), (0..3).map(|i| fresh.label(i)).collect::<Vec<_>>());
+        // A copy into another spare: equal to its source, in the spare's buffer.
+        let spare = Dataset::from_idx(&first_images, &first_labels).unwrap();
+        let spare_at = spare.pixels().as_ptr();
+        let copy = fresh.copy_reusing(Some(spare));
+        assert_eq!(copy.pixels().as_ptr(), spare_at);
+        assert_eq!((copy.pixels(), copy.labels()), (fresh.pixels(), fresh.labels()));
     }
 }

@@ -43,6 +43,22 @@ fn malformed_data_is_refused_and_training_goes_on() {
     assert_eq!(s.train_steps(2).unwrap().step, 5);
 }
 
+/// The replica's call: the test files as both sets. Read once, they make two equal sets, and
+/// it still trains.
+#[test]
+fn the_same_files_as_both_sets_give_two_equal_sets() {
+    let labels: Vec<u8> = (0..200).map(|i| (i % 10) as u8).collect();
+    let (images, labels) = (common::idx(&[200, 28, 28], &common::pixels(200)), common::idx(&[200], &labels));
+    let mut s = small_session(vae(2));
+    s.set_data(&images, &labels, &images, &labels).unwrap();
+    assert_eq!(s.test_len(), 200);
+    let expected = Dataset::from_idx(&images, &labels).unwrap();
+    for index in [0, 199] {
+        assert_eq!(s.test_image(index).unwrap(), expected.image(index));
+    }
+    assert_eq!(s.train_steps(1).unwrap().step, 1, "the training set is there too");
+}
+
 #[test]
 fn queries_without_data_say_so() {
     let mut s = Session::new(&vae(2), &TrainConfig::default()).unwrap();
