@@ -298,10 +298,7 @@ impl Model {
 
     /// A copy of every parameter, sorted by name.
     pub fn weights(&self) -> Result<Vec<(String, Tensor)>> {
-        let data = self.varmap.data().lock().unwrap();
-        let mut out = data.iter().map(|(name, var)| Ok((name.clone(), var.as_tensor().copy()?))).collect::<Result<Vec<_>>>()?;
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        self.sorted_vars().into_iter().map(|(name, var)| Ok((name, var.as_tensor().copy()?))).collect()
     }
 
     /// Every tensor of [`Model::weights`], in its order, flattened into one list: what a copy
@@ -332,6 +329,7 @@ impl Model {
         Ok(())
     }
 
+    /// Every parameter with its name, sorted by name: the one order of checkpoints and flat lists.
     fn sorted_vars(&self) -> Vec<(String, Var)> {
         let data = self.varmap.data().lock().unwrap();
         let mut vars: Vec<_> = data.iter().map(|(name, var)| (name.clone(), var.clone())).collect();
