@@ -8,7 +8,12 @@
 //   - main-thread long tasks (PerformanceObserver 'longtask', from the first training report on;
 //     start-up's are counted apart and not judged: a soak is about the steady state).
 // Writes one CSV row per sample and prints PASS or FAIL with the reasons:
-//   node pkg-config/soak.mjs [--minutes 30] [--every 5] [--out tests/artifacts/soak.csv] [--task-limit 50]
+//   node pkg-config/soak.mjs [--minutes 30] [--every 5] [--out tests/artifacts/soak.csv] [--task-limit 50] [--trace 1]
+// --trace 1 records a CDP trace of the page's thread for the whole run (kept in memory only for
+// tasks over 40 ms) and lists each such task with its thread CPU time beside its wall time and
+// the longest phases inside it: a 55 ms task that used 7 ms of CPU waited for a core, one that
+// used 55 ms is the page's own work. The list covers the whole run: start-up, and the soak's
+// own forced GCs and heap snapshots (named by their DevTools source), too.
 // Every long task (over 50 ms, the API's threshold) is listed; those over --task-limit fail. The
 // test command's 3-minute run sets 100: on a 2-core machine whether a 35–45 ms frame crosses
 // 50 ms is up to the scheduler (two clean-clone CI runs of the same page: none, then two of 51
@@ -47,7 +52,7 @@ const WARM_UP_S = 60;
 const CYCLE = ['drag', 'step', 'drag', 'switch dataset', 'drag', 'lecture preset', 'drag', 'switch dataset'];
 
 function parseArgs(argv) {
-  const opts = { minutes: 30, every: 5, out: join(ROOT, 'tests/artifacts/soak.csv'), taskLimit: 50 };
+  const opts = { minutes: 30, every: 5, out: join(ROOT, 'tests/artifacts/soak.csv'), taskLimit: 50, trace: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in opts) || i + 1 >= argv.length) throw new Error(`unknown flag or missing value: ${argv[i]}`);
@@ -193,6 +198,7 @@ async function soak(opts) {
     await page.locator('#train:enabled').waitFor({ timeout: 120_000 });
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
+    const tracing = opts.trace ? await startTrace(cdp) : null;
     await train(page);
     // The soak judges the steady state: long tasks from the first training report on. Those of
     // start-up (first compile of every view, the first model's settings) are reported apart.
@@ -241,6 +247,7 @@ async function soak(opts) {
       );
       await page.waitForTimeout(Math.max(0, opts.every * 1000 - (Date.now() - tickStart)));
     }
+    if (tracing) gc.traced = await tracing.stop();
     gc.end = await heapAfterGc(cdp);
     gc.longTasks = await page.evaluate((from) => {
       const frameOf = (t) => window.longFrames.find((f) => f.start <= t.start + 1 && t.start < f.end);
@@ -253,6 +260,41 @@ async function soak(opts) {
     await server.close();
   }
   return { rows, problems, gc };
+}
+
+/**
+ * Traces the renderer's main threads from now on. Only complete events that last over 0.5 ms
+ * are kept, so half an hour fits in memory; `stop()` returns every main-thread task over 40 ms
+ * (wall time, CPU time, and the longest phases inside it).
+ */
+async function startTrace(cdp) {
+  const kept = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => {
+    for (const e of value) if (e.name === 'thread_name' || (e.ph === 'X' && e.dur > 500)) kept.push(e);
+  });
+  const complete = new Promise((done) => cdp.once('Tracing.tracingComplete', done));
+  const categories = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc'];
+  await cdp.send('Tracing.start', { categories: categories.join(','), transferMode: 'ReportEvents' });
+  return {
+    async stop() {
+      await cdp.send('Tracing.end');
+      await complete;
+      const mains = kept.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+      const tasks = [];
+      for (const main of mains) {
+        const on = kept.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
+        for (const task of on.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 40_000)) {
+          const phases = on
+            .filter((e) => e !== task && e.ts >= task.ts && e.ts < task.ts + task.dur && e.dur > 2000)
+            .sort((a, b) => b.dur - a.dur)
+            .slice(0, 6)
+            .map((e) => `${e.name} ${(e.dur / 1000).toFixed(1)}`);
+          tasks.push({ wall: task.dur / 1000, cpu: (task.tdur ?? 0) / 1000, phases, from: (task.args?.src_func ?? '').replace(/\(.*$/, '').split('::').slice(-2).join('::') });
+        }
+      }
+      return tasks;
+    },
+  };
 }
 
 const mb = (bytes) => (bytes === '' || bytes === null ? '—' : (bytes / 2 ** 20).toFixed(1));
@@ -291,6 +333,9 @@ function judge({ rows, problems, gc }, { taskLimit }) {
   for (const t of gc.longTasks ?? []) {
     const where = t.frame ? `scripts: ${t.frame.scripts.join('; ') || 'none'}; rendering ${t.frame.render.toFixed(0)} ms` : 'no frame attribution';
     figures.push(`long task at ${(t.start / 1000).toFixed(1)} s during '${t.activity}', ${t.duration.toFixed(0)} ms — ${where}`);
+  }
+  for (const t of gc.traced ?? []) {
+    figures.push(`traced task of ${t.wall.toFixed(0)} ms wall, ${t.cpu.toFixed(0)} ms CPU (${t.from}): ${t.phases.join(', ') || 'nothing over 2 ms inside'}`);
   }
   const rates = rows.filter((r) => r.images_per_sec !== '').map((r) => Number(r.images_per_sec));
   const third = Math.floor(rates.length / 3);

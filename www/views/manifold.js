@@ -2,7 +2,7 @@
 // drawn under the scatter's points. An AE leaves junk between its clusters; a VAE fills in.
 // Judged, each tile is tinted with the colour of the digit the classifier sees in it.
 
-import { SIDE, digitsImage } from './digits.js';
+import { SIDE, digitsImage, sizeCanvas } from './digits.js';
 import { cmd } from '../app/protocol.js';
 import { JUDGE, MANIFOLD, classColor } from '../app/config.js';
 
@@ -30,8 +30,7 @@ export class ManifoldLayer {
       throw new RangeError(`manifold: ${classes.length} classes for ${n * n} tiles`);
     }
     this.tiles ??= document.createElement('canvas');
-    this.tiles.width = image.width;
-    this.tiles.height = image.height;
+    sizeCanvas(this.tiles, image.width, image.height);
     const ctx = this.tiles.getContext('2d');
     ctx.putImageData(image, 0, 0);
     if (classes) {

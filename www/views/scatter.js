@@ -5,6 +5,7 @@
 
 import { SCATTER, classColor } from '../app/config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
+import { sizeCanvas } from './digits.js';
 
 const PAD = { left: 44, right: 12, top: 12, bottom: 36 };
 
@@ -285,8 +286,7 @@ export class ScatterView {
     const near = Math.max(m.kx, 1 / m.kx, m.ky, 1 / m.ky) <= redotZoom && Math.abs(m.ex) <= redotShift * canvas.width && Math.abs(m.ey) <= redotShift * canvas.height;
     if (dots.plane !== plane || dots.labels !== labels || dots.canvas.width !== canvas.width || dots.canvas.height !== canvas.height || !near) {
       Object.assign(dots, { plane, labels, sx, sy, x0: bounds.x0, y1: bounds.y1 });
-      dots.canvas.width = canvas.width;
-      dots.canvas.height = canvas.height;
+      sizeCanvas(dots.canvas, canvas.width, canvas.height);
       if (dots.image?.width !== canvas.width || dots.image?.height !== canvas.height) dots.image = new ImageData(canvas.width, canvas.height);
       this.paintPoints(dots.image, dpr);
       dots.canvas.getContext('2d').putImageData(dots.image, 0, 0);
