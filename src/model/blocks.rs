@@ -12,7 +12,7 @@
 //! candle-nn's defaults (Kaiming-normal weights, std √(2/fan_in), and uniform ±1/√fan_in biases)
 //! so the encoder's output scale matches what the VQ codebook init assumes.
 
-use candle_core::{DType, Device, Module, Result, Tensor, Var};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Device, Layout, Module, Result, Shape, Tensor, Var};
 use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarMap};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -219,13 +219,77 @@ impl Likelihood {
     /// for large logits.
     pub fn nll_per_image(self, logits: &Tensor, x: &Tensor) -> Result<Tensor> {
         match self {
-            Likelihood::Bernoulli => {
-                let softplus_neg_abs = (logits.abs()?.neg()?.exp()? + 1.0)?.log()?;
-                (logits.relu()? - (logits * x)?)?.add(&softplus_neg_abs)?.sum(1)
-            }
+            Likelihood::Bernoulli => logits.contiguous()?.apply_op2(&x.contiguous()?, BernoulliNll)?.sum(1),
             Likelihood::Gaussian => (candle_nn::ops::sigmoid(logits)? - x)?.sqr()?.sum(1),
         }
     }
+}
+
+/// The Bernoulli NLL per pixel as one op. As a chain of candle ops it was ten graph nodes over
+/// the `(B, 784)` batch, each with its own output, zero-filled gradient and backward passes.
+/// The forward runs candle's ops in their order (the same bits); the backward is the closed
+/// form `∂/∂l = σ(l) − x`, `∂/∂x = −l`.
+struct BernoulliNll;
+
+impl CustomOp2 for BernoulliNll {
+    fn name(&self) -> &'static str {
+        "bernoulli-nll"
+    }
+
+    fn cpu_fwd(&self, l: &CpuStorage, ll: &Layout, x: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (l, x) = (f32_contiguous(l, ll)?, f32_contiguous(x, xl)?);
+        if ll.shape() != xl.shape() {
+            candle_core::bail!("bernoulli-nll: logits {:?}, images {:?}", ll.shape(), xl.shape());
+        }
+        let nll = l.iter().zip(x).map(|(&l, &x)| (l.max(0.0) - l * x) + ((-l.abs()).exp() + 1.0).ln()).collect();
+        Ok((CpuStorage::F32(nll), ll.shape().clone()))
+    }
+
+    fn bwd(&self, l: &Tensor, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let dl = l.apply_op3_no_bwd(x, &grad.contiguous()?, &BernoulliNllGrad)?;
+        let dx = if x.track_op() { Some((l.neg()? * grad)?) } else { None };
+        Ok((Some(dl), dx))
+    }
+}
+
+/// `g · (σ(l) − x)` from `(l, x, g)`.
+struct BernoulliNllGrad;
+
+impl CustomOp3 for BernoulliNllGrad {
+    fn name(&self) -> &'static str {
+        "bernoulli-nll-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        l: &CpuStorage,
+        ll: &Layout,
+        x: &CpuStorage,
+        xl: &Layout,
+        g: &CpuStorage,
+        gl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (l, x, g) = (f32_contiguous(l, ll)?, f32_contiguous(x, xl)?, f32_contiguous(g, gl)?);
+        let dl = l
+            .iter()
+            .zip(x)
+            .zip(g)
+            .map(|((&l, &x), &g)| {
+                // σ(l) through e^{−|l|} ≤ 1, which cannot overflow.
+                let e = (-l.abs()).exp();
+                let sigmoid = if l >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                g * (sigmoid - x)
+            })
+            .collect();
+        Ok((CpuStorage::F32(dl), ll.shape().clone()))
+    }
+}
+
+fn f32_contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
+    let (CpuStorage::F32(v), Some((start, end))) = (s, l.contiguous_offsets()) else {
+        candle_core::bail!("bernoulli-nll: contiguous f32 tensors only");
+    };
+    Ok(&v[start..end])
 }
 
 /// Standard-normal noise of the given shape from the seeded RNG (ε of the reparameterization).
@@ -238,4 +302,34 @@ pub fn standard_normal(rng: &mut StdRng, shape: (usize, usize), device: &Device)
 pub fn all_finite(t: &Tensor) -> Result<bool> {
     let v = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
     Ok(v.iter().all(|x| x.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fused op against the chain of candle ops it replaces: the same forward bits, and
+    /// gradients for logits and images within rounding (including |l| large and l = 0).
+    #[test]
+    fn bernoulli_nll_matches_candle_ops() -> Result<()> {
+        let dev = Device::Cpu;
+        let (b, n) = (3, 784);
+        let mut l: Vec<f32> = (0..b * n).map(|i| ((i as f32) * 0.37).sin() * 12.0).collect();
+        l[..4].copy_from_slice(&[0.0, 1000.0, -1000.0, -0.0]);
+        let x: Vec<f32> = (0..b * n).map(|i| [0.0, 1.0, ((i as f32) * 0.11).cos().abs()][i % 3]).collect();
+        let l = Var::from_vec(l, (b, n), &dev)?;
+        let x = Var::from_vec(x, (b, n), &dev)?;
+        let (lt, xt) = (l.as_tensor(), x.as_tensor());
+        let ours = Likelihood::Bernoulli.nll_per_image(lt, xt)?;
+        let theirs = (lt.relu()? - (lt * xt)?)?.add(&(lt.abs()?.neg()?.exp()? + 1.0)?.log()?)?.sum(1)?;
+        assert_eq!(ours.to_vec1::<f32>()?, theirs.to_vec1::<f32>()?);
+        // Weighted so that each pixel's gradient differs.
+        let weights = Tensor::arange(0f32, b as f32, &dev)?.affine(0.5, 1.0)?;
+        let (g_ours, g_theirs) = ((ours * &weights)?.sum_all()?.backward()?, (theirs * &weights)?.sum_all()?.backward()?);
+        for var in [lt, xt] {
+            let diff = (g_ours.get(var).unwrap() - g_theirs.get(var).unwrap())?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(diff < 1e-6, "gradient differs by {diff}");
+        }
+        Ok(())
+    }
 }

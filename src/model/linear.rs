@@ -5,6 +5,8 @@
 //! whole `B×out×in` product thrown away in the first layer), and gets the weight's gradient
 //! through its transposed view: one more accumulation pass and a strided copy per layer.
 //! [`linear`] skips the first and produces the weight's gradient directly in its own layout.
+//! The bias is added inside the same op: candle's `broadcast_add` is one more graph node, with
+//! its own output, a zero-filled gradient to accumulate into and a strided reduction back.
 //!
 //! In wasm32 its products use [`matmul_f32`] instead of candle's gemm: gemm's simd128 kernel
 //! keeps a 12×4 tile (12 accumulators plus operands, all sixteen of x86's vector registers)
@@ -12,45 +14,83 @@
 //! shapes. Natively candle's gemm (FMA, wider vectors) stays: it is much faster there.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use candle_nn::Linear;
 
 /// `x Wᵀ + b` for `x (B, in)`: the same values as candle's `Linear` (up to summation order in
 /// wasm), with the leaner backward described above. Parameters stay `weight (out, in)` and
 /// `bias (out)`, so checkpoints are unaffected.
 pub fn linear(x: &Tensor, layer: &Linear) -> Result<Tensor> {
-    let y = x.apply_op2(layer.weight(), LinearOp { input_grad: x.track_op() })?;
-    match layer.bias() {
-        Some(b) => y.broadcast_add(b),
-        None => Ok(y),
-    }
+    let Some(b) = layer.bias() else { candle_core::bail!("linear: every layer here has a bias") };
+    x.apply_op3(layer.weight(), b, LinearOp { input_grad: x.track_op() })
 }
 
-/// `x (m, k) · W (n, k)ᵀ → (m, n)`; see [`linear`].
+/// `x (m, k) · W (n, k)ᵀ + b (n) → (m, n)`; see [`linear`].
 struct LinearOp {
     /// Whether anything upstream of `x` needs a gradient (false for the data batch).
     input_grad: bool,
 }
 
-impl CustomOp2 for LinearOp {
+impl CustomOp3 for LinearOp {
     fn name(&self) -> &'static str {
         "linear"
     }
 
-    fn cpu_fwd(&self, x: &CpuStorage, xl: &Layout, w: &CpuStorage, wl: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        x: &CpuStorage,
+        xl: &Layout,
+        w: &CpuStorage,
+        wl: &Layout,
+        b: &CpuStorage,
+        bl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let (m, k) = xl.shape().dims2()?;
         let (n, k2) = wl.shape().dims2()?;
-        if k != k2 {
-            candle_core::bail!("linear: input has {k} features, weight expects {k2}");
+        if k != k2 || bl.shape().dims() != [n] {
+            candle_core::bail!("linear: input has {k} features, weight is ({n}, {k2}), bias {:?}", bl.shape());
         }
-        let out = product(x, xl, w, &wl.transpose(0, 1)?, (m, n, k))?;
+        let mut out = product(x, xl, w, &wl.transpose(0, 1)?, (m, n, k))?;
+        let (CpuStorage::F32(y), CpuStorage::F32(bias)) = (&mut out, b) else {
+            candle_core::bail!("linear: f32 only");
+        };
+        let Some((start, end)) = bl.contiguous_offsets() else { candle_core::bail!("linear: the bias must be contiguous") };
+        // After the whole sum, as candle's broadcast_add does: the same bits.
+        for row in y.chunks_exact_mut(n) {
+            for (v, b) in row.iter_mut().zip(&bias[start..end]) {
+                *v += b;
+            }
+        }
         Ok((out, Shape::from((m, n))))
     }
 
-    fn bwd(&self, x: &Tensor, w: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dx = if self.input_grad { Some(mm(grad, w)?) } else { None };
-        Ok((dx, Some(mm(&grad.t()?, x)?)))
+        Ok((dx, Some(mm(&grad.t()?, x)?), Some(column_sums(grad)?)))
     }
+}
+
+/// `Σ_i g[i, :]` of `g (m, n)`, rows added in order as candle's `sum_keepdim(0)` does.
+fn column_sums(g: &Tensor) -> Result<Tensor> {
+    let (_, n) = g.dims2()?;
+    let g = g.contiguous()?;
+    let (storage, layout) = g.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else { candle_core::bail!("linear runs on the CPU only") };
+    let (start, end) = layout.contiguous_offsets().expect("made contiguous above");
+    let mut sums = vec![0.0f32; n];
+    for row in cpu.as_slice::<f32>()?[start..end].chunks_exact(n) {
+        for (s, v) in sums.iter_mut().zip(row) {
+            *s += v;
+        }
+    }
+    Tensor::from_vec(sums, n, g.device())
 }
 
 /// `a (m, k) · b (k, n)` on storages with any 2-D strides.
