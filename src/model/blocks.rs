@@ -12,7 +12,9 @@
 //! candle-nn's defaults (Kaiming-normal weights, std √(2/fan_in), and uniform ±1/√fan_in biases)
 //! so the encoder's output scale matches what the VQ codebook init assumes.
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Device, Layout, Module, Result, Shape, Tensor, Var};
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp2, DType, Device, Layout, Module, Result, Shape, Tensor, Var};
 use candle_nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, VarMap};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -219,7 +221,7 @@ impl Likelihood {
     /// for large logits.
     pub fn nll_per_image(self, logits: &Tensor, x: &Tensor) -> Result<Tensor> {
         match self {
-            Likelihood::Bernoulli => logits.contiguous()?.apply_op2(&x.contiguous()?, BernoulliNll)?.sum(1),
+            Likelihood::Bernoulli => logits.contiguous()?.apply_op2(&x.contiguous()?, BernoulliNll::default())?.sum(1),
             Likelihood::Gaussian => (candle_nn::ops::sigmoid(logits)? - x)?.sqr()?.sum(1),
         }
     }
@@ -227,9 +229,12 @@ impl Likelihood {
 
 /// The Bernoulli NLL per pixel as one op. As a chain of candle ops it was ten graph nodes over
 /// the `(B, 784)` batch, each with its own output, zero-filled gradient and backward passes.
-/// The forward runs candle's ops in their order (the same bits); the backward is the closed
-/// form `∂/∂l = σ(l) − x`, `∂/∂x = −l`.
-struct BernoulliNll;
+/// The forward runs candle's ops in their order (the same bits) and keeps `σ(l) − x` from the
+/// same `e^{−|l|}` for the backward: `∂/∂l = σ(l) − x`, `∂/∂x = −l`.
+#[derive(Default)]
+struct BernoulliNll {
+    sigmoid_minus_x: Mutex<Option<Tensor>>,
+}
 
 impl CustomOp2 for BernoulliNll {
     fn name(&self) -> &'static str {
@@ -241,47 +246,23 @@ impl CustomOp2 for BernoulliNll {
         if ll.shape() != xl.shape() {
             candle_core::bail!("bernoulli-nll: logits {:?}, images {:?}", ll.shape(), xl.shape());
         }
-        let nll = l.iter().zip(x).map(|(&l, &x)| (l.max(0.0) - l * x) + ((-l.abs()).exp() + 1.0).ln()).collect();
+        let (mut nll, mut slope) = (Vec::with_capacity(l.len()), Vec::with_capacity(l.len()));
+        for (&l, &x) in l.iter().zip(x) {
+            // e^{−|l|} ≤ 1 cannot overflow, and gives σ(l) on either side of 0.
+            let e = (-l.abs()).exp();
+            nll.push((l.max(0.0) - l * x) + (e + 1.0).ln());
+            slope.push(if l >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) } - x);
+        }
+        *self.sigmoid_minus_x.lock().unwrap() = Some(Tensor::from_vec(slope, ll.shape(), &Device::Cpu)?);
         Ok((CpuStorage::F32(nll), ll.shape().clone()))
     }
 
     fn bwd(&self, l: &Tensor, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let dl = l.apply_op3_no_bwd(x, &grad.contiguous()?, &BernoulliNllGrad)?;
+        let Some(slope) = self.sigmoid_minus_x.lock().unwrap().clone() else {
+            candle_core::bail!("bernoulli-nll: backward before forward")
+        };
         let dx = if x.track_op() { Some((l.neg()? * grad)?) } else { None };
-        Ok((Some(dl), dx))
-    }
-}
-
-/// `g · (σ(l) − x)` from `(l, x, g)`.
-struct BernoulliNllGrad;
-
-impl CustomOp3 for BernoulliNllGrad {
-    fn name(&self) -> &'static str {
-        "bernoulli-nll-grad"
-    }
-
-    fn cpu_fwd(
-        &self,
-        l: &CpuStorage,
-        ll: &Layout,
-        x: &CpuStorage,
-        xl: &Layout,
-        g: &CpuStorage,
-        gl: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let (l, x, g) = (f32_contiguous(l, ll)?, f32_contiguous(x, xl)?, f32_contiguous(g, gl)?);
-        let dl = l
-            .iter()
-            .zip(x)
-            .zip(g)
-            .map(|((&l, &x), &g)| {
-                // σ(l) through e^{−|l|} ≤ 1, which cannot overflow.
-                let e = (-l.abs()).exp();
-                let sigmoid = if l >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
-                g * (sigmoid - x)
-            })
-            .collect();
-        Ok((CpuStorage::F32(dl), ll.shape().clone()))
+        Ok((Some((grad * slope)?), dx))
     }
 }
 
