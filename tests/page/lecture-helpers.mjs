@@ -20,7 +20,6 @@ export async function trainFor(page, ms) {
 
 export const differing = (a, b) => a.filter((v, i) => Math.abs(v - b[i]) > 0).length;
 export const GRID = '#generation [data-role="grid"]';
-export const TRAVERSAL = '#traversal [data-role="image"]';
 
 /** Polls a canvas until it shows `expected` exactly (or `timeout` ms pass); returns the last pixels. */
 export async function waitForPixels(page, selector, expected, timeout = 20_000) {
@@ -44,7 +43,7 @@ export async function redecodeTraversal(page) {
     const t = window.latentLab.traversal();
     return !t.inFlight && t.shownZ !== null && t.shownZ.every((v, j) => v === t.z[j]) && t.z[0] === 0;
   });
-  return greys(page, TRAVERSAL);
+  return page.evaluate(() => window.latentLab.traversalImage());
 }
 
 /**

@@ -15,6 +15,8 @@ export function exposeHandle(state, scatter, names, views) {
     ...snapshots,
     state: () => state.snapshot(),
     scatter: () => scatter.snapshot(),
+    /** The traversal image's grey levels, read from its canvas (a promise; null before the view exists). */
+    traversalImage: () => views.traversal?.readImage() ?? Promise.resolve(null),
     /** Where scatter point `index` is drawn, in viewport pixels (null before the first draw). */
     pointOnScreen: (index) => handle.planeOnScreen(scatter.plane[2 * index], scatter.plane[2 * index + 1]),
     /** Where plane point (x, y) is drawn, in viewport pixels (null before the first draw). */

@@ -31,7 +31,7 @@ import { TraversalView } from '../views/traversal.js';
 import { StepView } from '../views/stepmode.js';
 import { MapNavigation } from '../views/mapnav.js';
 import { HoverCard } from '../views/hovercard.js';
-import { addPanelPngExports, addPngExport, downloadBlob } from '../views/export.js';
+import { addPanelPngExports, addPngExport, buttonRow, downloadBlob } from '../views/export.js';
 import { KlBarsView } from '../views/klbars.js';
 import { InterpolationView } from '../views/interpolation.js';
 import { DimRowsView } from '../views/dimrows.js';
@@ -67,7 +67,10 @@ const codebook = new CodebookView($('codebook'), redrawMap, () => scatter.plane)
 const manifold = new ManifoldLayer(redrawMap);
 const reparam = new ReparamView($('reparam'), (count) => send(cmd.addDraws(count)), redrawMap);
 const generation = new GenerationView($('generation'), (count, seed) => send(cmd.sample(count, seed)));
-const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)));
+const traversal = new TraversalView($('traversal'), (z, id) => replica.postMessage(cmd.decode(z, id)), {
+  give: (canvas) => replica.postMessage(cmd.traversalCanvas(canvas), [canvas]),
+  read: () => replica.postMessage(cmd.readTraversal()),
+});
 const stepView = new StepView($('step-mode'), redrawMap);
 const interpolation = new InterpolationView($('interpolation'), (a, b, steps) => send(cmd.interpolate(a, b, steps)), redrawMap);
 const dimRows = new DimRowsView($('dim-rows'), (count) => send(cmd.dimRows(count)));
@@ -163,6 +166,7 @@ $('metrics-note').textContent =
 
 replica.onmessage = ({ data: m }) => {
   if (m.type === Msg.DECODED) traversal.setDecoded(m);
+  else if (m.type === Msg.TRAVERSAL_IMAGE) traversal.setImage(m);
   else if (m.type === Msg.HOVERED) hoverCard.setData(m);
   else if (m.type === Msg.ERROR) {
     showError(m.message);
@@ -362,12 +366,13 @@ controls.showManifold.addEventListener('change', () => setManifold(controls.show
 controls.compare.addEventListener('change', () => setComparing(controls.compare.checked));
 $('compare').querySelector('[data-role="partner"]').addEventListener('change', () => state.set({ compare: compare.kind }));
 addPngExport($('map-tools'), 'map', 'the latent map', () => scatter.exportCanvas());
+// The replica draws the traversal's canvas, which this thread cannot read; the view paints its last image afresh.
+addPngExport(buttonRow($('traversal')), 'traversal', 'the decoded traversal code', () => traversal.exportCanvas());
 addPanelPngExports({
   metrics: 'the loss curve',
   codebook: 'the codebook usage and decoded codes',
   reparam: 'the picked digit and its samples',
   generation: 'the samples from the prior',
-  traversal: 'the decoded traversal code',
   'step-mode': 'the batch of the last step',
   'learned-prior': 'the learned prior and its samples',
   'shallow-vq': 'the shallow VQ, its centroids and samples',

@@ -17,6 +17,8 @@ export const Cmd = Object.freeze({
   ADD_DRAWS: 'addDraws',
   SAMPLE: 'sample',
   DECODE: 'decode',
+  TRAVERSAL_CANVAS: 'traversalCanvas',
+  READ_TRAVERSAL: 'readTraversal',
   CONNECT: 'connect',
   HOVER: 'hover',
   EXPORT_CODES: 'exportCodes',
@@ -57,6 +59,7 @@ export const Msg = Object.freeze({
   SELECTION: 'selection',
   SAMPLES: 'samples',
   DECODED: 'decoded',
+  TRAVERSAL_IMAGE: 'traversalImage',
   STEP_TRACE: 'stepTrace',
   HOVERED: 'hovered',
   CODES: 'codes',
@@ -132,6 +135,13 @@ export const cmd = {
    * Sent to the replica worker, which answers while the training worker is busy.
    */
   decode: (z, id) => ({ type: Cmd.DECODE, z, id }),
+  /**
+   * Gives the replica the traversal's canvas (an OffscreenCanvas: transfer it with the
+   * message), so it draws each decoded code itself, without a hop through the page's thread.
+   */
+  traversalCanvas: (canvas) => ({ type: Cmd.TRAVERSAL_CANVAS, canvas }),
+  /** Asks the replica for the traversal canvas's pixels as it holds them (tests, the console). */
+  readTraversal: () => ({ type: Cmd.READ_TRAVERSAL }),
   /**
    * Hands a worker one end of the MessageChannel between the training worker and the replica
    * (transfer the port with it). Through it the training worker sends `{kind: 'checkpoint', bytes}`
@@ -292,8 +302,14 @@ export const msg = {
   selection: (s) => ({ type: Msg.SELECTION, ...s }),
   /** `pixels`: Float32Array (count·784) sampled with `seed` by a model of `kind`. */
   samples: (kind, count, seed, pixels) => ({ type: Msg.SAMPLES, kind, count, seed, pixels }),
-  /** `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. */
-  decoded: (id, z, pixels) => ({ type: Msg.DECODED, id, z, pixels }),
+  /**
+   * `pixels`: Float32Array (784), the image of the code `z` of DECODE request `id`. `drawnAt`:
+   * when the replica drew it on the traversal canvas it holds (performance.timeOrigin +
+   * performance.now(), comparable across threads), or null when the page draws it.
+   */
+  decoded: (id, z, pixels, drawnAt = null) => ({ type: Msg.DECODED, id, z, pixels, drawnAt }),
+  /** `greys`: Uint8Array (width·height) the traversal canvas's grey levels, read back from it. */
+  traversalImage: (greys, width, height) => ({ type: Msg.TRAVERSAL_IMAGE, greys, width, height }),
   /**
    * One traced optimizer step (the Step button): `report` its StepReport, `batchSize`,
    * `images` Uint8Array (n·784) and `labels` (n) of the first n batch images, `epsilon` their

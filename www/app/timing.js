@@ -8,9 +8,9 @@ const MEASURES_KEPT = 1000;
 const CHECK_EVERY = 100;
 const sinceCheck = new Map();
 
-/** Records `name` from `start` (a performance.now() time) to now. */
-export function measureSince(name, start) {
-  performance.measure(name, { start, end: performance.now() });
+/** Records `name` from `start` to `end` (performance.now() times; `end` now unless given). */
+export function measureSince(name, start, end = performance.now()) {
+  performance.measure(name, { start, end });
   const count = ((sinceCheck.get(name) ?? 0) + 1) % CHECK_EVERY;
   sinceCheck.set(name, count);
   if (count === 0 && performance.getEntriesByName(name, 'measure').length > MEASURES_KEPT) performance.clearMeasures(name);

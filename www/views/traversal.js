@@ -3,7 +3,7 @@
 // VQ-VAE's codes are discrete.
 
 import { TRAVERSAL } from '../app/config.js';
-import { showDigits } from './digits.js';
+import { SIDE, showDigits, sizeCanvas } from './digits.js';
 import { measureSince } from '../app/timing.js';
 
 /** The User Timing name of "slider moved → its image drawn". */
@@ -13,8 +13,11 @@ export class TraversalView {
   /**
    * @param {HTMLElement} panel holds data-role="sliders", "image", "note"
    * @param {(z: Float32Array, id: number) => void} onDecode sends one DECODE request
+   * @param {{give: (canvas: OffscreenCanvas) => void, read: () => void} | null} replica hands the
+   *   image's canvas to the worker that decodes (which then draws every answer itself) and asks
+   *   it for the canvas's pixels; null, or a browser without OffscreenCanvas, draws here
    */
-  constructor(panel, onDecode) {
+  constructor(panel, onDecode, replica = null) {
     this.panel = panel;
     this.sliders = panel.querySelector('[data-role="sliders"]');
     this.image = panel.querySelector('[data-role="image"]');
@@ -22,14 +25,22 @@ export class TraversalView {
     this.onDecode = onDecode;
     this.z = new Float32Array(0);
     this.nextId = 0;
-    /** The id of the newest request sent; only its reply (or refreshes of it) is drawn. */
+    /** The id of the newest request sent; only its reply (or refreshes of it) is the image shown. */
     this.sentId = -1;
     this.inFlight = false;
-    this.dirty = false;
     this.shownZ = null;
-    /** When the oldest slider move not yet sent happened, and each sent request's oldest move. */
-    this.unsentSince = null;
+    this.shownPixels = null;
+    /** When the slider move behind each request not yet answered happened. */
     this.movedAt = new Map();
+    this.readers = [];
+    this.replica = replica;
+    this.drawnByReplica = Boolean(replica) && typeof this.image.transferControlToOffscreen === 'function';
+    if (this.drawnByReplica) {
+      // A transferred canvas keeps the size it had and can no longer be resized from here.
+      sizeCanvas(this.image, SIDE, SIDE);
+      this.image.style.width = `${SIDE * TRAVERSAL.zoom}px`;
+      replica.give(this.image.transferControlToOffscreen());
+    }
   }
 
   /**
@@ -47,7 +58,6 @@ export class TraversalView {
     this.note.hidden = latentDim === shown;
     this.sliders.replaceChildren(...Array.from({ length: shown }, (_, j) => this.slider(j)));
     // A reply still in flight is for the old dimension; the worker rejects or drops that z.
-    this.inFlight = false;
     this.movedAt.clear();
     this.request();
   }
@@ -63,44 +73,73 @@ export class TraversalView {
     const value = document.createElement('output');
     value.textContent = '0.00';
     input.addEventListener('input', () => {
-      this.unsentSince ??= performance.now();
       this.z[j] = Number(input.value);
       value.textContent = this.z[j].toFixed(2);
-      this.request();
+      this.request(performance.now());
     });
     label.append(name, input, value);
     return label;
   }
 
-  /** At most one request in flight; moves made meanwhile go out as one, with the latest z. */
-  request() {
-    if (this.inFlight) {
-      this.dirty = true;
-      return;
-    }
+  /**
+   * Sends the current z at once, move by move: the replica decodes one in under a millisecond
+   * and answers in order, so nothing waits for an earlier answer to come back through this
+   * thread. `movedAt`: when the slider move behind it happened (none for a new model's z).
+   */
+  request(movedAt = null) {
     this.inFlight = true;
-    this.dirty = false;
     this.sentId = this.nextId++;
-    if (this.unsentSince !== null) this.movedAt.set(this.sentId, this.unsentSince);
-    this.unsentSince = null;
+    if (movedAt !== null) this.movedAt.set(this.sentId, movedAt);
     this.onDecode(Float32Array.from(this.z), this.sentId);
   }
 
   /** @param {object} m a protocol DECODED message */
   setDecoded(m) {
-    if (m.id !== this.sentId) return;
-    showDigits(this.image, m.pixels, 1, 1, TRAVERSAL.zoom);
-    this.shownZ = Array.from(m.z);
-    // Slider move to redrawn image, as a User Timing measure: the latency benchmark reads it.
+    // Slider move to drawn image, as a User Timing measure: the latency benchmark reads it.
+    // Drawn by the replica, every answer reached the screen, at its `drawnAt`; drawn here, only
+    // the newest does, now.
     const movedAt = this.movedAt.get(m.id);
-    if (movedAt !== undefined) {
-      measureSince(LATENCY_MEASURE, movedAt);
-      this.movedAt.delete(m.id);
+    if (movedAt !== undefined && (m.drawnAt !== null || m.id === this.sentId)) {
+      measureSince(LATENCY_MEASURE, movedAt, m.drawnAt === null ? performance.now() : m.drawnAt - performance.timeOrigin);
     }
-    if (this.inFlight) {
-      this.inFlight = false;
-      if (this.dirty) this.request();
+    // Answers come in the order sent: those before this one are settled too.
+    for (const id of this.movedAt.keys()) if (id <= m.id) this.movedAt.delete(id);
+    if (m.id !== this.sentId) return;
+    if (!this.drawnByReplica) showDigits(this.image, m.pixels, 1, 1, TRAVERSAL.zoom);
+    this.shownZ = Array.from(m.z);
+    this.shownPixels = m.pixels;
+    this.inFlight = false;
+  }
+
+  /** The image's grey levels (0 ink … 255 paper) as its canvas holds them, for tests: a promise. */
+  readImage() {
+    if (!this.drawnByReplica) {
+      const { width, height } = this.image;
+      const { data } = this.image.getContext('2d').getImageData(0, 0, width, height);
+      return Promise.resolve(Array.from({ length: width * height }, (_, p) => data[4 * p]));
     }
+    return new Promise((resolve) => {
+      this.readers.push(resolve);
+      this.replica.read();
+    });
+  }
+
+  /** @param {object} m a protocol TRAVERSAL_IMAGE message, the answer to the oldest readImage() */
+  setImage(m) {
+    this.readers.shift()?.(Array.from(m.greys));
+  }
+
+  /** The shown image on its own canvas at its size on screen, for Export PNG (null before one). */
+  exportCanvas() {
+    if (!this.shownPixels) return null;
+    const digit = document.createElement('canvas');
+    showDigits(digit, this.shownPixels, 1, 1, 1);
+    const side = Math.round(SIDE * TRAVERSAL.zoom * (window.devicePixelRatio || 1));
+    const out = Object.assign(document.createElement('canvas'), { width: side, height: side });
+    const ctx = out.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(digit, 0, 0, side, side);
+    return out;
   }
 
   /** What the view shows, for tests. */

@@ -8,6 +8,7 @@
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
 import { setIdxFiles } from './staging.js';
+import { digitsImage } from '../views/digits.js';
 
 let session = null;
 /** The test set (IDX files, or the student's images) until a session exists to hold it. */
@@ -16,6 +17,13 @@ let pendingTest = null;
 let latentDim = 0;
 /** `{z, id}` of the slider code, decoded again whenever new weights arrive. */
 let traversal = null;
+/**
+ * The 2-D context of the traversal's canvas, when the page could hand the canvas over: drawn
+ * here, the image shows at this worker's next frame. Sent back to the page instead, it waited a
+ * median 8.8 ms for the page's thread after real slider input, which the browser gives to
+ * rendering first. Taken once: Firefox refused a later getContext on the transferred canvas.
+ */
+let traversalContext = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
@@ -32,6 +40,18 @@ const handlers = {
   [Cmd.DECODE]({ z, id }) {
     traversal = { z, id };
     if (session) sendDecoded();
+  },
+
+  [Cmd.TRAVERSAL_CANVAS]({ canvas }) {
+    traversalContext = canvas.getContext('2d');
+  },
+
+  [Cmd.READ_TRAVERSAL]() {
+    if (!traversalContext) throw new Error('the replica holds no traversal canvas');
+    const { width, height } = traversalContext.canvas;
+    const { data } = traversalContext.getImageData(0, 0, width, height);
+    const greys = Uint8Array.from({ length: width * height }, (_, p) => data[4 * p]);
+    post(msg.traversalImage(greys, width, height), [greys.buffer]);
   },
 
   [Cmd.HOVER]({ index }) {
@@ -96,6 +116,12 @@ function sendDecoded() {
   // After a change of latent dimension the page sends a code of the new size; until then the
   // old one does not fit, and a VQ-VAE has no continuous code to traverse.
   if (z.length !== latentDim) return;
-  const m = msg.decoded(id, z, session.decode(z));
+  const pixels = session.decode(z);
+  let drawnAt = null;
+  if (traversalContext) {
+    traversalContext.putImageData(digitsImage(pixels, 1, 1), 0, 0);
+    drawnAt = performance.timeOrigin + performance.now();
+  }
+  const m = msg.decoded(id, z, pixels, drawnAt);
   post(m, [m.pixels.buffer]);
 }

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ENGINE, WWW, anonymousFashionFiles, isVisible, openLoadedPage, screenshot, servePage, sleep, state, text, toggleTraining, waitUntil } from './harness.mjs';
+import { ENGINE, WWW, anonymousFashionFiles, isVisible, openLoadedPage, screenshot, servePage, sleep, state, text, toggleTraining, trainFor, waitUntil } from './harness.mjs';
 import { knnAccuracy, paletteCounts, scatterPoints } from '../measure.mjs';
 import { IDX_FILES, PALETTE } from '../../../www/app/config.js';
 
@@ -62,6 +62,30 @@ test(`${ENGINE}: training lowers the loss, the steps rise and the map draws ever
     assert.ok(count >= MIN_PIXELS_PER_COLOUR, `digit ${digit}'s colour ${PALETTE[digit]} has ${count} pixels on the map`),
   );
   assert.equal(await isVisible(page, '#error'), false);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test(`${ENGINE}: a traversal slider redraws the decoder's image, drawn by the replica worker`, async () => {
+  const { page, problems } = await openLoadedPage(env.browser, env.server.url);
+  await trainFor(page, 3000);
+  const settled = () => {
+    const t = window.latentLab.traversal();
+    return t.shownZ !== null && !t.inFlight && t.shownZ.every((v, j) => v === t.z[j]);
+  };
+  await waitUntil(page, settled);
+  const atZero = await page.evaluate(() => window.latentLab.traversalImage());
+  await page.focus('#traversal input[type="range"]');
+  for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
+  await waitUntil(page, settled);
+  const { z } = await page.evaluate(() => window.latentLab.traversal());
+  const moved = await page.evaluate(() => window.latentLab.traversalImage());
+  const ink = (greys) => greys.filter((v) => v < 128).length;
+  const changed = moved.filter((v, p) => v !== atZero[p]).length;
+  console.log(`${ENGINE}: traversal z1 0 → ${z[0]}: ${ink(atZero)} → ${ink(moved)} dark pixels, ${changed} of ${moved.length} changed`);
+  assert.equal(moved.length, 784, 'one 28 × 28 image');
+  assert.ok(Math.abs(z[0] - 2) < 1e-6, `40 steps of 0.05 right: z1 = ${z[0]}`);
+  assert.ok(ink(moved) >= 20 && changed >= 20, 'the image shows a digit, and moving z1 changed it');
   assert.deepEqual(problems, []);
   await page.close();
 });
