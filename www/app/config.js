@@ -191,6 +191,8 @@ export const TRAVERSAL = {
   range: 3,
   step: 0.05,
   zoom: 5,
+  /** Decode requests out at once (views/traversal.js says why two). */
+  inFlight: 2,
 };
 
 /** The Step button's panel: how much of the traced batch it shows. */

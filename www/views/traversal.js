@@ -27,7 +27,11 @@ export class TraversalView {
     this.nextId = 0;
     /** The id of the newest request sent; only its reply (or refreshes of it) is the image shown. */
     this.sentId = -1;
-    this.inFlight = false;
+    /** The newest id answered: requests after it are in flight. */
+    this.answeredId = -1;
+    /** A move made while TRAVERSAL.inFlight requests were out, and when the oldest such move happened. */
+    this.dirty = false;
+    this.unsentSince = null;
     this.shownZ = null;
     this.shownPixels = null;
     /** When the slider move behind each request not yet answered happened. */
@@ -50,7 +54,7 @@ export class TraversalView {
   setModel({ kind, latentDim }) {
     this.panel.hidden = kind === 'vqvae';
     // The worker drops a z that no longer fits the model, so no reply may come for it.
-    if (this.panel.hidden) this.inFlight = false;
+    if (this.panel.hidden) this.answeredId = this.sentId;
     if (this.panel.hidden || this.z.length === latentDim) return;
     this.z = new Float32Array(latentDim);
     const shown = Math.min(latentDim, TRAVERSAL.maxSliders);
@@ -58,7 +62,9 @@ export class TraversalView {
     this.note.hidden = latentDim === shown;
     this.sliders.replaceChildren(...Array.from({ length: shown }, (_, j) => this.slider(j)));
     // A reply still in flight is for the old dimension; the worker rejects or drops that z.
+    this.answeredId = this.sentId;
     this.movedAt.clear();
+    this.unsentSince = null;
     this.request();
   }
 
@@ -82,33 +88,43 @@ export class TraversalView {
   }
 
   /**
-   * Sends the current z at once, move by move: the replica decodes one in under a millisecond
-   * and answers in order, so nothing waits for an earlier answer to come back through this
-   * thread. `movedAt`: when the slider move behind it happened (none for a new model's z).
+   * Sends the current z unless TRAVERSAL.inFlight requests are out already; moves made
+   * meanwhile go out as one, with the latest z, when an answer comes. Two in flight: the replica
+   * draws each answer itself, so the next move need not wait for an answer's trip back through
+   * this thread, while after a stall of the replica (a new model, a new test set) only the
+   * latest z is decoded, not every move made meanwhile. `movedAt`: when the slider move behind it
+   * happened (none for a new model's z).
    */
   request(movedAt = null) {
-    this.inFlight = true;
+    this.unsentSince ??= movedAt;
+    if (this.sentId - this.answeredId >= TRAVERSAL.inFlight) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
     this.sentId = this.nextId++;
-    if (movedAt !== null) this.movedAt.set(this.sentId, movedAt);
+    if (this.unsentSince !== null) this.movedAt.set(this.sentId, this.unsentSince);
+    this.unsentSince = null;
     this.onDecode(Float32Array.from(this.z), this.sentId);
   }
 
   /** @param {object} m a protocol DECODED message */
   setDecoded(m) {
     // Slider move to drawn image, as a User Timing measure: the latency benchmark reads it.
-    // Drawn by the replica, every answer reached the screen, at its `drawnAt`; drawn here, only
-    // the newest does, now.
     const movedAt = this.movedAt.get(m.id);
     if (movedAt !== undefined && (m.drawnAt !== null || m.id === this.sentId)) {
       measureSince(LATENCY_MEASURE, movedAt, m.drawnAt === null ? performance.now() : m.drawnAt - performance.timeOrigin);
     }
     // Answers come in the order sent: those before this one are settled too.
     for (const id of this.movedAt.keys()) if (id <= m.id) this.movedAt.delete(id);
-    if (m.id !== this.sentId) return;
-    if (!this.drawnByReplica) showDigits(this.image, m.pixels, 1, 1, TRAVERSAL.zoom);
-    this.shownZ = Array.from(m.z);
-    this.shownPixels = m.pixels;
-    this.inFlight = false;
+    this.answeredId = Math.max(this.answeredId, m.id);
+    // Drawn by the replica, every answer is on the canvas in turn; drawn here, only the newest.
+    if (this.drawnByReplica || m.id === this.sentId) {
+      if (!this.drawnByReplica) showDigits(this.image, m.pixels, 1, 1, TRAVERSAL.zoom);
+      this.shownZ = Array.from(m.z);
+      this.shownPixels = m.pixels;
+    }
+    if (this.dirty) this.request();
   }
 
   /** The image's grey levels (0 ink … 255 paper) as its canvas holds them, for tests: a promise. */
@@ -144,6 +160,6 @@ export class TraversalView {
 
   /** What the view shows, for tests. */
   snapshot() {
-    return { visible: !this.panel.hidden, z: Array.from(this.z), shownZ: this.shownZ, inFlight: this.inFlight };
+    return { visible: !this.panel.hidden, z: Array.from(this.z), shownZ: this.shownZ, inFlight: this.sentId > this.answeredId || this.dirty };
   }
 }
