@@ -48,6 +48,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MEMORY_GROWTH = 1.05;
 const IMG_RATE_FLOOR = 0.7;
 const WARM_UP_S = 60;
+/** With --trace, the trace is cut (ended and started again) every this many ticks. */
+const TRACE_CUT_TICKS = 12;
 /** One activity per tick, in turn; with 5 s ticks the cycle (and so the warm-up) fits in a minute. */
 const CYCLE = ['drag', 'step', 'drag', 'switch dataset', 'drag', 'lecture preset', 'drag', 'switch dataset'];
 
@@ -180,7 +182,7 @@ async function soak(opts) {
       window.longTasks = [];
       window.soakActivity = 'load';
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration, activity: window.soakActivity });
+        for (const e of list.getEntries()) window.longTasks.push({ start: e.startTime, duration: e.duration, activity: window.soakActivity, culprit: `${e.name}/${e.attribution?.[0]?.containerType ?? ''}` });
       }).observe({ type: 'longtask', buffered: true });
       // Long animation frames name the scripts behind a long task (Chromium), so a failure says what blocked.
       // Only those that hold a long task are kept (blockingDuration > 0): a training page has
@@ -245,6 +247,7 @@ async function soak(opts) {
           `${String(row.images_per_sec).padStart(6)} img/s  wasm ${mb(row.wasm_training_bytes)} + ${mb(row.wasm_replica_bytes)} MB  ` +
           `heap ${mb(row.js_heap_used_bytes)} MB  long tasks ${row.long_tasks}  load ${row.load1}`,
       );
+      if (tracing && tick % TRACE_CUT_TICKS === TRACE_CUT_TICKS - 1) await tracing.cut();
       await page.waitForTimeout(Math.max(0, opts.every * 1000 - (Date.now() - tickStart)));
     }
     if (tracing) gc.traced = await tracing.stop();
@@ -264,24 +267,35 @@ async function soak(opts) {
 
 /**
  * Traces the renderer's main threads from now on. Only complete events that last over 0.5 ms
- * are kept, so half an hour fits in memory; `stop()` returns every main-thread task over 40 ms
- * (wall time, CPU time, and the longest phases inside it).
+ * are kept, so half an hour fits in memory, and the trace is ended and started again at every
+ * `cut()` (the browser's trace buffer filled within minutes and then recorded nothing);
+ * `stop()` returns every main-thread task over 40 ms (wall time, CPU time, and the longest
+ * phases inside it).
  */
 async function startTrace(cdp) {
   const kept = [];
   cdp.on('Tracing.dataCollected', ({ value }) => {
     for (const e of value) if (e.name === 'thread_name' || (e.ph === 'X' && e.dur > 500)) kept.push(e);
   });
-  const complete = new Promise((done) => cdp.once('Tracing.tracingComplete', done));
   const categories = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc'];
-  await cdp.send('Tracing.start', { categories: categories.join(','), transferMode: 'ReportEvents' });
+  const start = () => cdp.send('Tracing.start', { categories: categories.join(','), transferMode: 'ReportEvents' });
+  const end = async () => {
+    const complete = new Promise((done) => cdp.once('Tracing.tracingComplete', done));
+    await cdp.send('Tracing.end');
+    await complete;
+  };
+  await start();
   return {
+    async cut() {
+      await end();
+      await start();
+    },
     async stop() {
-      await cdp.send('Tracing.end');
-      await complete;
-      const mains = kept.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+      await end();
+      // Thread names come once per trace: a thread is known by (pid, tid) across the cuts.
+      const mains = new Map(kept.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => [`${e.pid}/${e.tid}`, e]));
       const tasks = [];
-      for (const main of mains) {
+      for (const main of mains.values()) {
         const on = kept.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
         for (const task of on.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur > 40_000)) {
           const phases = on
@@ -332,7 +346,7 @@ function judge({ rows, problems, gc }, { taskLimit }) {
   }
   for (const t of gc.longTasks ?? []) {
     const where = t.frame ? `scripts: ${t.frame.scripts.join('; ') || 'none'}; rendering ${t.frame.render.toFixed(0)} ms` : 'no frame attribution';
-    figures.push(`long task at ${(t.start / 1000).toFixed(1)} s during '${t.activity}', ${t.duration.toFixed(0)} ms — ${where}`);
+    figures.push(`long task at ${(t.start / 1000).toFixed(1)} s during '${t.activity}', ${t.duration.toFixed(0)} ms (${t.culprit}) — ${where}`);
   }
   for (const t of gc.traced ?? []) {
     figures.push(`traced task of ${t.wall.toFixed(0)} ms wall, ${t.cpu.toFixed(0)} ms CPU (${t.from}): ${t.phases.join(', ') || 'nothing over 2 ms inside'}`);
