@@ -31,6 +31,12 @@ export function classColor(label) {
 }
 const extraColors = [];
 
+/** A `#rrggbb` colour as [r, g, b] bytes. */
+export function hexRgb(hex) {
+  const v = parseInt(hex.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
 /** HSL (hue in degrees, saturation and lightness in [0, 1]) as #rrggbb. */
 function hslHex(hue, saturation, lightness) {
   const a = saturation * Math.min(lightness, 1 - lightness);

@@ -6,7 +6,7 @@
 // many test codes each code receives, the perplexity of that usage, and every code decoded.
 
 import { Delaunay } from '../vendor/d3-delaunay/d3-delaunay.mjs';
-import { CODEBOOK, classColor } from '../app/config.js';
+import { CODEBOOK, classColor, hexRgb } from '../app/config.js';
 import { fitCanvas } from './axes.js';
 import { showDigits } from './digits.js';
 
@@ -205,7 +205,6 @@ export class CodebookView {
 
 /** `hex` mixed with white as an rgb() colour: `mix` 0 gives the colour, 1 white. */
 function lighten(hex, mix) {
-  const v = parseInt(hex.slice(1), 16);
-  const channel = (shift) => Math.round(((v >> shift) & 255) * (1 - mix) + 255 * mix);
-  return `rgb(${channel(16)}, ${channel(8)}, ${channel(0)})`;
+  const channels = hexRgb(hex).map((byte) => Math.round(byte * (1 - mix) + 255 * mix));
+  return `rgb(${channels.join(', ')})`;
 }

@@ -3,7 +3,7 @@
 // p(x), and at the x the student clicks or drags to, the posterior P(z|x) as bars with Bayes'
 // rule written out in the numbers Rust computed.
 
-import { MIXTURE } from '../app/config.js';
+import { MIXTURE, hexRgb } from '../app/config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
 
 const PAD = { left: 44, right: 10, top: 10, bottom: 26 };
@@ -264,7 +264,7 @@ export function drawAxes(ctx, t, xLabel, yLabel) {
 export function mixColors(colors, weights) {
   const rgb = [0, 0, 0];
   weights.forEach((w, c) => {
-    for (let i = 0; i < 3; i++) rgb[i] += w * parseInt(colors[c].slice(1 + 2 * i, 3 + 2 * i), 16);
+    hexRgb(colors[c]).forEach((byte, i) => (rgb[i] += w * byte));
   });
   return `rgb(${rgb.map(Math.round).join(', ')})`;
 }

@@ -3,7 +3,7 @@
 // person zooms or pans (views/mapnav.js): their rectangle then stays until Reset view. Other
 // views draw on the same plane as layers (under or over the points), through the same transform.
 
-import { SCATTER, classColor } from '../app/config.js';
+import { SCATTER, classColor, hexRgb } from '../app/config.js';
 import { fitCanvas, formatTick, niceTicks } from './axes.js';
 import { sizeCanvas } from './digits.js';
 
@@ -421,10 +421,7 @@ export class ScatterView {
 
 /** A class's colour as [r, g, b] bytes (memoised: the dots are painted pixel by pixel). */
 function classRgb(label) {
-  if (!rgbCache[label]) {
-    const hex = classColor(label);
-    rgbCache[label] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
-  }
+  rgbCache[label] ??= hexRgb(classColor(label));
   return rgbCache[label];
 }
 const rgbCache = [];
