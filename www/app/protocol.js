@@ -308,8 +308,8 @@ export const msg = {
    * performance.now(), comparable across threads), or null when the page draws it.
    */
   decoded: (id, z, pixels, drawnAt = null) => ({ type: Msg.DECODED, id, z, pixels, drawnAt }),
-  /** `greys`: Uint8Array (width·height) the traversal canvas's grey levels, read back from it. */
-  traversalImage: (greys, width, height) => ({ type: Msg.TRAVERSAL_IMAGE, greys, width, height }),
+  /** `greys`: Uint8Array (one per pixel) the traversal canvas's grey levels, read back from it. */
+  traversalImage: (greys) => ({ type: Msg.TRAVERSAL_IMAGE, greys }),
   /**
    * One traced optimizer step (the Step button): `report` its StepReport, `batchSize`,
    * `images` Uint8Array (n·784) and `labels` (n) of the first n batch images, `epsilon` their

@@ -51,6 +51,13 @@ export function showDigits(canvas, pixels, count, cols, zoom) {
   canvas.getContext('2d').putImageData(image, 0, 0);
 }
 
+/** The grey levels (0 ink … 255 paper) of a 2-D context's whole canvas, one byte per pixel. */
+export function greyLevels(context) {
+  const { width, height } = context.canvas;
+  const { data } = context.getImageData(0, 0, width, height);
+  return Uint8Array.from({ length: width * height }, (_, p) => data[4 * p]);
+}
+
 /**
  * Gives `canvas` a backing store of `width` × `height` unless it has one already: assigning
  * either, even the same value, makes the browser allocate a new surface (5–6 ms in Chromium's

@@ -3,7 +3,7 @@
 // VQ-VAE's codes are discrete.
 
 import { TRAVERSAL } from '../app/config.js';
-import { SIDE, showDigits, sizeCanvas } from './digits.js';
+import { SIDE, greyLevels, showDigits, sizeCanvas } from './digits.js';
 import { measureSince } from '../app/timing.js';
 
 /** The User Timing name of "slider moved → its image drawn". */
@@ -129,11 +129,7 @@ export class TraversalView {
 
   /** The image's grey levels (0 ink … 255 paper) as its canvas holds them, for tests: a promise. */
   readImage() {
-    if (!this.drawnByReplica) {
-      const { width, height } = this.image;
-      const { data } = this.image.getContext('2d').getImageData(0, 0, width, height);
-      return Promise.resolve(Array.from({ length: width * height }, (_, p) => data[4 * p]));
-    }
+    if (!this.drawnByReplica) return Promise.resolve(Array.from(greyLevels(this.image.getContext('2d'))));
     return new Promise((resolve) => {
       this.readers.push(resolve);
       this.replica.read();

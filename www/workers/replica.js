@@ -8,7 +8,7 @@
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
 import { setIdxFiles } from './staging.js';
-import { digitsImage } from '../views/digits.js';
+import { digitsImage, greyLevels } from '../views/digits.js';
 
 let session = null;
 /** The test set (IDX files, or the student's images) until a session exists to hold it. */
@@ -48,10 +48,8 @@ const handlers = {
 
   [Cmd.READ_TRAVERSAL]() {
     if (!traversalContext) throw new Error('the replica holds no traversal canvas');
-    const { width, height } = traversalContext.canvas;
-    const { data } = traversalContext.getImageData(0, 0, width, height);
-    const greys = Uint8Array.from({ length: width * height }, (_, p) => data[4 * p]);
-    post(msg.traversalImage(greys, width, height), [greys.buffer]);
+    const greys = greyLevels(traversalContext);
+    post(msg.traversalImage(greys), [greys.buffer]);
   },
 
   [Cmd.HOVER]({ index }) {
