@@ -21,7 +21,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::linear::linear;
+use super::linear::{f32_contiguous, linear};
 use crate::data::IMAGE_PIXELS;
 
 /// Creates named parameters in a [`VarMap`] from a seeded RNG; names nest with [`Params::pp`]
@@ -242,7 +242,7 @@ impl CustomOp2 for BernoulliNll {
     }
 
     fn cpu_fwd(&self, l: &CpuStorage, ll: &Layout, x: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (l, x) = (f32_contiguous(l, ll)?, f32_contiguous(x, xl)?);
+        let (l, x) = (f32_contiguous(l, ll, self.name())?, f32_contiguous(x, xl, self.name())?);
         if ll.shape() != xl.shape() {
             candle_core::bail!("bernoulli-nll: logits {:?}, images {:?}", ll.shape(), xl.shape());
         }
@@ -264,13 +264,6 @@ impl CustomOp2 for BernoulliNll {
         let dx = if x.track_op() { Some((l.neg()? * grad)?) } else { None };
         Ok((Some((grad * slope)?), dx))
     }
-}
-
-fn f32_contiguous<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let (CpuStorage::F32(v), Some((start, end))) = (s, l.contiguous_offsets()) else {
-        candle_core::bail!("bernoulli-nll: contiguous f32 tensors only");
-    };
-    Ok(&v[start..end])
 }
 
 /// Standard-normal noise of the given shape from the seeded RNG (ε of the reparameterization).

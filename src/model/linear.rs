@@ -50,14 +50,12 @@ impl CustomOp3 for LinearOp {
         if k != k2 || bl.shape().dims() != [n] {
             candle_core::bail!("linear: input has {k} features, weight is ({n}, {k2}), bias {:?}", bl.shape());
         }
+        let bias = f32_contiguous(b, bl, "linear")?;
         let mut out = product(x, xl, w, &wl.transpose(0, 1)?, (m, n, k))?;
-        let (CpuStorage::F32(y), CpuStorage::F32(bias)) = (&mut out, b) else {
-            candle_core::bail!("linear: f32 only");
-        };
-        let Some((start, end)) = bl.contiguous_offsets() else { candle_core::bail!("linear: the bias must be contiguous") };
+        let CpuStorage::F32(y) = &mut out else { candle_core::bail!("linear: f32 only") };
         // After the whole sum, as candle's broadcast_add does: the same bits.
         for row in y.chunks_exact_mut(n) {
-            for (v, b) in row.iter_mut().zip(&bias[start..end]) {
+            for (v, b) in row.iter_mut().zip(bias) {
                 *v += b;
             }
         }
@@ -75,6 +73,14 @@ impl CustomOp3 for LinearOp {
         let dx = if self.input_grad { Some(mm(grad, w)?) } else { None };
         Ok((dx, Some(mm(&grad.t()?, x)?), Some(column_sums(grad)?)))
     }
+}
+
+/// The values of a contiguous f32 storage, for the custom ops (`op` names the one asking).
+pub(crate) fn f32_contiguous<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+    let (CpuStorage::F32(v), Some((start, end))) = (storage, layout.contiguous_offsets()) else {
+        candle_core::bail!("{op}: contiguous f32 tensors only");
+    };
+    Ok(&v[start..end])
 }
 
 /// `Σ_i g[i, :]` of `g (m, n)`, rows added in order as candle's `sum_keepdim(0)` does.
