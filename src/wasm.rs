@@ -33,12 +33,25 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
 /// The one way a reply object is made: the small fields as a plain object (`None` → `null`,
 /// maps as objects), then each bulk field set on it as a typed array.
 fn reply(value: &impl Reply) -> Result<JsValue, JsError> {
+    reply_reusing(value, None)
+}
+
+/// [`reply`], with the `Float32Array` field named in `spare` written into the array given
+/// there when its length fits, instead of a new one. A new array is fresh memory: for a
+/// replica's 3.2 MB gradient, every step, its page faults cost Chromium about 2.5 ms.
+fn reply_reusing(value: &impl Reply, mut spare: Option<(&str, Float32Array)>) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
     let object = value.serialize(&serializer).map_err(js_error)?;
     for (name, bulk) in value.bulk() {
         let array: JsValue = match bulk {
             None => JsValue::NULL,
-            Some(Bulk::F32(v)) => Float32Array::from(v).into(),
+            Some(Bulk::F32(v)) => match spare.take_if(|(field, array)| *field == name && array.length() as usize == v.len()) {
+                Some((_, array)) => {
+                    array.copy_from(v);
+                    array.into()
+                }
+                None => Float32Array::from(v).into(),
+            },
             Some(Bulk::U8(v)) => Uint8Array::from(v).into(),
             Some(Bulk::U32(v)) => Uint32Array::from(v).into(),
             Some(Bulk::I16(v)) => Int16Array::from(v).into(),
@@ -342,9 +355,10 @@ impl Session {
     }
 
     /// This replica's share of the next step, for the others: `{shard, reached, metrics,
-    /// gradient, z, codes}`.
-    pub fn share(&mut self) -> Result<JsValue, JsError> {
-        reply(self.inner.share().map_err(js_error)?)
+    /// gradient, z, codes}`; the gradient is written into `spare` (a gradient received from a
+    /// peer in an earlier step) when it has the right length.
+    pub fn share(&mut self, spare: Option<Float32Array>) -> Result<JsValue, JsError> {
+        reply_reusing(self.inner.share().map_err(js_error)?, spare.map(|array| ("gradient", array)))
     }
 
     /// Every replica: the other replicas' shares of this step (any order) → the step, with

@@ -182,10 +182,18 @@ fn two_replicas_exchanging_js_shares_stay_identical() {
         let pixels = get(&shard, "pixels").dyn_into::<Uint8Array>().unwrap().to_vec();
         let labels = get(&shard, "labels").dyn_into::<Uint8Array>().unwrap().to_vec();
         let mut second = Session::replica(&checkpoint, pixels, labels, 1, 2).unwrap();
+        // Each fills the gradient array it received for its next share, as allreduce.js does.
+        let (mut spare_first, mut spare_second): (Option<Float32Array>, Option<Float32Array>) = (None, None);
         for _ in 0..40 {
-            let (mine, theirs) = (first.share().unwrap(), second.share().unwrap());
+            let expected = spare_first.clone();
+            let (mine, theirs) = (first.share(spare_first.take()).unwrap(), second.share(spare_second.take()).unwrap());
+            let (my_gradient, their_gradient) = (get(&mine, "gradient"), get(&theirs, "gradient"));
+            if let Some(spare) = expected {
+                assert!(js_sys::Object::is(&my_gradient, &spare), "the share was not written into the spare array");
+            }
             first.apply_shares(Array::of1(&theirs)).unwrap();
             second.apply_shares(Array::of1(&mine)).unwrap();
+            (spare_first, spare_second) = (Some(their_gradient.dyn_into().unwrap()), Some(my_gradient.dyn_into().unwrap()));
         }
         assert_eq!(number(&first.parallel_report().unwrap(), "step"), 40.0);
         let after = number(&first.evaluate(500).unwrap(), "loss");

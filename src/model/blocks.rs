@@ -21,6 +21,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use super::fastmath::{self, relu};
 use super::linear::{f32_contiguous, linear};
 use crate::data::IMAGE_PIXELS;
 
@@ -145,17 +146,17 @@ impl Encoder {
 impl Module for Encoder {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
-            Encoder::Mlp { fc1, fc2 } => linear(&linear(x, fc1)?.relu()?, fc2),
+            Encoder::Mlp { fc1, fc2 } => linear(&relu(&linear(x, fc1)?)?, fc2),
             Encoder::Conv { c1, c2, fc1, fc2 } => {
                 let b = x.dim(0)?;
                 x.reshape((b, 1, 28, 28))?
                     .apply(c1)?
-                    .relu()?
+                    .apply(&relu)?
                     .apply(c2)?
-                    .relu()?
+                    .apply(&relu)?
                     .flatten_from(1)
-                    .and_then(|h| linear(&h, fc1))?
-                    .relu()
+                    .and_then(|h| linear(&h, fc1))
+                    .and_then(|h| relu(&h))
                     .and_then(|h| linear(&h, fc2))
             }
         }
@@ -185,14 +186,13 @@ impl Decoder {
 impl Module for Decoder {
     fn forward(&self, z: &Tensor) -> Result<Tensor> {
         match self {
-            Decoder::Mlp { fc1, fc2 } => linear(&linear(z, fc1)?.relu()?, fc2),
+            Decoder::Mlp { fc1, fc2 } => linear(&relu(&linear(z, fc1)?)?, fc2),
             Decoder::Conv { fc1, fc2, up1, up2 } => {
                 let b = z.dim(0)?;
-                linear(&linear(z, fc1)?.relu()?, fc2)?
-                    .relu()?
+                relu(&linear(&relu(&linear(z, fc1)?)?, fc2)?)?
                     .reshape((b, CONV_C2, 7, 7))?
                     .apply(up1)?
-                    .relu()?
+                    .apply(&relu)?
                     .apply(up2)?
                     .reshape((b, IMAGE_PIXELS))
             }
@@ -222,15 +222,15 @@ impl Likelihood {
     pub fn nll_per_image(self, logits: &Tensor, x: &Tensor) -> Result<Tensor> {
         match self {
             Likelihood::Bernoulli => logits.contiguous()?.apply_op2(&x.contiguous()?, BernoulliNll::default())?.sum(1),
-            Likelihood::Gaussian => (candle_nn::ops::sigmoid(logits)? - x)?.sqr()?.sum(1),
+            Likelihood::Gaussian => (fastmath::sigmoid(logits)? - x)?.sqr()?.sum(1),
         }
     }
 }
 
 /// The Bernoulli NLL per pixel as one op. As a chain of candle ops it was ten graph nodes over
 /// the `(B, 784)` batch, each with its own output, zero-filled gradient and backward passes.
-/// The forward runs candle's ops in their order (the same bits) and keeps `σ(l) − x` from the
-/// same `e^{−|l|}` for the backward: `∂/∂l = σ(l) − x`, `∂/∂x = −l`.
+/// The forward is candle's sequence of ops with [`fastmath`]'s vectorized e^y and ln, and keeps
+/// `σ(l) − x` from the same `e^{−|l|}` for the backward: `∂/∂l = σ(l) − x`, `∂/∂x = −l`.
 #[derive(Default)]
 struct BernoulliNll {
     sigmoid_minus_x: Mutex<Option<Tensor>>,
@@ -246,13 +246,8 @@ impl CustomOp2 for BernoulliNll {
         if ll.shape() != xl.shape() {
             candle_core::bail!("bernoulli-nll: logits {:?}, images {:?}", ll.shape(), xl.shape());
         }
-        let (mut nll, mut slope) = (Vec::with_capacity(l.len()), Vec::with_capacity(l.len()));
-        for (&l, &x) in l.iter().zip(x) {
-            // e^{−|l|} ≤ 1 cannot overflow, and gives σ(l) on either side of 0.
-            let e = (-l.abs()).exp();
-            nll.push((l.max(0.0) - l * x) + (e + 1.0).ln());
-            slope.push(if l >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) } - x);
-        }
+        let (mut nll, mut slope) = (vec![0.0; l.len()], vec![0.0; l.len()]);
+        fastmath::bernoulli_nll(l, x, &mut nll, &mut slope);
         *self.sigmoid_minus_x.lock().unwrap() = Some(Tensor::from_vec(slope, ll.shape(), &Device::Cpu)?);
         Ok((CpuStorage::F32(nll), ll.shape().clone()))
     }
@@ -282,7 +277,7 @@ pub fn all_finite(t: &Tensor) -> Result<bool> {
 mod tests {
     use super::*;
 
-    /// The fused op against the chain of candle ops it replaces: the same forward bits, and
+    /// The fused op against the chain of candle ops it replaces: the same values, and
     /// gradients for logits and images within rounding (including |l| large and l = 0).
     #[test]
     fn bernoulli_nll_matches_candle_ops() -> Result<()> {
@@ -296,7 +291,11 @@ mod tests {
         let (lt, xt) = (l.as_tensor(), x.as_tensor());
         let ours = Likelihood::Bernoulli.nll_per_image(lt, xt)?;
         let theirs = (lt.relu()? - (lt * xt)?)?.add(&(lt.abs()?.neg()?.exp()? + 1.0)?.log()?)?.sum(1)?;
-        assert_eq!(ours.to_vec1::<f32>()?, theirs.to_vec1::<f32>()?);
+        // e^y and ln are ours (fastmath), a few ulp from libm's, so the per-image sums agree
+        // to about 10⁻⁶ of their size rather than in every bit.
+        for (a, b) in ours.to_vec1::<f32>()?.into_iter().zip(theirs.to_vec1::<f32>()?) {
+            assert!((a - b).abs() <= 2e-6 * b.abs(), "nll {a} against candle's {b}");
+        }
         // Weighted so that each pixel's gradient differs.
         let weights = Tensor::arange(0f32, b as f32, &dev)?.affine(0.5, 1.0)?;
         let (g_ours, g_theirs) = ((ours * &weights)?.sum_all()?.backward()?, (theirs * &weights)?.sum_all()?.backward()?);

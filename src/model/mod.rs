@@ -10,6 +10,7 @@
 
 pub mod autoencoder;
 pub mod blocks;
+pub mod fastmath;
 pub mod linear;
 pub mod vae;
 pub mod vqvae;
@@ -237,7 +238,7 @@ impl Model {
             Family::Vae(vae) => vae.decoder.forward(z)?,
             Family::VqVae(vq) => vq.decoder.forward(z)?,
         };
-        candle_nn::ops::sigmoid(&logits)
+        fastmath::sigmoid(&logits)
     }
 
     /// The model's reconstruction `(B, 784)` of images `x (B, 784)`: the decoded code for the

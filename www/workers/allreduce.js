@@ -41,6 +41,9 @@ export class Peers {
   constructor(ports) {
     this.ports = ports;
     this.inboxes = ports.map((port) => new Inbox(port));
+    // A gradient array received last step: the next share is written into it, because a new
+    // 3.2 MB array every step costs its page faults (about 2.5 ms in Chromium).
+    this.spare = null;
   }
 
   /** Sends `share` to every peer: copies to all but the last, which takes the arrays themselves. */
@@ -69,13 +72,15 @@ export class Peers {
  */
 export async function step(session, peers, timing = null) {
   const t0 = performance.now();
-  const own = session.share();
+  const own = session.share(peers.spare);
+  peers.spare = null;
   const t1 = performance.now();
   peers.send(own);
   const t2 = performance.now();
   const theirs = await peers.receive();
   const t3 = performance.now();
   session.applyShares(theirs);
+  peers.spare = theirs[0].gradient;
   if (timing) {
     timing.share = (timing.share ?? 0) + (t1 - t0);
     timing.send = (timing.send ?? 0) + (t2 - t1);
