@@ -23,6 +23,8 @@ use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp1, Layout, Result, Var};
 use candle_nn::{Optimizer, ParamsAdamW};
 
+use crate::model::linear::with_f32_values;
+
 /// AdamW over the given variables; f32 CPU variables only.
 pub struct FusedAdamW {
     vars: Vec<Var>,
@@ -157,13 +159,7 @@ impl Optimizer for FusedAdamW {
         let c = self.constants();
         for (var, (m, v)) in self.vars.iter().zip(&mut self.moments) {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
-            let g = g.contiguous()?;
-            let (storage, layout) = g.storage_and_layout();
-            let candle_core::Storage::Cpu(cpu) = &*storage else {
-                candle_core::bail!("fused AdamW runs on the CPU only");
-            };
-            let (start, end) = layout.contiguous_offsets().expect("made contiguous above");
-            update(var, &cpu.as_slice::<f32>()?[start..end], m, v, c)?;
+            with_f32_values(g, |g| update(var, g, m, v, c))?;
         }
         Ok(())
     }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Batcher, Dataset};
 use crate::model::blocks::standard_normal;
+use crate::model::linear::with_f32_values;
 use crate::model::{Model, ModelKind};
 use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
 
@@ -298,11 +299,8 @@ pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<
 
 /// Appends the values of `t` in row-major order, copied once from its storage.
 fn extend_flat(out: &mut Vec<f32>, t: &Tensor) -> candle_core::Result<()> {
-    let t = t.contiguous()?;
-    let (storage, layout) = t.storage_and_layout();
-    match (&*storage, layout.contiguous_offsets()) {
-        (candle_core::Storage::Cpu(cpu), Some((start, end))) => out.extend_from_slice(&cpu.as_slice::<f32>()?[start..end]),
-        _ => out.extend(t.flatten_all()?.to_vec1::<f32>()?),
-    }
-    Ok(())
+    with_f32_values(t, |values| {
+        out.extend_from_slice(values);
+        Ok(())
+    })
 }

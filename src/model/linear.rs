@@ -83,19 +83,27 @@ pub(crate) fn f32_contiguous<'a>(storage: &'a CpuStorage, layout: &Layout, op: &
     Ok(&v[start..end])
 }
 
+/// Calls `f` with the row-major f32 values of the CPU tensor `t`, read in place from its
+/// storage (after one copy if `t` is not contiguous).
+pub(crate) fn with_f32_values<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else { candle_core::bail!("CPU tensors only") };
+    f(f32_contiguous(cpu, layout, "read")?)
+}
+
 /// `Σ_i g[i, :]` of `g (m, n)`, rows added in order as candle's `sum_keepdim(0)` does.
 fn column_sums(g: &Tensor) -> Result<Tensor> {
     let (_, n) = g.dims2()?;
-    let g = g.contiguous()?;
-    let (storage, layout) = g.storage_and_layout();
-    let candle_core::Storage::Cpu(cpu) = &*storage else { candle_core::bail!("linear runs on the CPU only") };
-    let (start, end) = layout.contiguous_offsets().expect("made contiguous above");
-    let mut sums = vec![0.0f32; n];
-    for row in cpu.as_slice::<f32>()?[start..end].chunks_exact(n) {
-        for (s, v) in sums.iter_mut().zip(row) {
-            *s += v;
+    let sums = with_f32_values(g, |values| {
+        let mut sums = vec![0.0f32; n];
+        for row in values.chunks_exact(n) {
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += v;
+            }
         }
-    }
+        Ok(sums)
+    })?;
     Tensor::from_vec(sums, n, g.device())
 }
 
