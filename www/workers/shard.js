@@ -2,13 +2,15 @@
 // training set (src/parallel.rs has the mathematics). From 'start' on it trains in lock-step
 // with the other replicas, exchanging shares with each over its own port (allreduce.js), until
 // 'stop' or the next 'start'. Messages from the training worker:
-//   {type: 'start', checkpoint, pixels, labels, index, count, ports}  → {type: 'ready'}
+//   {type: 'start', checkpoint, pixels, labels, index, count, run, ports}  → {type: 'ready'}
 //   {type: 'stop'}
-// `ports` are this replica's MessagePorts to the others, in replica order. Any failure
-// answers {type: 'error', message}.
+//   {type: 'share', run, share}  (both ways: the training worker's share, and this one's)
+// `ports` are this replica's MessagePorts to the other helpers, in replica order; the
+// training worker is reached through this worker's own channel. Any failure answers
+// {type: 'error', message}.
 
 import init, { Session } from '../pkg/latent_lab.js';
-import { Peers, Stopped, step } from './allreduce.js';
+import { Peers, Stopped, WorkerLink, step } from './allreduce.js';
 
 const wasmReady = init();
 let replica = null;
@@ -35,12 +37,12 @@ function fail(err) {
 }
 
 const handlers = {
-  async start({ checkpoint, pixels, labels, index, count, ports }) {
+  async start({ checkpoint, pixels, labels, index, count, run, ports }) {
     stop();
     await wasmReady;
     replica?.free();
     replica = Session.replica(checkpoint, pixels, labels, index, count);
-    peers = new Peers(ports);
+    peers = new Peers([new WorkerLink(self, run), ...ports]);
     self.postMessage({ type: 'ready' });
     train(peers);
   },
@@ -49,5 +51,7 @@ const handlers = {
 
 let queue = Promise.resolve();
 self.onmessage = ({ data }) => {
-  queue = queue.then(() => handlers[data.type](data)).catch(fail);
+  // A share goes straight to the waiting step, not behind the commands.
+  if (data.type === 'share') peers?.ports[0].deliver(data);
+  else queue = queue.then(() => handlers[data.type](data)).catch(fail);
 };

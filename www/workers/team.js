@@ -1,9 +1,10 @@
 // The training worker's data-parallel helpers (www/workers/shard.js): W − 1 more replicas of
-// the model, each on its shard of the training set. Every pair of replicas gets its own
-// MessageChannel; per step each replica sends its share to all the others and takes the
+// the model, each on its shard of the training set. The training worker reaches each helper
+// through the helper's own worker channel (a WorkerLink), and every pair of helpers gets its
+// own MessageChannel; per step each replica sends its share to all the others and takes the
 // step from all W at the same time as they do (allreduce.js).
 
-import { Peers, step } from './allreduce.js';
+import { Peers, WorkerLink, step } from './allreduce.js';
 
 export class Team {
   constructor() {
@@ -13,8 +14,10 @@ export class Team {
     this.waiting = [];
     /** Replicas in the current run (1 = training alone). */
     this.count = 1;
-    /** The training worker's ports to the helpers in the current run. */
+    /** The training worker's links to the helpers in the current run. */
     this.peers = null;
+    /** Numbers the runs, so a helper's share of an earlier run is told apart. */
+    this.run = 0;
   }
 
   get active() {
@@ -31,23 +34,23 @@ export class Team {
     while (this.helpers.length < count - 1) this.spawn();
     const checkpoint = session.startParallel(count);
     this.count = count;
-    // ports[i][j]: replica i's end of its channel to replica j.
+    const run = ++this.run;
+    // ports[i][j]: helper replica i's end of its channel to helper replica j (i, j ≥ 1).
     const ports = Array.from({ length: count }, () => []);
-    for (let i = 0; i < count; i++) {
+    for (let i = 1; i < count; i++) {
       for (let j = i + 1; j < count; j++) {
         const { port1, port2 } = new MessageChannel();
         ports[i][j] = port1;
         ports[j][i] = port2;
       }
     }
-    const others = (i) => ports[i].filter(Boolean);
-    this.peers = new Peers(others(0));
+    this.peers = new Peers(this.helpers.slice(0, count - 1).map((helper) => new WorkerLink(helper, run)));
     const ready = this.helpers.slice(0, count - 1).map((helper, h) => {
       const index = h + 1;
       const { pixels, labels } = session.trainShard(index, count);
       const answer = this.next(h);
-      const mine = others(index);
-      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index, count, ports: mine }, [pixels.buffer, labels.buffer, ...mine]);
+      const mine = ports[index].filter(Boolean);
+      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index, count, run, ports: mine }, [pixels.buffer, labels.buffer, ...mine]);
       return answer;
     });
     await Promise.all(ready);
@@ -96,7 +99,8 @@ export class Team {
       if (!waiters.length) this.peers?.close(error);
     };
     helper.onmessage = ({ data }) => {
-      if (data.type === 'error') failed(data.message);
+      if (data.type === 'share') this.peers?.ports[h]?.deliver(data);
+      else if (data.type === 'error') failed(data.message);
       else this.waiting[h].shift()?.resolve(data);
     };
     helper.onerror = (event) => failed(`failed: ${event.message}`);
