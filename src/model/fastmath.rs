@@ -51,10 +51,9 @@ pub fn ln_one_to_two(m: f32) -> f32 {
     (k * LN2_LO + series) + k * LN2_HI
 }
 
-/// `σ(l) = 1 / (1 + e^{−l})`, from `e = e^{−|l|}` on either side of 0 so nothing overflows.
+/// `σ(l) = 1 / (1 + e^{−l})` given `e = e^{−|l|}`: on either side of 0 nothing overflows.
 #[inline(always)]
-fn sigmoid_one(l: f32) -> f32 {
-    let e = exp_nonpositive(-l.abs());
+fn sigmoid_given(l: f32, e: f32) -> f32 {
     let numerator = if l >= 0.0 { 1.0 } else { e };
     numerator / (1.0 + e)
 }
@@ -66,8 +65,7 @@ pub fn bernoulli_nll(l: &[f32], x: &[f32], nll: &mut [f32], slope: &mut [f32]) {
         let e = exp_nonpositive(-l.abs());
         let positive = if l > 0.0 { l } else { 0.0 };
         *nll = (positive - l * x) + ln_one_to_two(1.0 + e);
-        let numerator = if l >= 0.0 { 1.0 } else { e };
-        *slope = numerator / (1.0 + e) - x;
+        *slope = sigmoid_given(l, e) - x;
     }
 }
 
@@ -87,7 +85,7 @@ impl CustomOp1 for Sigmoid {
         let logits = f32_contiguous(storage, layout, self.name())?;
         let mut out = vec![0.0; logits.len()];
         for (o, &l) in out.iter_mut().zip(logits) {
-            *o = sigmoid_one(l);
+            *o = sigmoid_given(l, exp_nonpositive(-l.abs()));
         }
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
