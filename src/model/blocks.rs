@@ -22,7 +22,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::fastmath::{self, relu};
-use super::linear::{f32_contiguous, linear};
+use super::linear::{f32_pair, linear};
 use crate::data::IMAGE_PIXELS;
 
 /// Creates named parameters in a [`VarMap`] from a seeded RNG; names nest with [`Params::pp`]
@@ -242,10 +242,7 @@ impl CustomOp2 for BernoulliNll {
     }
 
     fn cpu_fwd(&self, l: &CpuStorage, ll: &Layout, x: &CpuStorage, xl: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (l, x) = (f32_contiguous(l, ll, self.name())?, f32_contiguous(x, xl, self.name())?);
-        if ll.shape() != xl.shape() {
-            candle_core::bail!("bernoulli-nll: logits {:?}, images {:?}", ll.shape(), xl.shape());
-        }
+        let (l, x) = f32_pair((l, ll), (x, xl), self.name())?;
         let (mut nll, mut slope) = (vec![0.0; l.len()], vec![0.0; l.len()]);
         fastmath::bernoulli_nll(l, x, &mut nll, &mut slope);
         *self.sigmoid_minus_x.lock().unwrap() = Some(Tensor::from_vec(slope, ll.shape(), &Device::Cpu)?);

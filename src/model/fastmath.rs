@@ -18,7 +18,7 @@
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
-use super::linear::f32_contiguous;
+use super::linear::{f32_contiguous, f32_pair};
 
 /// 1.5 · 2²³: adding and subtracting it rounds a float of magnitude below 2²² to the nearest
 /// integer (ties to even) with two additions, which vectorize where `round` would not.
@@ -69,6 +69,12 @@ pub fn bernoulli_nll(l: &[f32], x: &[f32], nll: &mut [f32], slope: &mut [f32]) {
     }
 }
 
+/// A one-input elementwise op's forward: `f` of every value, in a new storage of the same shape.
+fn map_f32(storage: &CpuStorage, layout: &Layout, op: &str, f: impl Fn(f32) -> f32) -> Result<(CpuStorage, Shape)> {
+    let out = f32_contiguous(storage, layout, op)?.iter().map(|&v| f(v)).collect();
+    Ok((CpuStorage::F32(out), layout.shape().clone()))
+}
+
 /// The logistic sigmoid of a tensor, element by element, with its gradient `σ(1 − σ)`.
 pub fn sigmoid(logits: &Tensor) -> Result<Tensor> {
     logits.apply_op1(Sigmoid)
@@ -82,12 +88,7 @@ impl CustomOp1 for Sigmoid {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let logits = f32_contiguous(storage, layout, self.name())?;
-        let mut out = vec![0.0; logits.len()];
-        for (o, &l) in out.iter_mut().zip(logits) {
-            *o = sigmoid_given(l, exp_nonpositive(-l.abs()));
-        }
-        Ok((CpuStorage::F32(out), layout.shape().clone()))
+        map_f32(storage, layout, self.name(), |l| sigmoid_given(l, exp_nonpositive(-l.abs())))
     }
 
     fn bwd(&self, _logits: &Tensor, sigma: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
@@ -110,9 +111,7 @@ impl CustomOp1 for Relu {
     }
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = f32_contiguous(storage, layout, self.name())?;
-        let out = x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect();
-        Ok((CpuStorage::F32(out), layout.shape().clone()))
+        map_f32(storage, layout, self.name(), |v| if v > 0.0 { v } else { 0.0 })
     }
 
     fn bwd(&self, x: &Tensor, _out: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
@@ -129,10 +128,7 @@ impl CustomOp2 for ReluGradient {
     }
 
     fn cpu_fwd(&self, xs: &CpuStorage, xl: &Layout, gs: &CpuStorage, gl: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (x, g) = (f32_contiguous(xs, xl, self.name())?, f32_contiguous(gs, gl, self.name())?);
-        if xl.shape() != gl.shape() {
-            candle_core::bail!("{}: x {:?}, gradient {:?}", self.name(), xl.shape(), gl.shape());
-        }
+        let (x, g) = f32_pair((xs, xl), (gs, gl), self.name())?;
         let out = x.iter().zip(g).map(|(&x, &g)| if x >= 0.0 { g } else { 0.0 }).collect();
         Ok((CpuStorage::F32(out), xl.shape().clone()))
     }

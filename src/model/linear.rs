@@ -83,6 +83,15 @@ pub(crate) fn f32_contiguous<'a>(storage: &'a CpuStorage, layout: &Layout, op: &
     Ok(&v[start..end])
 }
 
+/// The values of two contiguous f32 storages of the same shape, for the elementwise custom ops
+/// of two inputs (`op` names the one asking).
+pub(crate) fn f32_pair<'a>(a: (&'a CpuStorage, &Layout), b: (&'a CpuStorage, &Layout), op: &str) -> Result<(&'a [f32], &'a [f32])> {
+    if a.1.shape() != b.1.shape() {
+        candle_core::bail!("{op}: inputs of shapes {:?} and {:?}", a.1.shape(), b.1.shape());
+    }
+    Ok((f32_contiguous(a.0, a.1, op)?, f32_contiguous(b.0, b.1, op)?))
+}
+
 /// Calls `f` with the row-major f32 values of the CPU tensor `t`, read in place from its
 /// storage (after one copy if `t` is not contiguous).
 pub(crate) fn with_f32_values<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
