@@ -54,6 +54,23 @@ impl Plane {
         self.mean.len()
     }
 
+    /// What lifting needs, as one list: the mean, then the two axes (`3d` values). Another
+    /// session of the same model decodes the same grid with it ([`Plane::for_lifting`]).
+    pub fn lifting_values(&self) -> Vec<f32> {
+        [&self.mean[..], &self.axes[0], &self.axes[1]].concat()
+    }
+
+    /// The plane of [`Plane::lifting_values`] in `d` dimensions, for lifting only (its
+    /// variance and explained share are not carried: 0); None unless there are `3d` values.
+    pub fn for_lifting(values: &[f32], d: usize) -> Option<Self> {
+        if values.len() != 3 * d {
+            return None;
+        }
+        let (mean, axes) = values.split_at(d);
+        let (first, second) = axes.split_at(d);
+        Some(Self { mean: mean.to_vec(), axes: [first.to_vec(), second.to_vec()], variance: [0.0, 0.0], explained: 0.0 })
+    }
+
     /// `(n, d) → (n, 2)`.
     pub fn project(&self, points: &[f32]) -> Vec<f32> {
         let d = self.dim();

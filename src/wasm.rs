@@ -265,6 +265,20 @@ impl Session {
         self.inner.decode_grid(from_object::<Rect>(&rect, "rectangle")?, n, n).map_err(js_error)
     }
 
+    /// Rows `first..end` of [`Session::manifold`]'s images, lifted by `plane` (another
+    /// session's [`Session::view_plane`]) when given: a replica's part of the training worker's grid.
+    #[wasm_bindgen(js_name = manifoldRows)]
+    pub fn manifold_rows(&self, rect: JsValue, n: usize, first: usize, end: usize, plane: Option<Vec<f32>>) -> Result<Vec<f32>, JsError> {
+        let rect = from_object::<Rect>(&rect, "rectangle")?;
+        self.inner.decode_grid_rows(rect, n, first..end, plane.as_deref()).map_err(js_error)
+    }
+
+    /// The view plane's mean and axes as one Float32Array, for [`Session::manifold_rows`] of a replica.
+    #[wasm_bindgen(js_name = viewPlane)]
+    pub fn view_plane(&self) -> Vec<f32> {
+        self.inner.plane().lifting_values()
+    }
+
     /// Test image `index` with its code and, for a VAE, `draws` ε from `seed` and their z.
     pub fn pick(&self, index: usize, draws: usize, seed: JsValue) -> Result<JsValue, JsError> {
         reply(&self.inner.pick(index, draws, seed_from(seed)?).map_err(js_error)?)

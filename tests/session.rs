@@ -94,6 +94,39 @@ fn high_dimensional_codes_are_shown_in_their_pca_plane() {
     assert_eq!(s.decode_grid(rect, 4, 4).unwrap(), s.decode(&plane.lift(&grid(rect, 4, 4))).unwrap());
 }
 
+/// How the page splits the manifold: a replica with the same weights but its own (never
+/// fitted) plane decodes the lower rows on the training session's plane, and the two parts are
+/// the training session's whole grid.
+#[test]
+fn a_replica_decodes_rows_of_the_trained_sessions_grid_on_its_plane() {
+    let mut trained = small_session(vae(6));
+    trained.train_steps(20).unwrap();
+    trained.fit_view(0).unwrap();
+    let mut replica = small_session(vae(6));
+    replica.set_weights(&trained.weights().unwrap()).unwrap();
+    assert_ne!(replica.plane(), trained.plane(), "the replica's plane is its own");
+
+    let (rect, n) = (Rect { x0: -1.5, x1: 2.0, y0: -1.0, y1: 1.0 }, 7);
+    let whole = trained.decode_grid(rect, n, n).unwrap();
+    let plane = trained.plane().lifting_values();
+    let top = trained.decode_grid_rows(rect, n, 0..4, None).unwrap();
+    let bottom = replica.decode_grid_rows(rect, n, 4..n, Some(&plane)).unwrap();
+    assert_eq!(top.len() + bottom.len(), whole.len());
+    // Natively a product of fewer rows may sum in another order: equal up to rounding.
+    for (i, (part, all)) in top.iter().chain(&bottom).zip(&whole).enumerate() {
+        assert!((part - all).abs() <= 1e-6, "pixel {i}: {part} against {all}");
+    }
+    // Its own plane (the first two axes) gives other images: the plane is what was sent.
+    assert_ne!(replica.decode_grid_rows(rect, n, 4..n, None).unwrap(), bottom);
+
+    let bad_rows = [(0, 0), (5, 3), (6, 8)].map(|(a, b)| replica.decode_grid_rows(rect, n, a..b, None).unwrap_err().to_string());
+    for err in bad_rows {
+        assert!(err.contains("not a part of a grid of 7 rows"), "{err}");
+    }
+    let err = replica.decode_grid_rows(rect, n, 0..1, Some(&plane[1..])).unwrap_err().to_string();
+    assert!(err.contains("a view plane of this model has 18 values (3 × 6), got 17"), "{err}");
+}
+
 #[test]
 fn codebook_summary_names_the_nearest_code_of_every_test_point() {
     let mut s = small_session(vq());

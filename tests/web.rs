@@ -89,6 +89,28 @@ fn replies_are_objects_with_typed_arrays() {
     assert!(csv.starts_with("index,label,mu_1,") && csv.lines().count() == 10_001);
 }
 
+/// The paused page's manifold on two cores: a replica holding the same weights decodes the
+/// lower rows on the training session's view plane, and the two parts are the whole grid, bit
+/// for bit (the wasm product sums every tile in the same order whatever the number of rows).
+#[wasm_bindgen_test]
+fn a_replica_decodes_the_lower_rows_of_the_grid() {
+    let model = r#"{"hidden": 256, "latentDim": 4}"#;
+    let mut trained = session(model);
+    trained.train_steps(30).unwrap();
+    trained.fit_view(500).unwrap();
+    let mut replica = session(model);
+    replica.set_weights(&trained.weights().unwrap()).unwrap();
+    let rect = || object(r#"{"x0": -2, "x1": 3, "y0": -2.5, "y1": 2}"#);
+    let whole = trained.manifold(rect(), 20).unwrap();
+    let upper = trained.manifold_rows(rect(), 20, 0, 10, None).unwrap();
+    let lower = replica.manifold_rows(rect(), 20, 10, 20, Some(trained.view_plane())).unwrap();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&[upper, lower.clone()].concat()), bits(&whole));
+    // On its own (unfitted) plane the replica decodes other codes: the plane sent is what counts.
+    assert_ne!(bits(&replica.manifold_rows(rect(), 20, 10, 20, None).unwrap()), bits(&lower));
+    assert!(message(replica.manifold_rows(rect(), 20, 10, 21, None).unwrap_err()).contains("not a part of a grid of 20 rows"));
+}
+
 #[wasm_bindgen_test]
 fn vq_codebook_queries() {
     let mut s = session(r#"{"kind": "vqvae", "hidden": 64, "codebookSize": 16, "codeDim": 2}"#);

@@ -11,6 +11,7 @@
 
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 import { Team } from '../workers/team.js';
+import { cmd } from '../app/protocol.js';
 
 const PKG = new URLSearchParams(location.search).get('pkg');
 
@@ -171,9 +172,52 @@ function decodeLatency(calls) {
     grid();
     times.push(performance.now() - start);
   }
+  return summary(times);
+}
+
+/** `{calls, medianMs, p95Ms, minMs, maxMs}` of call times. */
+function summary(times) {
   times.sort((a, b) => a - b);
   const quantile = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  return { calls, medianMs: quantile(0.5), p95Ms: quantile(0.95), minMs: times[0], maxMs: times.at(-1) };
+  return { calls: times.length, medianMs: quantile(0.5), p95Ms: quantile(0.95), minMs: times[0], maxMs: times.at(-1) };
+}
+
+/**
+ * The same grid decoded on two cores as the lab page does while paused: this thread (in the
+ * training worker's place) decodes the upper 10 rows while the page's own replica worker
+ * (www/workers/replica.js, holding this session's weights) decodes the lower 10. Milliseconds
+ * from the request to both parts in this thread.
+ */
+async function decodeSplitLatency(calls) {
+  const { session, glue } = state.candle;
+  if (!glue.Session.prototype.manifoldRows) return null; // a build before the split
+  const replica = new Worker(new URL('../workers/replica.js', import.meta.url), { type: 'module' });
+  const channel = new MessageChannel();
+  replica.postMessage(cmd.connect(), [channel.port2]);
+  const bytes = session.save();
+  channel.port1.postMessage({ kind: 'checkpoint', bytes }, [bytes.buffer]);
+  const rect = { x0: -3, x1: 3, y0: -3, y1: 3 };
+  const n = 20;
+  const half = n / 2;
+  const once = async (id) => {
+    const start = performance.now();
+    const lower = new Promise((resolve, reject) => {
+      replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.pixels) : reject(new Error(`replica: ${data.message ?? data.type}`)));
+    });
+    channel.port1.postMessage({ kind: 'rows', id, rect, n, first: half, end: n, plane: session.viewPlane() });
+    const upper = session.manifoldRows(rect, n, 0, half, null);
+    const pixels = await lower;
+    if (upper.length + pixels.length !== n * n * 784) throw new Error('the two parts are not the whole grid');
+    return performance.now() - start;
+  };
+  try {
+    for (let i = 1; i <= 3; i++) await once(-i);
+    const times = [];
+    for (let i = 1; i <= calls; i++) times.push(await once(i));
+    return summary(times);
+  } finally {
+    replica.terminate();
+  }
 }
 
 /** The wasm module's linear memory; it only grows, so this is the peak so far. */
@@ -182,7 +226,7 @@ function wasmMemory() {
 }
 
 const ready = setup();
-window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, wasmMemory };
+window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, decodeSplitLatency, wasmMemory };
 
 // --- by hand: a few rounds in this page, printed below the button -------------------------
 

@@ -1,6 +1,8 @@
 //! The page's questions. None of these changes the session: the same question asked twice,
 //! with anything but a state-changing call between, gets the same answer.
 
+use std::ops::Range;
+
 use candle_core::Tensor;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -9,7 +11,7 @@ use super::replies::{CodebookSummary, DimRows, Drawing, Hover, Interpolation, Pi
 use super::{check_grid, rows, Result, Session, SessionError};
 use crate::codes;
 use crate::data::{Dataset, IMAGE_PIXELS};
-use crate::latent::{self, Rect};
+use crate::latent::{self, Plane, Rect};
 use crate::model::ModelKind;
 use crate::train::EvalReport;
 
@@ -77,6 +79,29 @@ impl Session {
     pub fn decode_grid(&self, rect: Rect, nx: usize, ny: usize) -> Result<Vec<f32>> {
         check_grid(nx, ny)?;
         self.decode(&self.plane.lift(&latent::grid(rect, nx, ny)))
+    }
+
+    /// Rows `rows` of [`Session::decode_grid`]'s `n × n` images, lifted by `plane` (the
+    /// [`Plane::lifting_values`] of another session of this model) when given, else by this
+    /// session's view plane: two sessions holding the same weights each decode a part of one grid.
+    pub fn decode_grid_rows(&self, rect: Rect, n: usize, rows: Range<usize>, plane: Option<&[f32]>) -> Result<Vec<f32>> {
+        check_grid(n, n)?;
+        if rows.start >= rows.end || rows.end > n {
+            return Err(SessionError::Request(format!("rows {}..{} are not a part of a grid of {n} rows", rows.start, rows.end)));
+        }
+        let given;
+        let plane = match plane {
+            Some(values) => {
+                let d = self.plane.dim();
+                given = Plane::for_lifting(values, d).ok_or_else(|| {
+                    SessionError::Request(format!("a view plane of this model has {} values (3 × {d}), got {}", 3 * d, values.len()))
+                })?;
+                &given
+            }
+            None => &self.plane,
+        };
+        let points = latent::grid(rect, n, n);
+        self.decode(&plane.lift(&points[rows.start * n * 2..rows.end * n * 2]))
     }
 
     /// Test image `index` with its code; for a VAE also `draws` ε ~ N(0, I) from `seed` (draw i

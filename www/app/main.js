@@ -168,6 +168,7 @@ replica.onmessage = ({ data: m }) => {
   if (m.type === Msg.DECODED) traversal.setDecoded(m);
   else if (m.type === Msg.TRAVERSAL_IMAGE) traversal.setImage(m);
   else if (m.type === Msg.HOVERED) hoverCard.setData(m);
+  else if (m.type === Msg.MANIFOLD) onManifold(m);
   else if (m.type === Msg.ERROR) {
     showError(m.message);
     hoverCard.inFlight = false;
@@ -190,7 +191,7 @@ const onMessage = {
     hoverCard.refresh();
   },
   // A tile set still in flight when the toggle went off is dropped.
-  [Msg.MANIFOLD]: (m) => controls.showManifold.checked && manifold.setImages(m.rect, m.n, m.pixels, ...(judge.judged() ? [m.classes, m.confidence] : [])),
+  [Msg.MANIFOLD]: onManifold,
   [Msg.CODEBOOK]: (m) => codebook.setData(m),
   [Msg.SELECTION]: (m) => {
     if (m.index !== state.selected) return;
@@ -348,6 +349,11 @@ function setComparing(on, kind = null) {
   showMapCaption();
 }
 
+/** A manifold from the training worker, or the replica's part of one. */
+function onManifold(m) {
+  if (controls.showManifold.checked) manifold.receive(m, judge.judged());
+}
+
 /** Shows or hides the decoded manifold on the map (and the comparison's). */
 function setManifold(on) {
   controls.showManifold.checked = on;
@@ -359,7 +365,7 @@ function setManifold(on) {
   }
   compare.setManifold(on);
 }
-const requestManifold = pacedManifoldRequests(scatter, () => controls.showManifold.checked, send, () => judge.judged());
+const requestManifold = pacedManifoldRequests(manifold, scatter, () => controls.showManifold.checked, send, () => judge.judged());
 scatter.onTarget = requestManifold;
 
 controls.showManifold.addEventListener('change', () => setManifold(controls.showManifold.checked));

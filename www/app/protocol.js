@@ -279,9 +279,11 @@ export const msg = {
   /**
    * `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first;
    * for a judged manifold `classes` (Uint8Array, n·n) the digit the judge sees in each tile and
-   * `confidence` (Float32Array) its probability, else null.
+   * `confidence` (Float32Array) its probability, else null. With `part` `{id, first, end}` only
+   * rows first…end−1 of grid number `id`, whose other rows come in another message (from the
+   * replica worker, which decodes them meanwhile).
    */
-  manifold: (rect, n, pixels, classes = null, confidence = null) => ({ type: Msg.MANIFOLD, rect, n, pixels, classes, confidence }),
+  manifold: (rect, n, pixels, classes = null, confidence = null, part = null) => ({ type: Msg.MANIFOLD, rect, n, pixels, classes, confidence, part }),
   /**
    * The VQ-VAE codebook over the whole test set: `codebook` Float32Array (K·D), `images`
    * Float32Array (K·784) of every code decoded, `usage` Uint32Array (K) test codes assigned to

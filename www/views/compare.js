@@ -60,7 +60,7 @@ export class CompareView {
     this.requested = null; // settings last sent to the second worker
     this.loadedSource = null;
     // As on the main map: at most one request per MANIFOLD.minMs while the view moves.
-    this.requestManifold = pacedManifoldRequests(this.scatter, () => this.showManifold, (m) => this.send(m));
+    this.requestManifold = pacedManifoldRequests(this.manifold, this.scatter, () => this.showManifold, (m) => this.send(m));
     this.reset();
     this.partner.addEventListener('change', () => {
       this.kind = this.partner.value;
@@ -228,7 +228,7 @@ export class CompareView {
         this.scatter.setData(m.plane, m.labels, m.axisNames);
         break;
       case Msg.MANIFOLD:
-        if (this.showManifold) this.manifold.setImages(m.rect, m.n, m.pixels);
+        if (this.showManifold) this.manifold.receive(m, false);
         break;
       case Msg.ERROR:
         this.onError(`Comparison model: ${m.message}`);

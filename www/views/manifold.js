@@ -5,6 +5,12 @@
 import { SIDE, digitsImage, sizeCanvas } from './digits.js';
 import { cmd } from '../app/protocol.js';
 import { JUDGE, MANIFOLD, classColor } from '../app/config.js';
+import { measureSince } from '../app/timing.js';
+
+/** User Timing name of "the map asked for a grid → the grid is drawn"; pkg-config/latency.mjs reads it. */
+export const GRID_MEASURE = 'latent-lab:map-to-grid';
+
+const sameRect = (a, b) => a.x0 === b.x0 && a.x1 === b.x1 && a.y0 === b.y0 && a.y1 === b.y1;
 
 export class ManifoldLayer {
   /** @param {() => void} redraw asks the map to draw again */
@@ -15,24 +21,62 @@ export class ManifoldLayer {
     this.n = 0;
     this.classes = null;
     this.confidence = null;
+    /** `{rect, at}` of the last grid asked for and not drawn yet, for GRID_MEASURE. */
+    this.waiting = null;
+    /** The parts of the newest split grid so far (`{id, messages}`; see `receive`). */
+    this.split = { id: 0, messages: null };
+  }
+
+  /** The map asks for the grid over `rect` now. */
+  asked(rect) {
+    this.waiting = { rect, at: performance.now() };
+  }
+
+  /**
+   * A manifold message (protocol.js `msg.manifold`; classes only when `judged`). A whole grid
+   * is drawn at once. The parts of a split grid wait until all its rows have come, so the map
+   * never shows half of one grid over another; parts of an older grid than the newest, or of
+   * one a whole grid has replaced meanwhile, are dropped.
+   */
+  receive(m, judged) {
+    if (!m.part) {
+      this.split.messages = null;
+      this.setImages(m.rect, m.n, [m.pixels], ...(judged ? [m.classes, m.confidence] : []));
+      return;
+    }
+    const { id } = m.part;
+    if (id > this.split.id) this.split = { id, messages: [] };
+    if (id < this.split.id || !this.split.messages) return;
+    const parts = this.split.messages;
+    parts.push(m);
+    if (parts.reduce((rows, p) => rows + p.part.end - p.part.first, 0) < m.n) return;
+    this.split.messages = null;
+    parts.sort((a, b) => a.part.first - b.part.first);
+    this.setImages(m.rect, m.n, parts.map((p) => p.pixels));
   }
 
   /**
    * @param {{x0: number, x1: number, y0: number, y1: number}} rect plane region the tiles cover
    * @param {number} n tiles per side
-   * @param {Float32Array} pixels (n·n·784) images in [0, 1], top row first
+   * @param {Float32Array[]} rowParts the images in [0, 1] (n·n·784 in all), top row first, in
+   *   consecutive parts of whole rows
    * @param {Uint8Array|null} classes (n·n) the digit the judge sees in each tile, or null
    * @param {Float32Array|null} confidence (n·n) the judge's probability of that digit
    */
-  setImages(rect, n, pixels, classes = null, confidence = null) {
-    const image = digitsImage(pixels, n * n, n);
+  setImages(rect, n, rowParts, classes = null, confidence = null) {
+    const images = rowParts.map((pixels) => digitsImage(pixels, pixels.length / (SIDE * SIDE), n));
+    if (images.reduce((h, image) => h + image.height, 0) !== n * SIDE) throw new RangeError(`manifold: the parts are not ${n} rows`);
     if (classes && (classes.length !== n * n || confidence?.length !== n * n)) {
       throw new RangeError(`manifold: ${classes.length} classes for ${n * n} tiles`);
     }
     this.tiles ??= document.createElement('canvas');
-    sizeCanvas(this.tiles, image.width, image.height);
+    sizeCanvas(this.tiles, n * SIDE, n * SIDE);
     const ctx = this.tiles.getContext('2d');
-    ctx.putImageData(image, 0, 0);
+    let top = 0;
+    for (const image of images) {
+      ctx.putImageData(image, 0, top);
+      top += image.height;
+    }
     if (classes) {
       // Each tile under its digit's colour, as opaque as the judge is sure.
       for (let k = 0; k < n * n; k++) {
@@ -47,6 +91,10 @@ export class ManifoldLayer {
     this.classes = classes;
     this.confidence = confidence;
     this.redraw();
+    if (this.waiting && sameRect(this.waiting.rect, rect)) {
+      measureSince(GRID_MEASURE, this.waiting.at);
+      this.waiting = null;
+    }
   }
 
   clear() {
@@ -72,12 +120,12 @@ export class ManifoldLayer {
 }
 
 /**
- * A function that asks for the decoded manifold over `scatter`'s target view through `send`
- * while `isOn()`. The view's rectangle changes with every scatter while training; asking at
+ * A function that asks for `layer`'s decoded manifold over `scatter`'s target view through
+ * `send` while `isOn()`. The view's rectangle changes with every scatter while training; asking at
  * most every MANIFOLD.minMs (and once more at the end) keeps the worker's decoding in proportion.
  * While `judged()`, each tile comes with the judge's class.
  */
-export function pacedManifoldRequests(scatter, isOn, send, judged = () => false) {
+export function pacedManifoldRequests(layer, scatter, isOn, send, judged = () => false) {
   const pace = { timer: 0, sentAt: -Infinity };
   return () => {
     if (pace.timer || !isOn()) return;
@@ -87,6 +135,7 @@ export function pacedManifoldRequests(scatter, isOn, send, judged = () => false)
       const rect = scatter.targetRect();
       if (!rect || !isOn()) return;
       pace.sentAt = performance.now();
+      layer.asked(rect);
       send(cmd.manifold(rect, MANIFOLD.tiles, judged()));
     }, wait);
   };

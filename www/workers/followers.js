@@ -12,15 +12,41 @@ const rowsOf = (flat, width) =>
   Array.from({ length: width ? flat.length / width : 0 }, (_, i) => Array.from(flat.subarray(i * width, (i + 1) * width)));
 const transfer = (m, ...keys) => [m, keys.map((k) => m[k].buffer)];
 const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
+/** Manifolds decoded in two parts so far: each part names its grid, so the page joins the right two. */
+let gridsSplit = 0;
 
 /**
  * Entry fields: `name`; `commands` {type: (request, message, ports) => new request or null};
- * `answer(session, request, requests, kind)` → [message, transferables] or null; `pace`; optional
+ * `answer(session, request, requests, kind, replica)` → [message, transferables] or null, where
+ * `replica` is the replica worker's weights port while it holds this model's weights and training
+ * is paused (it can take a part of the work), else null; `pace`; optional
  * `applies(kind)`, `lazy` (while training, wait for the next refresh instead of answering the
  * command at once), `always` (answered with no request), `onNewModel(request, {sameSettings,
  * testLength})`, `follows` (names of entries whose change re-answers this one).
  */
 export const FOLLOWERS = [
+  {
+    name: 'replica',
+    // The replica worker answers slider moves and hovers with its own copy of the weights: a
+    // new model's checkpoint, then at each refresh only the values, copied in place. Parsing
+    // and checking a 3 MB checkpoint took it about 100 ms, during which a slider move waited.
+    // First in the table: the followers after it may hand the replica a part of their work,
+    // which must reach it after the weights it is to use.
+    commands: { [Cmd.CONNECT]: (r, m, ports) => ({ port: ports[0], model: 'new' }) },
+    onNewModel: (request) => ({ ...request, model: 'new' }),
+    pace: 'scatter',
+    answer(session, request) {
+      if (request.model === 'new') {
+        const bytes = session.save();
+        request.port.postMessage({ kind: 'checkpoint', bytes }, [bytes.buffer]);
+        request.model = 'sent';
+      } else {
+        const values = session.weights();
+        request.port.postMessage({ kind: 'values', values }, [values.buffer]);
+      }
+      return null;
+    },
+  },
   {
     name: 'codebook',
     // Always on for a VQ-VAE: the Voronoi cells, usage and snap lines come from it.
@@ -34,7 +60,16 @@ export const FOLLOWERS = [
     commands: { [Cmd.MANIFOLD]: (r, { rect, n, judged }) => (rect ? { rect, n, judged } : null) },
     lazy: true,
     pace: 'scatter',
-    answer(session, { rect, n, judged }) {
+    answer(session, { rect, n, judged }, requests, kind, replica) {
+      if (!judged && replica) {
+        // Two cores decode the grid: the idle replica (same weights) the lower rows, sent
+        // straight to the page, and this worker the upper ones meanwhile.
+        const split = Math.ceil(n / 2);
+        const id = ++gridsSplit;
+        replica.postMessage({ kind: 'rows', id, rect, n, first: split, end: n, plane: session.viewPlane() });
+        const top = session.manifoldRows(rect, n, 0, split, null);
+        return transfer(msg.manifold(rect, n, top, null, null, { id, first: 0, end: split }), 'pixels');
+      }
       if (!judged) return transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels');
       const j = session.judgeManifold(rect, n);
       return transfer(msg.manifold(rect, n, j.pixels, j.classes, j.confidence), 'pixels', 'classes', 'confidence');
@@ -137,33 +172,17 @@ export const FOLLOWERS = [
       return transfer(msg.quantization(session.quantization(index)), 'image', 'zE', 'distances', 'nearest', 'zQ', 'offset', 'decoded');
     },
   },
-  {
-    name: 'replica',
-    // The replica worker answers slider moves and hovers with its own copy of the weights: a
-    // new model's checkpoint, then at each refresh only the values, copied in place. Parsing
-    // and checking a 3 MB checkpoint took it about 100 ms, during which a slider move waited.
-    commands: { [Cmd.CONNECT]: (r, m, ports) => ({ port: ports[0], model: 'new' }) },
-    onNewModel: (request) => ({ ...request, model: 'new' }),
-    pace: 'scatter',
-    answer(session, request) {
-      if (request.model === 'new') {
-        const bytes = session.save();
-        request.port.postMessage({ kind: 'checkpoint', bytes }, [bytes.buffer]);
-        request.model = 'sent';
-      } else {
-        const values = session.weights();
-        request.port.postMessage({ kind: 'values', values }, [values.buffer]);
-      }
-      return null;
-    },
-  },
 ];
 
 /** The page's standing requests, by follower name, and the table's rules for answering them. */
 export class Followers {
-  /** @param {(message, transfer) => void} post sends an answer to the page */
-  constructor(post) {
+  /**
+   * @param {(message, transfer) => void} post sends an answer to the page
+   * @param {() => boolean} paused whether the model is not training (the replica is idle then)
+   */
+  constructor(post, paused) {
     this.post = post;
+    this.paused = paused;
     this.requests = new Map();
   }
 
@@ -202,7 +221,9 @@ export class Followers {
   answer(entry, session, kind) {
     const request = entry.always ? {} : this.requests.get(entry.name);
     if (!request || (entry.applies && !entry.applies(kind))) return;
-    const reply = entry.answer(session, request, this.requests, kind);
+    const replica = this.requests.get('replica');
+    const helper = replica?.model === 'sent' && this.paused() ? replica.port : null;
+    const reply = entry.answer(session, request, this.requests, kind, helper);
     if (reply) this.post(...reply);
   }
 

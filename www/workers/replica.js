@@ -3,7 +3,8 @@
 // (~80 ms) at a time and only reads its messages between chunks; this worker never trains, so
 // it answers at once. The training worker sends it a new model's checkpoint, then its weights
 // after every refresh (Session.weights()), and the test set with every new dataset, so its
-// pictures lag training by at most one refresh, as the other views do.
+// pictures lag training by at most one refresh, as the other views do. While training is
+// paused it also decodes half of the map's manifold, so that the grid takes two cores.
 
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
@@ -33,7 +34,7 @@ self.wasmBytes = async () => (await ready).memory.buffer.byteLength;
 
 const handlers = {
   [Cmd.CONNECT](m, ports) {
-    const kinds = { checkpoint: ({ bytes }) => setModel(bytes), values: ({ values }) => setValues(values) };
+    const kinds = { checkpoint: ({ bytes }) => setModel(bytes), values: ({ values }) => setValues(values), rows: sendRows };
     ports[0].onmessage = ({ data }) => guarded(() => (kinds[data.kind] ?? setTest)(data));
   },
 
@@ -92,6 +93,13 @@ function setValues(values) {
   if (!session) throw new Error('the replica got weights before their model');
   session.setWeights(values);
   if (traversal) sendDecoded();
+}
+
+/** Rows `first…end−1` of the training worker's manifold `id`, on its view plane: its other rows are decoded there meanwhile. */
+function sendRows({ id, rect, n, first, end, plane }) {
+  if (!session) throw new Error('the replica got a part of the map before its model');
+  const m = msg.manifold(rect, n, session.manifoldRows(rect, n, first, end, plane), null, null, { id, first, end });
+  post(m, [m.pixels.buffer]);
 }
 
 /**

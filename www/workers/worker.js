@@ -34,7 +34,7 @@ const wasmReady = init();
 self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 /** The page's standing requests for pictures of the model, and how to answer them. */
-const followers = new Followers(post);
+const followers = new Followers(post, () => phase !== Phase.TRAINING);
 /** The learned prior over a VQ-VAE's codes: trained beside the queue, dropped when the model changes. */
 const prior = new PriorRunner(post);
 /** The classifier that judges samples, and its table of sample kinds. */
