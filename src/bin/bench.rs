@@ -1,13 +1,15 @@
-//! Native side of the throughput benchmark: trains the default model (2-D MLP VAE, hidden
-//! 512, batch 128, AdamW 1e-3 without decay) on the MNIST training images for a fixed time on
-//! ONE thread and prints one JSON line. `pkg-config/bench.sh` runs it between the browser runs.
+//! Native side of the throughput benchmark: trains the default model (2-D VAE, hidden 512,
+//! batch 128, AdamW 1e-3 without decay; MLP, or with `--arch conv` the convolutional one) on
+//! the MNIST training images for a fixed time on `--threads N` threads (default ONE) and prints
+//! one JSON line. `pkg-config/bench.sh` runs it between the browser runs.
 //!
 //! ```text
-//! cargo run --release --bin bench -- --seconds 6 --warmup 1 --chunk 10 --data www/data/mnist
+//! cargo run --release --bin bench -- --seconds 6 --warmup 1 --chunk 10 --threads 1 --arch mlp --data www/data/mnist
 //! ```
-//! The browser has one thread, so the native baseline gets one too: candle's matmuls (gemm on
-//! rayon) and its large element-wise ops (a barrier pool) would otherwise use every core.
-//! Training goes through [`Session`], the same path as the page, in `train_steps(chunk)` calls.
+//! The page's wasm has one thread, so the baseline it is judged against gets one too: candle's
+//! matmuls (gemm on rayon) and its large element-wise ops (a barrier pool) would otherwise use
+//! every core; `--threads 2` shows what native gains from a second core. Training goes through
+//! [`Session`], the same path as the page, in `train_steps(chunk)` calls.
 //!
 //! `--step-profile` instead prints where one data-parallel step's milliseconds go for W = 1
 //! and W = 2 (the half batch's share, the reduce, AdamW fused and candle's), as JSON.
@@ -16,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use candle_nn::Optimizer;
-use latent_lab::model::ModelConfig;
+use latent_lab::model::{Arch, ModelConfig};
 use latent_lab::optim::FusedAdamW;
 use latent_lab::parallel::{reduce, reduce_into, Shard, Share};
 use latent_lab::session::Session;
@@ -29,10 +31,12 @@ use web_time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench [--seconds S] [--warmup S] [--chunk N] [--data DIR]
+const USAGE: &str = "usage: bench [--seconds S] [--warmup S] [--chunk N] [--threads N] [--arch mlp|conv] [--data DIR]
   --seconds S   measured training time (default 6)
   --warmup S    untimed training before it (default 1)
   --chunk N     steps per train_steps call, as the page's worker makes them (default 10)
+  --threads N   threads candle may use (default 1)
+  --arch A      the default model's encoder and decoder: mlp (default) or conv
   --data DIR    folder with train-{images-idx3,labels-idx1}-ubyte.gz (default www/data/mnist)
   --step-profile  time the parts of a data-parallel step instead (median ms of --seconds S)";
 
@@ -40,12 +44,22 @@ struct Args {
     seconds: f64,
     warmup: f64,
     chunk: usize,
+    threads: usize,
+    arch: Arch,
     data: PathBuf,
     step_profile: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { seconds: 6.0, warmup: 1.0, chunk: 10, data: PathBuf::from("www/data/mnist"), step_profile: false };
+    let mut args = Args {
+        seconds: 6.0,
+        warmup: 1.0,
+        chunk: 10,
+        threads: 1,
+        arch: Arch::Mlp,
+        data: PathBuf::from("www/data/mnist"),
+        step_profile: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
@@ -61,12 +75,15 @@ fn parse_args() -> Result<Args, String> {
             "--seconds" => args.seconds = value.parse().map_err(|_| bad)?,
             "--warmup" => args.warmup = value.parse().map_err(|_| bad)?,
             "--chunk" => args.chunk = value.parse().map_err(|_| bad)?,
+            "--threads" => args.threads = value.parse().map_err(|_| bad)?,
+            // The settings' own spelling, as the page and the train CLI write it.
+            "--arch" => args.arch = serde_json::from_value(json!(value)).map_err(|_| format!("--arch: mlp or conv, got {value}"))?,
             "--data" => args.data = PathBuf::from(&value),
             _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
         }
     }
-    if args.seconds <= 0.0 || args.warmup < 0.0 || args.chunk == 0 {
-        return Err(format!("--seconds must be > 0, --warmup >= 0, --chunk >= 1\n{USAGE}"));
+    if args.seconds <= 0.0 || args.warmup < 0.0 || args.chunk == 0 || args.threads == 0 {
+        return Err(format!("--seconds must be > 0, --warmup >= 0, --chunk and --threads >= 1\n{USAGE}"));
     }
     Ok(args)
 }
@@ -92,12 +109,19 @@ fn train_for(session: &mut Session, seconds: f64, chunk: usize) -> Result<(usize
     Ok((steps, start.elapsed().as_secs_f64(), history))
 }
 
-/// This thread's time on a CPU and waiting for one so far, in seconds (Linux only): on a busy
-/// machine the wait shows how much of the wall-clock time the measurement did not get a core.
+/// The time this process's threads have spent on a CPU and waiting for one so far, summed, in
+/// seconds (Linux only): on a busy machine the wait shows how much of the wall-clock time the
+/// measurement did not get a core. Candle's pool threads live as long as the process, so none
+/// that worked during a measurement is missing from the sum at its end.
 fn schedstat() -> Option<(f64, f64)> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let mut ns = text.split_whitespace().map(|v| v.parse::<f64>().ok().map(|v| v / 1e9));
-    Some((ns.next()??, ns.next()??))
+    let (mut on_cpu, mut waiting) = (0.0, 0.0);
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let text = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        let mut ns = text.split_whitespace().map(|v| v.parse::<f64>().ok().map(|v| v / 1e9));
+        on_cpu += ns.next()??;
+        waiting += ns.next()??;
+    }
+    Some((on_cpu, waiting))
 }
 
 /// Median milliseconds of `f` over runs filling `seconds` (at least 5).
@@ -168,10 +192,10 @@ fn step_profile(args: &Args, images: &[u8], labels: &[u8]) -> Result<(), Box<dyn
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let threads = candle_core::utils::get_num_threads();
-    if threads != 1 {
-        return Err(format!("candle would use {threads} threads; the baseline must be single-threaded").into());
+    if threads != args.threads {
+        return Err(format!("candle would use {threads} threads, not the {} asked for", args.threads).into());
     }
-    let model = ModelConfig::default();
+    let model = ModelConfig { arch: args.arch, ..ModelConfig::default() };
     let train = TrainConfig::default();
     let mut session = Session::new(&model, &train)?;
     // The same gzipped IDX bytes the page fetches; setData parses and inflates them alike.
@@ -196,6 +220,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         json!({
             "impl": "native",
             "threads": threads,
+            "arch": model.arch,
             "imagesPerSec": images_per_sec,
             "steps": steps,
             "seconds": seconds,
@@ -209,10 +234,6 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn main() -> ExitCode {
-    // Before anything reads them: candle sizes its rayon pool from RAYON_NUM_THREADS and its
-    // barrier pool from CANDLE_NUM_THREADS (falling back to the former), once, on first use.
-    std::env::set_var("RAYON_NUM_THREADS", "1");
-    std::env::set_var("CANDLE_NUM_THREADS", "1");
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {
@@ -220,6 +241,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before anything reads them: candle sizes its rayon pool from RAYON_NUM_THREADS and its
+    // barrier pool from CANDLE_NUM_THREADS (falling back to the former), once, on first use.
+    std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    std::env::set_var("CANDLE_NUM_THREADS", args.threads.to_string());
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
