@@ -2,6 +2,8 @@
 // (tests/page/server.mjs re-exports startServer). Node built-ins only, so it runs
 // before `npm ci`. Every file of the app goes out with the Content-Security-Policy below,
 // and the browser's reports of what it blocked come back to POST /csp-report.
+// Run as a command it also makes the page cross-origin isolated (COOP/COEP, below); the page
+// tests start it without, unless a test asks, so both kinds of page stay tested.
 //
 //   node pkg-config/serve.mjs [ROOT=www] [PORT=8080]
 import { createServer } from 'node:http';
@@ -55,6 +57,14 @@ export const policyText = (directives) =>
     .map(([name, value]) => `${name} ${value}`)
     .join('; ');
 const CSP_HEADER = policyText({ ...PAGE_POLICY, ...HEADER_ONLY_POLICY });
+// Cross-origin isolation: SharedArrayBuffer needs it (TF.js's threaded wasm on the benchmark
+// page). Everything the page loads is from this origin, so require-corp blocks nothing; a
+// worker needs the headers on its own script too, so every answer carries them, and the
+// service worker's cached copies keep them offline.
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 // A report is a few hundred bytes; anything far larger is not one.
 const MAX_REPORT_BYTES = 64 * 1024;
 
@@ -87,7 +97,7 @@ async function receiveReport(req, res, onViolation) {
 const logViolation = (report) =>
   console.error(`[serve] blocked by the Content-Security-Policy: ${report['violated-directive'] ?? report['effective-directive']} ${report['blocked-uri'] ?? ''} on ${report['document-uri']}`);
 
-async function handle(root, mounts, onViolation, req, res) {
+async function handle(root, { mounts, onViolation, isolated }, req, res) {
   let path;
   try {
     path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -127,6 +137,7 @@ async function handle(root, mounts, onViolation, req, res) {
     // The app's own files only: a mounted folder (the benchmark page, which runs TF.js) is a
     // measuring tool outside the app. Workers take the policy from their script's response.
     ...(mount ? {} : { 'Content-Security-Policy': CSP_HEADER }),
+    ...(isolated ? ISOLATION_HEADERS : {}),
   });
   if (req.method === 'HEAD') return res.end();
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
@@ -136,14 +147,14 @@ async function handle(root, mounts, onViolation, req, res) {
  * Serves `root` over http on 127.0.0.1. `port` 0 (the default) takes a free port. `mounts`
  * maps a URL prefix ending in '/' (say 'bench/') to another folder served under it.
  * `onViolation(report)` gets each Content-Security-Policy violation report (by default
- * printed to stderr).
+ * printed to stderr). `isolated` sends the cross-origin isolation headers with every file.
  * Resolves to `{ url, close }`; `url` ends in '/', `close()` resolves once stopped.
  */
-export async function startServer(root, { port = 0, host = '127.0.0.1', mounts = {}, onViolation } = {}) {
+export async function startServer(root, { port = 0, host = '127.0.0.1', mounts = {}, onViolation, isolated = false } = {}) {
   const dir = resolve(root);
   const resolved = Object.fromEntries(Object.entries(mounts).map(([prefix, folder]) => [prefix, resolve(folder)]));
   const server = createServer((req, res) => {
-    handle(dir, resolved, onViolation, req, res).catch((err) => {
+    handle(dir, { mounts: resolved, onViolation, isolated }, req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, String(err));
       else res.destroy();
     });
@@ -168,7 +179,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const root = process.argv[2] ?? 'www';
   const port = Number(process.argv[3] ?? process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
-  const { url, close } = await startServer(root, { port, host });
+  const { url, close } = await startServer(root, { port, host, isolated: true });
   console.log(`serving ${resolve(root)} at ${url.replace('127.0.0.1', 'localhost')}  (Ctrl-C stops)`);
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => close().then(() => process.exit(0)));
 }
