@@ -17,16 +17,25 @@
 
 const PIXELS = 784;
 
-/** Selects the wasm backend with its binaries from `wasmDir`; returns what it can use. */
-export async function useWasmBackend(tf, wasmDir) {
+/**
+ * Selects the wasm backend with its binaries from `wasmDir` and `threads` threads; returns
+ * what it got. More than one thread takes the vendored threaded build, which needs
+ * SharedArrayBuffer and so a cross-origin-isolated page (COOP/COEP); without one it runs on one.
+ * Whatever is asked, the backend takes at most half of navigator.hardwareConcurrency threads
+ * (bench.mjs tells the threaded page twice the cores).
+ */
+export async function useWasmBackend(tf, wasmDir, threads = 1) {
   tf.wasm.setWasmPaths(wasmDir);
+  // Isolated, the backend would take the threaded build on its own: one thread means the
+  // single-threaded build, as on a page that is not isolated.
+  if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  else tf.wasm.setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('TF.js wasm backend failed to initialise');
   await tf.ready();
   return {
     backend: tf.getBackend(),
     simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
-    // Threads need SharedArrayBuffer, which needs a cross-origin-isolated page (COOP/COEP).
-    threads: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
+    threads: tf.wasm.getThreadsCount(),
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     version: tf.version.tfjs,
   };

@@ -1,5 +1,6 @@
-// Browser side of the benchmark: Latent Lab's wasm Session and its TF.js twin
-// (bench-tfjs.js), both trained in this page on the bundled MNIST training images.
+// Browser side of the benchmark: Latent Lab's wasm Session (the default MLP VAE, and the same
+// with the convolutional encoder and decoder) and the MLP's TF.js twin (bench-tfjs.js), all
+// trained in this page on the bundled MNIST training images.
 //
 // pkg-config/bench.mjs opens bench.html?driven and calls `window.bench.*` between its native
 // runs. Opened by hand, the page offers a button that runs a few in-page rounds instead.
@@ -8,12 +9,17 @@
 //
 // bench.html?pkg=URL loads another build's wasm glue instead (bench.mjs --baseline-www): that
 // page trains Candle only, so an older build runs side by side with this one.
+// bench.html?tfjs-threads=N gives TF.js N threads (the page must be cross-origin isolated; a
+// backend's thread count is fixed once it starts, so each count needs a page of its own), and
+// 0 leaves TF.js out. The default is one thread, like Candle's.
 
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 import { Team } from '../workers/team.js';
 import { cmd } from '../app/protocol.js';
 
-const PKG = new URLSearchParams(location.search).get('pkg');
+const PARAMS = new URLSearchParams(location.search);
+const PKG = PARAMS.get('pkg');
+const TFJS_THREADS = PKG ? 0 : Number(PARAMS.get('tfjs-threads') ?? 1);
 
 const DATA_DIR = '../data/mnist/';
 const DATA_FILES = [
@@ -44,10 +50,10 @@ function parseImages(bytes) {
   return { count, pixels: bytes.subarray(IDX_IMAGES_HEADER, IDX_IMAGES_HEADER + count * 784) };
 }
 
-let state; // { wasm, candle, tfjs, batchSize }
+let state; // { wasm, candle, conv, tfjs, files, teams, batchSize }
 
 /**
- * The default model of the wasm glue at `url` as `{wasm, config, session, trainSteps(n),
+ * The default model of the wasm glue at `url` as `{glue, wasm, config, session, trainSteps(n),
  * decodeGrid()}`. Builds before the one-style boundary took settings and gave reports as JSON
  * strings; both are understood, so an old build can be measured beside this one.
  */
@@ -73,7 +79,7 @@ async function setup() {
   const files = await Promise.all(DATA_FILES.map((f) => fetchBytes(DATA_DIR + f)));
   candle.session.setData(...files);
   const { count, pixels } = parseImages(await gunzip(files[0]));
-  const tfjsInfo = PKG ? null : await useWasmBackend(globalThis.tf, '../vendor/tfjs/');
+  const tfjsInfo = TFJS_THREADS ? await useWasmBackend(globalThis.tf, '../vendor/tfjs/', TFJS_THREADS) : null;
   const tfjs =
     tfjsInfo &&
     new TfjsVae(globalThis.tf, pixels, count, {
@@ -82,8 +88,9 @@ async function setup() {
       batchSize: config.train.batchSize,
       learningRate: config.train.learningRate,
     });
-  state = { wasm, candle, tfjs, files, teams: new Map(), batchSize: config.train.batchSize };
+  state = { wasm, candle, conv: null, tfjs, files, teams: new Map(), batchSize: config.train.batchSize };
   return {
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
     model: config.model,
     train: config.train,
     trainImages: count,
@@ -119,9 +126,21 @@ function timeTraining(trainChunk, { seconds, chunk }) {
   };
 }
 
-function trainCandle(opts) {
+/** The default settings with the convolutional encoder and decoder (settings param "arch"). */
+const convConfig = () => ({ ...state.candle.config, model: { ...state.candle.config.model, arch: 'conv' } });
+
+/** A new session of `arch` on the training images. */
+function newSession(arch) {
+  const session = new state.candle.glue.Session(arch === 'conv' ? convConfig() : state.candle.config);
+  session.setData(...state.files);
+  return session;
+}
+
+/** Trains the default model (`arch` 'mlp') or its convolutional twin ('conv'), one replica. */
+function trainCandle({ arch = 'mlp', ...opts }) {
+  const session = arch === 'conv' ? (state.conv ??= newSession('conv')) : state.candle.session;
   return timeTraining((n) => {
-    const report = state.candle.trainSteps(n);
+    const report = session.trainSteps(n);
     return { step: report.step, loss: report.loss };
   }, opts);
 }
@@ -136,18 +155,18 @@ function trainTfjs(opts) {
 /**
  * Data-parallel training with `workers` replicas, as the lab's training worker runs it: this
  * page is replica 0 (as the single-replica run above is) and `workers − 1` helper workers
- * (www/workers/team.js) the others. Each count keeps its own model across rounds. Adds the
- * mean milliseconds per step of replica 0's phases (allreduce.js `step`).
+ * (www/workers/team.js) the others. Each architecture and count keeps its own model across
+ * rounds. Adds the mean milliseconds per step of replica 0's phases (allreduce.js `step`).
  */
-async function trainWorkers({ seconds, chunk, workers }) {
-  if (!state.teams.has(workers)) {
-    const session = new state.candle.glue.Session(state.candle.config);
-    session.setData(...state.files);
+async function trainWorkers({ seconds, chunk, workers, arch = 'mlp' }) {
+  const key = `${arch} ${workers}`;
+  if (!state.teams.has(key)) {
+    const session = newSession(arch);
     const team = new Team();
     await team.start(session, workers);
-    state.teams.set(workers, { session, team });
+    state.teams.set(key, { session, team });
   }
-  const { session, team } = state.teams.get(workers);
+  const { session, team } = state.teams.get(key);
   const timing = {};
   const history = [];
   const start = performance.now();
@@ -225,8 +244,25 @@ function wasmMemory() {
   return state.wasm.memory.buffer.byteLength;
 }
 
+/**
+ * For the memory table, in a page of its own: trains `steps` steps of the default model with
+ * `workers` replicas, this page's session (the only one here) as replica 0, as the lab's
+ * training worker holds it; then returns this page's wasm memory. The helpers stay up, so
+ * the driver can read theirs.
+ */
+async function trainForMemory({ workers, steps }) {
+  const { session } = state.candle;
+  if (workers === 1) session.trainSteps(steps);
+  else {
+    const team = new Team();
+    await team.start(session, workers);
+    await team.steps(session, steps, () => true);
+  }
+  return wasmMemory();
+}
+
 const ready = setup();
-window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, decodeSplitLatency, wasmMemory };
+window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, decodeSplitLatency, wasmMemory, trainForMemory };
 
 // --- by hand: a few rounds in this page, printed below the button -------------------------
 

@@ -13,6 +13,8 @@ import init, { Session } from '../pkg/latent_lab.js';
 import { Peers, Stopped, WorkerLink, step } from './allreduce.js';
 
 const wasmReady = init();
+// This helper's wasm memory in bytes, for the benchmark's memory table (pkg-config/bench.mjs).
+self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 let replica = null;
 let peers = null;
 
