@@ -1,10 +1,14 @@
-// Benchmark driver (run by bench.sh after it has built the native `bench` binary and the wasm):
-// interleaves rounds of native Candle, Candle in headless Chromium and TF.js in the same page,
-// then measures grid-decode latency, wasm memory and size, prints a table and writes JSON.
+// Benchmark driver (run by bench.sh after it has built the native `bench` binary and the wasm).
+// In interleaved rounds it trains, for the default model (2-D MLP VAE) and its convolutional
+// twin, Candle in headless Chromium with W = 1 replica and W = 2 … cores (data-parallel
+// workers), native Candle on 1 and 2 threads, and for the MLP TF.js's wasm backend on one
+// thread and, the page being cross-origin isolated, on threads; it prints each figure as a
+// ratio to W = 1 with the CPU share the run got. Then it measures grid-decode latency, the
+// memory of W = 1, 2 and 4 (each helper's wasm memory included), the wasm size, and writes JSON.
 //
 //   node pkg-config/bench.mjs --native target/release/bench [--rounds 3] [--seconds 6]
-//        [--warmup 1] [--chunk 10] [--decode-calls 50] [--out tests/artifacts/bench.json] [--quality]
-//        [--baseline-www DIR]
+//        [--warmup 1] [--chunk 10] [--conv-chunk 2] [--decode-calls 50] [--memory-steps 20]
+//        [--out tests/artifacts/bench.json] [--quality] [--baseline-www DIR]
 //
 // --baseline-www names the www/ folder of another build (its pkg/ is what counts): every round
 // then also trains that build's Candle in a second page, and both decode latencies are
@@ -25,9 +29,16 @@ import { launchChromium } from '../tests/page/browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WASM = join(ROOT, 'www/pkg/latent_lab_bg.wasm');
+// Part 3 of issue 10 asks the conv VAE for the same wasm/native ratio as the MLP.
 const TARGETS = { wasmOverNative: 0.5, wasmOverTfjs: 4, twoWorkersOverOne: 1.6, decodeMs: 8 };
+const ARCHS = ['mlp', 'conv'];
 // Data-parallel runs go from W = 2 up to the cores present, at most this many.
 const MAX_WORKERS = 8;
+// Native runs on 1 and 2 threads whatever the machine: 2 is the W = 2 of native Candle.
+const NATIVE_THREADS = [1, 2];
+// The memory table's replica counts, 4 even on a 2-core machine (memory does not need cores).
+const MEMORY_WORKERS = [1, 2, 4];
+const TRAIN_IMAGES_BYTES = 60000 * 784;
 // The 2-D VAE gets a 1024-unit hidden layer: with 512 it ended at 150.5 nats, just above the
 // 150 target; with 1024, 149.8. The 20-D VAE meets its target (105) with the default 512.
 const QUALITY_RUNS = [
@@ -46,7 +57,11 @@ function parseArgs(argv) {
     seconds: 6,
     warmup: 1,
     chunk: 10,
+    // A conv step takes about ten MLP steps' time; fewer steps per call keep a run's overshoot
+    // past its seconds as small.
+    convChunk: 2,
     decodeCalls: 50,
+    memorySteps: 20,
     out: join(ROOT, 'tests/artifacts/bench.json'),
     quality: false,
     baselineWww: null,
@@ -75,23 +90,23 @@ function cpuJiffies() {
 }
 
 /**
- * Runs `fn` and adds `machineBusy` (fraction of all cores busy meanwhile, us included) and
- * `othersCores` (cores' worth of work by everything else: the contention we competed with).
- * `ownCpu(result)` gives the seconds of CPU our run itself used.
+ * Runs `fn`, whose result has `seconds` and `cpuSeconds` (the CPU time the run itself used),
+ * and adds `cpuShare` (cores' worth it got), `machineBusy` (fraction of all cores busy
+ * meanwhile, us included) and `othersCores` (cores' worth of work by everything else: the
+ * contention we competed with).
  */
-async function measured(fn, ownCpu) {
+async function measured(fn) {
   const [b0, t0] = cpuJiffies();
   const result = await fn();
   const [b1, t1] = cpuJiffies();
   const machineBusy = (b1 - b0) / (t1 - t0);
-  const own = await ownCpu(result);
-  const cpuShare = own == null ? null : own / result.seconds;
+  const cpuShare = result.cpuSeconds == null ? null : result.cpuSeconds / result.seconds;
   const othersCores = cpuShare == null ? null : machineBusy * cpus().length - cpuShare;
   return { ...result, machineBusy, cpuShare, othersCores };
 }
 
-async function runNative(opts) {
-  const args = ['--seconds', opts.seconds, '--warmup', opts.warmup, '--chunk', opts.chunk, '--data', join(ROOT, 'www/data/mnist')].map(String);
+async function runNative(opts, { arch, threads, chunk }) {
+  const args = ['--seconds', opts.seconds, '--warmup', opts.warmup, '--chunk', chunk, '--threads', threads, '--arch', arch, '--data', join(ROOT, 'www/data/mnist')].map(String);
   const { stdout } = await promisify(execFile)(opts.native, args, { cwd: ROOT });
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
@@ -139,8 +154,34 @@ function qualityRun({ latentDim, args }) {
   });
 }
 
+/**
+ * The memory of `workers` replicas of the default model after `steps` steps, in a page (and
+ * so a renderer) of its own: the page's wasm memory (replica 0, holding the whole training
+ * set as the lab's training worker does), each helper's, and the JavaScript heaps of the page
+ * and its workers (performance.measureUserAgentSpecificMemory, which needs the page isolated).
+ */
+async function measureMemory(browser, url, workers, steps) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(url);
+    await page.evaluate(() => window.bench.ready);
+    const pageWasm = await page.evaluate((o) => window.bench.trainForMemory(o), { workers, steps });
+    const helpersWasm = [];
+    for (const worker of page.workers()) {
+      if (worker.url().endsWith('/shard.js')) helpersWasm.push(await worker.evaluate(() => self.wasmBytes()));
+    }
+    const js = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
+    const wasm = pageWasm + helpersWasm.reduce((a, b) => a + b, 0);
+    return { workers, pageWasm, helpersWasm, wasm, js, total: wasm + js };
+  } finally {
+    await page.close();
+  }
+}
+
 const fmt = (x, digits = 0) => (x == null ? '—' : x.toFixed(digits));
 const pct = (x) => (x == null ? '—' : `${(100 * x).toFixed(0)}%`);
+const mib = (b) => (b == null ? '—' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const met = (x, target) => `${x >= target ? 'MET' : 'NOT MET'} (${fmt(x, 2)}; target ${target})`;
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -154,74 +195,97 @@ async function main() {
   report.wasmSize = { raw: wasmBytes.length, gzip9: gzipSync(wasmBytes, { level: 9 }).length };
 
   // The benchmark page lives outside the app (pkg-config/bench/) and is served beside it at
-  // bench/, so it reaches www/pkg, www/data and www/vendor as ../pkg and so on.
+  // bench/, so it reaches www/pkg, www/data and www/vendor as ../pkg and so on. Isolated, as
+  // serve.sh serves the app, so TF.js can have its threads and the memory of workers is measurable.
   const mounts = { 'bench/': join(ROOT, 'pkg-config/bench') };
   if (opts.baselineWww) mounts['baseline-pkg/'] = join(opts.baselineWww, 'pkg');
-  const server = await startServer(join(ROOT, 'www'), { mounts });
+  const server = await startServer(join(ROOT, 'www'), { mounts, isolated: true });
   const browser = await launchChromium({
-    // A headless page is "visible", but make sure no timer or renderer throttling applies.
-    args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
+    args: [
+      // A headless page is "visible", but make sure no timer or renderer throttling applies.
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+      // measureUserAgentSpecificMemory answers at once instead of at the next garbage collection.
+      '--enable-blink-features=ForceEagerMeasureMemory',
+    ],
   });
+  const cores = cpus().length;
+  const workerCounts = Array.from({ length: Math.min(cores, MAX_WORKERS) - 1 }, (_, i) => i + 2);
   try {
     const cdp = await browser.newBrowserCDPSession();
     const rendererCpu = async () => {
       const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
       return processInfo.filter((p) => p.type === 'renderer').reduce((a, p) => a + p.cpuTime, 0);
     };
-    const openPage = async (query) => {
+    const openPage = async (query, hardwareConcurrency = null) => {
       const p = await browser.newPage();
       p.on('pageerror', (e) => console.error(`[page] ${e.message}`));
       p.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+      if (hardwareConcurrency) {
+        const session = await p.context().newCDPSession(p);
+        await session.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency });
+      }
       await p.goto(`${server.url}bench/bench.html?driven${query}`);
       return p;
     };
     const page = await openPage('');
     report.page = await page.evaluate(() => window.bench.ready);
+    if (!report.page.crossOriginIsolated) throw new Error('the bench page is not cross-origin isolated: check the COOP/COEP headers');
     report.browser = browser.version();
     const baselinePage = opts.baselineWww && (await openPage('&pkg=../baseline-pkg/latent_lab.js'));
     if (baselinePage) await baselinePage.evaluate(() => window.bench.ready);
+    // TF.js's backend takes at most half of navigator.hardwareConcurrency threads (it assumes
+    // two hyperthreads per core); told twice the cores, it may use every core, as Candle's W does.
+    const tfjsThreads = cores;
+    const tfjsPage = cores > 1 && (await openPage(`&tfjs-threads=${tfjsThreads}`, 2 * cores));
+    if (tfjsPage) report.tfjsThreaded = (await tfjsPage.evaluate(() => window.bench.ready)).tfjs;
 
     // Warm-up and measurement are separate calls so the renderer's CPU time brackets exactly
     // the measured part; the warm-up's losses still join the learning curve.
-    const inPage = async (fnName, target = page, extra = {}) => {
+    const inPage = async (fnName, target, extra = {}) => {
       const warm = await target.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.warmup, chunk: opts.chunk, ...extra }]);
       const cpu0 = await rendererCpu();
       const result = await target.evaluate(([f, o]) => window.bench[f](o), [fnName, { seconds: opts.seconds, chunk: opts.chunk, ...extra }]);
-      const rendererCpuSeconds = (await rendererCpu()) - cpu0;
-      return { ...result, rendererCpuSeconds, history: [...warm.history, ...result.history] };
+      const cpuSeconds = (await rendererCpu()) - cpu0;
+      return { ...result, cpuSeconds, history: [...warm.history, ...result.history] };
     };
+
+    // Every run of a round, in the order they run; `w1` is the run each one is a ratio to.
+    const plan = [];
+    for (const arch of ARCHS) {
+      const chunk = arch === 'conv' ? opts.convChunk : opts.chunk;
+      const w1 = `wasm ${arch} W=1`;
+      const native = (threads) => ({ id: `native ${arch} ${threads}t`, arch, w1, label: `native Candle, ${threads} thread${threads > 1 ? 's' : ''}`, run: () => runNative(opts, { arch, threads, chunk }) });
+      plan.push(native(NATIVE_THREADS[0]));
+      plan.push({ id: w1, arch, w1, label: 'wasm Candle, W = 1', run: () => inPage('trainCandle', page, { arch, chunk }) });
+      for (const workers of workerCounts) {
+        plan.push({ id: `wasm ${arch} W=${workers}`, arch, w1, workers, label: `wasm Candle, W = ${workers}`, run: () => inPage('trainWorkers', page, { arch, chunk, workers }) });
+      }
+      for (const threads of NATIVE_THREADS.slice(1)) plan.push(native(threads));
+      if (arch !== 'mlp') continue;
+      plan.push({ id: 'tfjs 1t', arch, w1, label: 'TF.js wasm, 1 thread', run: () => inPage('trainTfjs', page) });
+      if (tfjsPage) plan.push({ id: 'tfjs threads', arch, w1, label: `TF.js wasm, ${report.tfjsThreaded.threads} threads`, run: () => inPage('trainTfjs', tfjsPage) });
+      if (baselinePage) plan.push({ id: 'baseline', arch, w1, label: 'baseline build, W = 1', run: () => inPage('trainCandle', baselinePage) });
+    }
+    report.plan = plan.map(({ id, arch, label }) => ({ id, arch, label }));
+
     report.rounds = [];
-    const workerCounts = Array.from({ length: Math.min(cpus().length, MAX_WORKERS) - 1 }, (_, i) => i + 2);
     for (let r = 1; r <= opts.rounds; r++) {
-      const round = { round: r, loadavg: loadavg()[0] };
-      round.native = await measured(() => runNative(opts), (res) => res.cpuSeconds);
-      round.candle = await measured(() => inPage('trainCandle'), (res) => res.rendererCpuSeconds);
-      if (baselinePage) {
-        round.baseline = await measured(() => inPage('trainCandle', baselinePage), (res) => res.rendererCpuSeconds);
-        round.wasmOverBaseline = round.candle.imagesPerSec / round.baseline.imagesPerSec;
-      }
-      // W = 2 … cores: the same model trained data-parallel; W = 1 is the Candle run above.
-      round.workers = [];
-      for (const w of workerCounts) {
-        const run = await measured(() => inPage('trainWorkers', page, { workers: w }), (res) => res.rendererCpuSeconds);
-        round.workers.push({ ...run, overW1: run.imagesPerSec / round.candle.imagesPerSec });
-      }
-      round.tfjs = await measured(() => inPage('trainTfjs'), (res) => res.rendererCpuSeconds);
-      round.wasmOverNative = round.candle.imagesPerSec / round.native.imagesPerSec;
-      round.wasmOverTfjs = round.candle.imagesPerSec / round.tfjs.imagesPerSec;
-      // Images per CPU-second: a rough correction for runs that did not get a whole core
-      // (it cannot undo shared caches or memory bandwidth).
-      const perCpu = (x) => x.imagesPerSec / x.cpuShare;
-      round.perCpu = { wasmOverNative: perCpu(round.candle) / perCpu(round.native), wasmOverTfjs: perCpu(round.candle) / perCpu(round.tfjs) };
+      const round = { round: r, loadavg: loadavg()[0], runs: {} };
+      for (const item of plan) round.runs[item.id] = await measured(item.run);
+      for (const item of plan) round.runs[item.id].overW1 = round.runs[item.id].imagesPerSec / round.runs[item.w1].imagesPerSec;
       report.rounds.push(round);
-      console.error(
-        `[bench] round ${r}: native ${fmt(round.native.imagesPerSec)}  wasm ${fmt(round.candle.imagesPerSec)}  ${round.workers.map((x) => `W=${x.workers} ${fmt(x.imagesPerSec)}`).join('  ')}  tfjs ${fmt(round.tfjs.imagesPerSec)} img/s`,
-      );
+      console.error(`[bench] round ${r}: ${plan.map((x) => `${x.id} ${fmt(round.runs[x.id].imagesPerSec)}`).join(', ')} img/s`);
     }
     report.decodeGrid = await page.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.decodeGridSplit = await page.evaluate((n) => window.bench.decodeSplitLatency(n), opts.decodeCalls);
     if (baselinePage) report.baselineDecodeGrid = await baselinePage.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.wasmMemoryAfterTraining = await page.evaluate(() => window.bench.wasmMemory());
+
+    for (const p of [page, baselinePage, tfjsPage]) if (p) await p.close();
+    report.memory = [];
+    for (const workers of MEMORY_WORKERS) {
+      report.memory.push(await measureMemory(browser, `${server.url}bench/bench.html?driven&tfjs-threads=0`, workers, opts.memorySteps));
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -230,33 +294,38 @@ async function main() {
 
   const rounds = report.rounds;
   const med = (f) => median(rounds.map(f));
+  const run = (id) => (r) => r.runs[id];
+  const ratioOf = (a, b) => ({
+    perRound: rounds.map((r) => r.runs[a].imagesPerSec / r.runs[b].imagesPerSec),
+    median: med((r) => r.runs[a].imagesPerSec / r.runs[b].imagesPerSec),
+    // Images per CPU-second: a rough correction for runs that did not get a whole core
+    // (it cannot undo shared caches or memory bandwidth).
+    perCpu: med((r) => r.runs[a].imagesPerSec / r.runs[a].cpuShare / (r.runs[b].imagesPerSec / r.runs[b].cpuShare)),
+  });
   report.summary = {
-    nativeImagesPerSec: med((r) => r.native.imagesPerSec),
-    wasmImagesPerSec: med((r) => r.candle.imagesPerSec),
-    tfjsImagesPerSec: med((r) => r.tfjs.imagesPerSec),
-    wasmOverNative: med((r) => r.wasmOverNative),
-    wasmOverTfjs: med((r) => r.wasmOverTfjs),
-    perCpuWasmOverNative: med((r) => r.perCpu.wasmOverNative),
-    perCpuWasmOverTfjs: med((r) => r.perCpu.wasmOverTfjs),
-    workers: (rounds[0].workers ?? []).map(({ workers }, k) => ({
-      workers,
-      imagesPerSec: med((r) => r.workers[k].imagesPerSec),
-      overW1: med((r) => r.workers[k].overW1),
-    })),
-    baselineImagesPerSec: opts.baselineWww ? med((r) => r.baseline.imagesPerSec) : null,
-    wasmOverBaseline: opts.baselineWww ? med((r) => r.wasmOverBaseline) : null,
+    runs: Object.fromEntries(
+      report.plan.map(({ id }) => [id, { imagesPerSec: med((r) => run(id)(r).imagesPerSec), overW1: med((r) => run(id)(r).overW1), cpuShare: med((r) => run(id)(r).cpuShare) }]),
+    ),
+    ratios: {
+      ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, ratioOf(`wasm ${arch} W=1`, `native ${arch} 1t`)])),
+      ...Object.fromEntries(ARCHS.map((arch) => [`${arch} native 2t/1t`, ratioOf(`native ${arch} 2t`, `native ${arch} 1t`)])),
+      ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} W=2/W=1`, ratioOf(`wasm ${arch} W=2`, `wasm ${arch} W=1`)])) : {}),
+      'mlp wasm/tfjs': ratioOf('wasm mlp W=1', 'tfjs 1t'),
+      ...(report.tfjsThreaded ? { 'tfjs threads/1t': ratioOf('tfjs threads', 'tfjs 1t') } : {}),
+      ...(opts.baselineWww ? { 'mlp wasm/baseline': ratioOf('wasm mlp W=1', 'baseline') } : {}),
+    },
   };
+  const ratios = report.summary.ratios;
   report.targets = {
-    wasmOverNative: { target: TARGETS.wasmOverNative, met: report.summary.wasmOverNative >= TARGETS.wasmOverNative },
-    wasmOverTfjs: { target: TARGETS.wasmOverTfjs, met: report.summary.wasmOverTfjs >= TARGETS.wasmOverTfjs },
+    ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, { target: TARGETS.wasmOverNative, met: ratios[`${arch} wasm/native`].median >= TARGETS.wasmOverNative }])),
+    'mlp wasm/tfjs': { target: TARGETS.wasmOverTfjs, met: ratios['mlp wasm/tfjs'].median >= TARGETS.wasmOverTfjs },
+    ...(ratios['mlp W=2/W=1'] ? { 'mlp W=2/W=1': { target: TARGETS.twoWorkersOverOne, met: ratios['mlp W=2/W=1'].median >= TARGETS.twoWorkersOverOne } } : {}),
   };
-  const two = report.summary.workers.find((x) => x.workers === 2);
-  if (two) report.targets.twoWorkersOverOne = { target: TARGETS.twoWorkersOverOne, met: two.overW1 >= TARGETS.twoWorkersOverOne };
   // Native restarts every round; the page's models carry on, so their histories concatenate.
   report.lossAtSteps = lossAtSteps({
-    native: rounds[0].native.history,
-    wasm: rounds.flatMap((r) => r.candle.history),
-    tfjs: rounds.flatMap((r) => r.tfjs.history),
+    native: rounds[0].runs['native mlp 1t'].history,
+    wasm: rounds.flatMap((r) => r.runs['wasm mlp W=1'].history),
+    tfjs: rounds.flatMap((r) => r.runs['tfjs 1t'].history),
   });
 
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -267,42 +336,41 @@ async function main() {
   const lines = [];
   const say = (s = '') => lines.push(s);
   say(`Latent Lab benchmark — ${report.date}`);
-  say(`model: ${p.model.kind} ${p.model.arch} hidden ${p.model.hidden}, latent ${p.model.latentDim}; batch ${p.train.batchSize}, lr ${p.train.learningRate}, ${p.trainImages} MNIST training images`);
-  say(`browser: Chromium ${report.browser} headless; TF.js ${p.tfjs.version} ${p.tfjs.backend} backend, SIMD ${p.tfjs.simd}, threads ${p.tfjs.threads} (crossOriginIsolated ${p.tfjs.crossOriginIsolated})`);
-  say(`all three single-threaded; ${opts.rounds} rounds × (native, wasm, tfjs), each ${opts.warmup} s warm-up + ${opts.seconds} s measured, ${opts.chunk} steps per call`);
+  say(`model: ${p.model.kind} hidden ${p.model.hidden}, latent ${p.model.latentDim}, MLP and conv; batch ${p.train.batchSize}, lr ${p.train.learningRate}, ${p.trainImages} MNIST training images`);
+  const tfjsLine = (t) => `TF.js ${t.version} ${t.backend} backend, SIMD ${t.simd}, ${t.threads} thread${t.threads > 1 ? 's' : ''}`;
+  say(`browser: Chromium ${report.browser} headless, crossOriginIsolated ${p.crossOriginIsolated}; ${tfjsLine(p.tfjs)}${report.tfjsThreaded ? `; and ${tfjsLine(report.tfjsThreaded)}` : ' only (one core)'}`);
+  say(`${opts.rounds} rounds of every run, each ${opts.warmup} s warm-up + ${opts.seconds} s measured, ${opts.chunk} MLP / ${opts.convChunk} conv steps per call`);
   say(`machine: ${report.machine.cpus} × ${report.machine.cpuModel}; load average ${report.machine.loadavgBefore[0].toFixed(2)} before, ${report.machine.loadavgAfter[0].toFixed(2)} after`);
-  say();
-  say('training throughput (images/s); cpu = share of a core the run got; others = cores busy with other work meanwhile');
-  say('round   native (cpu, others)      wasm Candle (cpu, others)  TF.js wasm (cpu, others)   wasm/native  wasm/tfjs');
-  const cell = (x) => `${fmt(x.imagesPerSec).padStart(6)} (${pct(x.cpuShare).padStart(4)}, ${fmt(x.othersCores, 2)})`.padEnd(27);
-  for (const r of rounds) {
-    say(`${String(r.round).padEnd(8)}${cell(r.native)}${cell(r.candle)}${cell(r.tfjs)}${fmt(r.wasmOverNative, 2).padStart(11)}${fmt(r.wasmOverTfjs, 2).padStart(11)}`);
-  }
-  const s = report.summary;
-  say(`median  ${fmt(s.nativeImagesPerSec).padStart(6).padEnd(27)}${fmt(s.wasmImagesPerSec).padStart(6).padEnd(27)}${fmt(s.tfjsImagesPerSec).padStart(6).padEnd(27)}${fmt(s.wasmOverNative, 2).padStart(11)}${fmt(s.wasmOverTfjs, 2).padStart(11)}`);
-  say(`per CPU-second (img/s ÷ cpu share), median: wasm/native ${fmt(s.perCpuWasmOverNative, 2)}, wasm/tfjs ${fmt(s.perCpuWasmOverTfjs, 2)}; per round ${rounds.map((r) => `${fmt(r.perCpu.wasmOverNative, 2)}/${fmt(r.perCpu.wasmOverTfjs, 2)}`).join(', ')}`);
-  const t = report.targets;
-  say(`targets: wasm ≥ ${t.wasmOverNative.target} × native: ${t.wasmOverNative.met ? 'MET' : 'NOT MET'} (${fmt(s.wasmOverNative, 2)}); wasm ≥ ${t.wasmOverTfjs.target} × TF.js: ${t.wasmOverTfjs.met ? 'MET' : 'NOT MET'} (${fmt(s.wasmOverTfjs, 2)})`);
-  if (s.workers.length) {
+
+  const cellWidth = 24;
+  const cell = (x) => `${fmt(x.imagesPerSec).padStart(6)} (${pct(x.cpuShare).padStart(4)}, ${fmt(x.othersCores, 1)}) ${fmt(x.overW1, 2).padStart(5)}`.padEnd(cellWidth);
+  for (const arch of ARCHS) {
     say();
-    say('data-parallel training in Chromium (wasm Candle), W workers side by side in each round; W = 1 is the wasm Candle column above');
-    say('cpu = cores\' worth the renderer got (up to W); per-step ms of replica 0: share (half batch + gradient out) / send / wait / apply (gradients in, reduce, AdamW)');
-    say(`round   load  W=1 img/s (cpu)    ${s.workers.map((x) => `W=${x.workers} img/s (cpu, others)  ratio  share/send/wait/apply ms`.padEnd(62)).join('')}`);
-    for (const r of rounds) {
-      const cells = r.workers.map((x) => {
-        const ms = x.perStepMs;
-        return `${fmt(x.imagesPerSec).padStart(10)} (${pct(x.cpuShare)}, ${fmt(x.othersCores, 2)})${fmt(x.overW1, 2).padStart(8)}  ${[ms.share, ms.send, ms.wait, ms.apply].map((v) => fmt(v, 2)).join('/')}`.padEnd(62);
-      });
-      say(`${String(r.round).padEnd(8)}${fmt(r.loadavg, 1).padEnd(6)}${fmt(r.candle.imagesPerSec).padStart(9)} (${pct(r.candle.cpuShare)})`.padEnd(35) + cells.join(''));
+    say(`${arch === 'mlp' ? 'MLP VAE (the default model)' : 'conv VAE'}: training throughput, images/s (cpu, others) ratio to wasm Candle W = 1 of the same round`);
+    say(`${'run'.padEnd(28)}${rounds.map((r) => `round ${r.round}, load ${fmt(r.loadavg, 1)}`.padEnd(cellWidth)).join('')}median img/s  ratio`);
+    for (const { id, label } of report.plan.filter((x) => x.arch === arch)) {
+      const s = report.summary.runs[id];
+      say(`${label.padEnd(28)}${rounds.map((r) => cell(r.runs[id])).join('')}${fmt(s.imagesPerSec).padStart(12)}  ${fmt(s.overW1, 2).padStart(5)}`);
     }
-    say(`median${' '.repeat(14)}${fmt(s.wasmImagesPerSec).padStart(9)}`.padEnd(35) + s.workers.map((x) => `${fmt(x.imagesPerSec).padStart(10)}${' '.repeat(14)}${fmt(x.overW1, 2).padStart(8)}`.padEnd(62)).join(''));
-    if (t.twoWorkersOverOne) say(`target: W = 2 ≥ ${t.twoWorkersOverOne.target} × W = 1: ${t.twoWorkersOverOne.met ? 'MET' : 'NOT MET'} (${fmt(two.overW1, 2)})`);
+    const w = report.plan.filter((x) => x.arch === arch && x.id.startsWith('wasm') && x.id !== `wasm ${arch} W=1`);
+    if (w.length) {
+      say('  W ≥ 2, replica 0 per step, ms: share (its part of the batch + gradient out) / send / wait / apply (gradients in, reduce, AdamW)');
+      for (const { id, label } of w) say(`  ${label.padEnd(26)}${rounds.map((r) => ['share', 'send', 'wait', 'apply'].map((k) => fmt(r.runs[id].perStepMs[k], 2)).join(' / ').padEnd(cellWidth)).join('')}`);
+    }
   }
   say();
-  say('training loss (−ELBO per image, nats; mean of the 50 steps up to the step); native and wasm share seeds, TF.js has its own RNG');
+  say('cpu = cores\' worth the run got (up to W or its threads); others = cores busy with other work meanwhile');
+  say('ratios, median of the rounds (per round; per CPU-second = img/s ÷ cpu share, median):');
+  for (const [name, x] of Object.entries(ratios)) {
+    say(`  ${name.padEnd(20)}${fmt(x.median, 2).padStart(6)}  (${x.perRound.map((v) => fmt(v, 2)).join(', ')}; per CPU-second ${fmt(x.perCpu, 2)})`);
+  }
+  const targetLine = Object.entries(report.targets).map(([name, t]) => `${name} ≥ ${t.target}: ${met(ratios[name].median, t.target)}`);
+  say(`targets: ${targetLine.join('; ')}`);
+  say();
+  say('training loss, MLP (−ELBO per image, nats; mean of the 50 steps up to the step); native and wasm share seeds, TF.js has its own RNG');
   say('step      native     wasm      tfjs');
   for (const row of report.lossAtSteps) say(`${String(row.step).padEnd(8)}${fmt(row.native, 1).padStart(8)}${fmt(row.wasm, 1).padStart(10)}${fmt(row.tfjs, 1).padStart(10)}`);
-  say(`TF.js live tensors after each round: ${rounds.map((r) => r.tfjs.tensors).join(', ')} (constant = no leak)`);
+  say(`TF.js live tensors after each round: ${rounds.map((r) => r.runs['tfjs 1t'].tensors).join(', ')} (constant = no leak)`);
   say();
   const d = report.decodeGrid;
   const decodeLine = (name, x) =>
@@ -310,16 +378,16 @@ async function main() {
   decodeLine('', d);
   const split = report.decodeGridSplit;
   say(`the same grid on two cores as the paused lab page decodes it (upper half here, lower half in the replica worker), ${split.calls} calls: median ${fmt(split.medianMs, 1)} ms, p95 ${fmt(split.p95Ms, 1)} ms (min ${fmt(split.minMs, 1)}, max ${fmt(split.maxMs, 1)}); target p95 ≤ ${TARGETS.decodeMs} ms: ${split.p95Ms <= TARGETS.decodeMs ? 'MET' : 'NOT MET'}`);
-  if (opts.baselineWww) {
-    decodeLine('baseline build: ', report.baselineDecodeGrid);
-    say();
-    say(`this build against the baseline build (${opts.baselineWww}), wasm Candle in the same browser, rounds interleaved:`);
-    say(`round   this build (cpu)   baseline (cpu)   this/baseline`);
-    for (const r of rounds) say(`${String(r.round).padEnd(8)}${fmt(r.candle.imagesPerSec).padStart(8)} (${pct(r.candle.cpuShare)})    ${fmt(r.baseline.imagesPerSec).padStart(8)} (${pct(r.baseline.cpuShare)})  ${fmt(r.wasmOverBaseline, 2).padStart(10)}`);
-    say(`median  ${fmt(s.wasmImagesPerSec).padStart(8)}           ${fmt(s.baselineImagesPerSec).padStart(8)}         ${fmt(s.wasmOverBaseline, 2).padStart(10)}`);
+  if (opts.baselineWww) decodeLine('baseline build: ', report.baselineDecodeGrid);
+  say();
+  const m1 = report.memory[0];
+  say(`memory of the MLP VAE trained ${opts.memorySteps} steps with W replicas, a fresh page each; ratio = total to W = 1's`);
+  say('W   page wasm    helpers\' wasm, each          all wasm      JS heaps (page + workers)  total        ratio');
+  for (const m of report.memory) {
+    say(`${String(m.workers).padEnd(4)}${mib(m.pageWasm).padEnd(13)}${(m.helpersWasm.map(mib).join(', ') || '—').padEnd(29)}${mib(m.wasm).padEnd(14)}${mib(m.js).padEnd(27)}${mib(m.total).padEnd(13)}${fmt(m.total / m1.total, 2)}`);
   }
-  const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  say(`wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after training`);
+  say(`  the training set is ${mib(TRAIN_IMAGES_BYTES)} of pixels: replica 0 (the page) keeps all of it, each helper only its shard, 1/W of it (${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
+  say(`main bench page's wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after every run (it holds all its models)`);
   say(`wasm size: ${mib(report.wasmSize.raw)} raw, ${mib(report.wasmSize.gzip9)} gzip -9 (www/pkg/latent_lab_bg.wasm)`);
   say(`full results: ${opts.out}`);
   console.log(lines.join('\n'));
