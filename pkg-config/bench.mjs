@@ -381,12 +381,12 @@ async function main() {
   if (opts.baselineWww) decodeLine('baseline build: ', report.baselineDecodeGrid);
   say();
   const m1 = report.memory[0];
-  say(`memory of the MLP VAE trained ${opts.memorySteps} steps with W replicas, a fresh page each; ratio = total to W = 1's`);
+  say(`memory of the MLP VAE trained ${opts.memorySteps} steps with W replicas, a fresh bench page each (its JS heap holds TF.js's scripts too); ratio = total to W = 1's`);
   say('W   page wasm    helpers\' wasm, each          all wasm      JS heaps (page + workers)  total        ratio');
   for (const m of report.memory) {
     say(`${String(m.workers).padEnd(4)}${mib(m.pageWasm).padEnd(13)}${(m.helpersWasm.map(mib).join(', ') || '—').padEnd(29)}${mib(m.wasm).padEnd(14)}${mib(m.js).padEnd(27)}${mib(m.total).padEnd(13)}${fmt(m.total / m1.total, 2)}`);
   }
-  say(`  the training set is ${mib(TRAIN_IMAGES_BYTES)} of pixels: replica 0 (the page) keeps all of it, each helper only its shard, 1/W of it (${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
+  say(`  the training set's pixels are ${(TRAIN_IMAGES_BYTES / 1e6).toFixed(1)} MB (${mib(TRAIN_IMAGES_BYTES)}): replica 0 (the page) keeps all of them, each helper is sent only its shard, 1/W (www/workers/team.js; ${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
   say(`main bench page's wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after every run (it holds all its models)`);
   say(`wasm size: ${mib(report.wasmSize.raw)} raw, ${mib(report.wasmSize.gzip9)} gzip -9 (www/pkg/latent_lab_bg.wasm)`);
   say(`full results: ${opts.out}`);

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The benchmark: builds the native `bench` binary and the wasm, then runs bench.mjs, which
-# interleaves native Candle, Candle in headless Chromium (W = 1, and W = 2 … cores data-parallel
-# workers, each with its ratio to W = 1 and replica 0's per-step profile) and TF.js (wasm
-# backend) training rounds of the default model, measures decode latency, wasm memory and size, prints a table
-# and writes tests/artifacts/bench.json; then latency.mjs measures the lab page's interaction
-# latency (tests/artifacts/latency.json). About three minutes after the builds.
+# The benchmark: builds the native `bench` binary and the wasm, then runs bench.mjs, which in
+# interleaved rounds trains the default model (2-D MLP VAE) and its convolutional twin: Candle
+# in headless Chromium with W = 1 and W = 2 … cores data-parallel workers (replica 0's per-step
+# profile included), native Candle on 1 and 2 threads, and for the MLP TF.js's wasm backend on
+# one thread and threaded (the bench page is cross-origin isolated). Every figure is printed as
+# a ratio to W = 1 with the CPU share the run got; then the wasm/native ratios against their
+# targets, decode latency, the memory of W = 1, 2 and 4 (page and helpers), the wasm size; it
+# writes tests/artifacts/bench.json. Then latency.mjs measures the lab page's interaction
+# latency, sliders and hovers (tests/artifacts/latency.json). About six minutes after the builds.
 #
-#   pkg-config/bench.sh [--quality] [--rounds 3] [--seconds 6] [--warmup 1] [--chunk 10] [--baseline REV]
+#   pkg-config/bench.sh [--quality] [--rounds 3] [--seconds 6] [--warmup 1] [--chunk 10] [--conv-chunk 2] [--baseline REV]
 #
 # --baseline REV (a commit, say main~5) builds that revision's page in target/baseline-tree and
 # measures it side by side with this one: its wasm training rounds interleave with ours, and the
