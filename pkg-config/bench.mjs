@@ -386,7 +386,7 @@ async function main() {
   for (const m of report.memory) {
     say(`${String(m.workers).padEnd(4)}${mib(m.pageWasm).padEnd(13)}${(m.helpersWasm.map(mib).join(', ') || '—').padEnd(29)}${mib(m.wasm).padEnd(14)}${mib(m.js).padEnd(27)}${mib(m.total).padEnd(13)}${fmt(m.total / m1.total, 2)}`);
   }
-  say(`  the training set's pixels are ${(TRAIN_IMAGES_BYTES / 1e6).toFixed(1)} MB (${mib(TRAIN_IMAGES_BYTES)}): replica 0 (the page) keeps all of them, each helper is sent only its shard, 1/W (www/workers/team.js; ${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
+  say(`  the training set's pixels are ${(TRAIN_IMAGES_BYTES / 1e6).toFixed(1)} MB (${mib(TRAIN_IMAGES_BYTES)}): replica 0 (the page) keeps them all and a copy of its own shard, each helper only its shard, 1/W (src/session/parallel.rs; ${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
   say(`main bench page's wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after every run (it holds all its models)`);
   say(`wasm size: ${mib(report.wasmSize.raw)} raw, ${mib(report.wasmSize.gzip9)} gzip -9 (www/pkg/latent_lab_bg.wasm)`);
   say(`full results: ${opts.out}`);
