@@ -89,6 +89,30 @@ fn replies_are_objects_with_typed_arrays() {
     assert!(csv.starts_with("index,label,mu_1,") && csv.lines().count() == 10_001);
 }
 
+/// The wasm product (simd128 kernel, and packing by 4 × 4 transposes where a side's lines are
+/// contiguous) against the sum in order, for every stride layout and shapes with remainders.
+#[wasm_bindgen_test]
+fn the_simd_product_matches_the_plain_sum() {
+    use latent_lab::model::linear::matmul_f32;
+    let values = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
+    for (m, n, k) in [(4, 8, 16), (13, 17, 9), (9, 24, 35), (128, 20, 33)] {
+        let (a, b) = (values(m * k, 1.0), values(k * n, 2.0));
+        // Each matrix read row-major and read as the transpose of its row-major transpose.
+        let transposed =
+            |x: &[f32], rows: usize, cols: usize| (0..cols * rows).map(|t| x[(t % rows) * cols + t / rows]).collect::<Vec<f32>>();
+        let (at, bt) = (transposed(&a, m, k), transposed(&b, k, n));
+        for (a_values, a_strides) in [(&a, (k, 1)), (&at, (1, m))] {
+            for (b_values, b_strides) in [(&b, (n, 1)), (&bt, (1, k))] {
+                let c = matmul_f32((m, n, k), a_values, a_strides, b_values, b_strides);
+                for (i, j) in (0..m).flat_map(|i| (0..n).map(move |j| (i, j))) {
+                    let want = (0..k).fold(0.0f32, |s, p| s + a[i * k + p] * b[p * n + j]);
+                    assert_eq!(c[i * n + j].to_bits(), want.to_bits(), "({m},{n},{k}) a {a_strides:?} b {b_strides:?} [{i},{j}]");
+                }
+            }
+        }
+    }
+}
+
 /// The paused page's manifold on two cores: a replica holding the same weights decodes the
 /// lower rows on the training session's view plane, and the two parts are the whole grid, bit
 /// for bit (the wasm product sums every tile in the same order whatever the number of rows).
