@@ -30,7 +30,8 @@ import { launchChromium } from '../tests/page/browser.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WASM = join(ROOT, 'www/pkg/latent_lab_bg.wasm');
 // Part 3 of issue 10 asks the conv VAE for the same wasm/native ratio as the MLP.
-const TARGETS = { wasmOverNative: 0.5, wasmOverTfjs: 4, twoWorkersOverOne: 1.6, decodeMs: 8 };
+// Issue 10: the MLP in wasm at 0.65 × native, the conv VAE at 0.5 ×.
+const TARGETS = { wasmOverNative: { mlp: 0.65, conv: 0.5 }, wasmOverTfjs: 4, twoWorkersOverOne: 1.6, decodeMs: 8 };
 const ARCHS = ['mlp', 'conv'];
 // Data-parallel runs go from W = 2 up to the cores present, at most this many.
 const MAX_WORKERS = 8;
@@ -259,6 +260,9 @@ async function main() {
       plan.push({ id: w1, arch, w1, label: 'wasm Candle, W = 1', run: () => inPage('trainCandle', page, { arch, chunk }) });
       for (const workers of workerCounts) {
         plan.push({ id: `wasm ${arch} W=${workers}`, arch, w1, workers, label: `wasm Candle, W = ${workers}`, run: () => inPage('trainWorkers', page, { arch, chunk, workers }) });
+        // The ceiling for W: as many workers each training its own model with no exchange.
+        // On this VM two such copies together ran anywhere from 1.1 to 1.9 × one copy.
+        plan.push({ id: `solo ${arch} ×${workers}`, arch, w1, label: `${workers} unlinked copies, W = 1`, run: () => inPage('trainSolo', page, { arch, chunk, copies: workers }) });
       }
       for (const threads of NATIVE_THREADS.slice(1)) plan.push(native(threads));
       if (arch !== 'mlp') continue;
@@ -310,6 +314,8 @@ async function main() {
       ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, ratioOf(`wasm ${arch} W=1`, `native ${arch} 1t`)])),
       ...Object.fromEntries(ARCHS.map((arch) => [`${arch} native 2t/1t`, ratioOf(`native ${arch} 2t`, `native ${arch} 1t`)])),
       ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} W=2/W=1`, ratioOf(`wasm ${arch} W=2`, `wasm ${arch} W=1`)])) : {}),
+      ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} 2 copies/W=1`, ratioOf(`solo ${arch} ×2`, `wasm ${arch} W=1`)])) : {}),
+      ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} W=2/2 copies`, ratioOf(`wasm ${arch} W=2`, `solo ${arch} ×2`)])) : {}),
       'mlp wasm/tfjs': ratioOf('wasm mlp W=1', 'tfjs 1t'),
       ...(report.tfjsThreaded ? { 'tfjs threads/1t': ratioOf('tfjs threads', 'tfjs 1t') } : {}),
       ...(opts.baselineWww ? { 'mlp wasm/baseline': ratioOf('wasm mlp W=1', 'baseline') } : {}),
@@ -317,7 +323,7 @@ async function main() {
   };
   const ratios = report.summary.ratios;
   report.targets = {
-    ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, { target: TARGETS.wasmOverNative, met: ratios[`${arch} wasm/native`].median >= TARGETS.wasmOverNative }])),
+    ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, { target: TARGETS.wasmOverNative[arch], met: ratios[`${arch} wasm/native`].median >= TARGETS.wasmOverNative[arch] }])),
     'mlp wasm/tfjs': { target: TARGETS.wasmOverTfjs, met: ratios['mlp wasm/tfjs'].median >= TARGETS.wasmOverTfjs },
     ...(ratios['mlp W=2/W=1'] ? { 'mlp W=2/W=1': { target: TARGETS.twoWorkersOverOne, met: ratios['mlp W=2/W=1'].median >= TARGETS.twoWorkersOverOne } } : {}),
   };

@@ -181,6 +181,37 @@ async function trainWorkers({ seconds, chunk, workers, arch = 'mlp' }) {
   return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs };
 }
 
+/** Posts `message` to `worker` and resolves with its answer (an `{error}` answer rejects). */
+function ask(worker, message) {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => (data.error ? reject(new Error(`solo worker: ${data.error}`)) : resolve(data));
+    worker.postMessage(message);
+  });
+}
+
+/**
+ * `copies` workers (solo.js) each training its own model of `arch` at once, nothing exchanged:
+ * their images per second together, the most W = `copies` data-parallel workers could reach in
+ * this round. The copies live on across rounds, as the teams do.
+ */
+async function trainSolo({ seconds, chunk, copies, arch = 'mlp' }) {
+  const key = `${arch} ${copies}`;
+  state.solos ??= new Map();
+  if (!state.solos.has(key)) {
+    const workers = Array.from({ length: copies }, () => new Worker(new URL('./solo.js', import.meta.url), { type: 'module' }));
+    const settings = arch === 'conv' ? convConfig() : state.candle.config;
+    await Promise.all(workers.map((w) => ask(w, { settings, files: state.files })));
+    state.solos.set(key, workers);
+  }
+  const workers = state.solos.get(key);
+  const start = performance.now();
+  const until = performance.timeOrigin + start + seconds * 1000;
+  const runs = await Promise.all(workers.map((w) => ask(w, { chunk, until })));
+  const elapsed = (performance.now() - start) / 1000;
+  const steps = runs.reduce((sum, r) => sum + r.steps, 0);
+  return { copies, imagesPerSec: runs.reduce((sum, r) => sum + (r.steps * state.batchSize) / r.seconds, 0), steps, seconds: elapsed, history: [] };
+}
+
 /** Milliseconds per decoded 20 × 20 grid over [−3, 3]², after three untimed calls. */
 function decodeLatency(calls) {
   const grid = () => state.candle.decodeGrid();
@@ -262,7 +293,7 @@ async function trainForMemory({ workers, steps }) {
 }
 
 const ready = setup();
-window.bench = { ready, trainCandle, trainWorkers, trainTfjs, decodeLatency, decodeSplitLatency, wasmMemory, trainForMemory };
+window.bench = { ready, trainCandle, trainWorkers, trainSolo, trainTfjs, decodeLatency, decodeSplitLatency, wasmMemory, trainForMemory };
 
 // --- by hand: a few rounds in this page, printed below the button -------------------------
 
