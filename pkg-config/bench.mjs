@@ -280,12 +280,14 @@ async function main() {
       report.rounds.push(round);
       console.error(`[bench] round ${r}: ${plan.map((x) => `${x.id} ${fmt(round.runs[x.id].imagesPerSec)}`).join(', ')} img/s`);
     }
+    // TF.js's thread pool keeps a core busy while its page is open: the split decode needs both.
+    if (tfjsPage) await tfjsPage.close();
     report.decodeGrid = await page.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.decodeGridSplit = await page.evaluate((n) => window.bench.decodeSplitLatency(n), opts.decodeCalls);
     if (baselinePage) report.baselineDecodeGrid = await baselinePage.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.wasmMemoryAfterTraining = await page.evaluate(() => window.bench.wasmMemory());
 
-    for (const p of [page, baselinePage, tfjsPage]) if (p) await p.close();
+    for (const p of [page, baselinePage]) if (p) await p.close();
     report.memory = [];
     for (const workers of MEMORY_WORKERS) {
       report.memory.push(await measureMemory(browser, `${server.url}bench/bench.html?driven&tfjs-threads=0`, workers, opts.memorySteps));

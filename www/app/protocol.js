@@ -279,11 +279,15 @@ export const msg = {
   /**
    * `pixels`: Float32Array (n·n·784) decoded at the centres of `rect`'s grid, top row first;
    * for a judged manifold `classes` (Uint8Array, n·n) the digit the judge sees in each tile and
-   * `confidence` (Float32Array) its probability, else null. With `part` `{id, first, end}` only
-   * rows first…end−1 of grid number `id`, whose other rows come in another message (from the
-   * replica worker, which decodes them meanwhile).
+   * `confidence` (Float32Array) its probability, else null.
    */
-  manifold: (rect, n, pixels, classes = null, confidence = null, part = null) => ({ type: Msg.MANIFOLD, rect, n, pixels, classes, confidence, part }),
+  manifold: (rect, n, pixels, classes = null, confidence = null) => ({ type: Msg.MANIFOLD, rect, n, pixels, classes, confidence, part: null }),
+  /**
+   * Rows `part.first`…`part.end − 1` of grid number `part.id` over `rect` (n × n), already as
+   * the image of their tiles (`image`: ImageData, as views/digits.js draws them), made by the
+   * worker that decoded them; the other rows come in another message, from the other worker.
+   */
+  manifoldRows: (rect, n, part, image) => ({ type: Msg.MANIFOLD, rect, n, pixels: null, classes: null, confidence: null, part, image }),
   /**
    * The VQ-VAE codebook over the whole test set: `codebook` Float32Array (K·D), `images`
    * Float32Array (K·784) of every code decoded, `usage` Uint32Array (K) test codes assigned to
@@ -442,9 +446,6 @@ export const idxExportTransfer = (m) => [m.trainImages.buffer, m.trainLabels.buf
 
 /** The buffer to transfer with a loadModel command. */
 export const loadModelTransfer = (m) => [m.bytes];
-
-/** The buffers to transfer with a manifold message. */
-export const manifoldTransfer = (m) => [m.pixels.buffer];
 
 /** The buffers to transfer (not copy) with a scatter message. */
 export const scatterTransfer = (m) => [m.plane.buffer, m.labels.buffer];

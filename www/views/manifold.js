@@ -41,7 +41,7 @@ export class ManifoldLayer {
   receive(m, judged) {
     if (!m.part) {
       this.split.messages = null;
-      this.setImages(m.rect, m.n, [m.pixels], ...(judged ? [m.classes, m.confidence] : []));
+      this.setImages(m.rect, m.n, [digitsImage(m.pixels, m.n * m.n, m.n)], ...(judged ? [m.classes, m.confidence] : []));
       return;
     }
     const { id } = m.part;
@@ -52,20 +52,21 @@ export class ManifoldLayer {
     if (parts.reduce((rows, p) => rows + p.part.end - p.part.first, 0) < m.n) return;
     this.split.messages = null;
     parts.sort((a, b) => a.part.first - b.part.first);
-    this.setImages(m.rect, m.n, parts.map((p) => p.pixels));
+    this.setImages(m.rect, m.n, parts.map((p) => p.image));
   }
 
   /**
    * @param {{x0: number, x1: number, y0: number, y1: number}} rect plane region the tiles cover
    * @param {number} n tiles per side
-   * @param {Float32Array[]} rowParts the images in [0, 1] (n·n·784 in all), top row first, in
+   * @param {ImageData[]} rowParts the tiles' image (views/digits.js), top row first, in
    *   consecutive parts of whole rows
    * @param {Uint8Array|null} classes (n·n) the digit the judge sees in each tile, or null
    * @param {Float32Array|null} confidence (n·n) the judge's probability of that digit
    */
   setImages(rect, n, rowParts, classes = null, confidence = null) {
-    const images = rowParts.map((pixels) => digitsImage(pixels, pixels.length / (SIDE * SIDE), n));
-    if (images.reduce((h, image) => h + image.height, 0) !== n * SIDE) throw new RangeError(`manifold: the parts are not ${n} rows`);
+    if (rowParts.some((image) => image.width !== n * SIDE) || rowParts.reduce((h, image) => h + image.height, 0) !== n * SIDE) {
+      throw new RangeError(`manifold: the parts are not ${n} rows of ${n} tiles`);
+    }
     if (classes && (classes.length !== n * n || confidence?.length !== n * n)) {
       throw new RangeError(`manifold: ${classes.length} classes for ${n * n} tiles`);
     }
@@ -73,7 +74,7 @@ export class ManifoldLayer {
     sizeCanvas(this.tiles, n * SIDE, n * SIDE);
     const ctx = this.tiles.getContext('2d');
     let top = 0;
-    for (const image of images) {
+    for (const image of rowParts) {
       ctx.putImageData(image, 0, top);
       top += image.height;
     }

@@ -95,11 +95,11 @@ function setValues(values) {
   if (traversal) sendDecoded();
 }
 
-/** Rows `first…end−1` of the training worker's manifold `id`, on its view plane: its other rows are decoded there meanwhile. */
+/** Rows `first…end−1` of the training worker's manifold `id`, on its view plane, as their tiles' image: its other rows are decoded there meanwhile. */
 function sendRows({ id, rect, n, first, end, plane }) {
   if (!session) throw new Error('the replica got a part of the map before its model');
-  const m = msg.manifold(rect, n, session.manifoldRows(rect, n, first, end, plane), null, null, { id, first, end });
-  post(m, [m.pixels.buffer]);
+  const image = digitsImage(session.manifoldRows(rect, n, first, end, plane), (end - first) * n, n);
+  post(msg.manifoldRows(rect, n, { id, first, end }, image), [image.data.buffer]);
 }
 
 /**
