@@ -261,7 +261,7 @@ async function main() {
       for (const workers of workerCounts) {
         plan.push({ id: `wasm ${arch} W=${workers}`, arch, w1, workers, label: `wasm Candle, W = ${workers}`, run: () => inPage('trainWorkers', page, { arch, chunk, workers }) });
         // The ceiling for W: as many workers each training its own model with no exchange.
-        // On this VM two such copies together ran anywhere from 1.1 to 1.9 × one copy.
+        // On this VM two copies of the bare kernel together ran anywhere from 1.1 to 2.0 × one.
         plan.push({ id: `solo ${arch} ×${workers}`, arch, w1, label: `${workers} unlinked copies, W = 1`, run: () => inPage('trainSolo', page, { arch, chunk, copies: workers }) });
       }
       for (const threads of NATIVE_THREADS.slice(1)) plan.push(native(threads));
