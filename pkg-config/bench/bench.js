@@ -16,6 +16,7 @@
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 import { Team } from '../workers/team.js';
 import { cmd } from '../app/protocol.js';
+import { SIDE, digitsImage } from '../views/digits.js';
 
 const PARAMS = new URLSearchParams(location.search);
 const PKG = PARAMS.get('pkg');
@@ -234,9 +235,9 @@ function summary(times) {
 
 /**
  * The same grid decoded on two cores as the lab page does while paused: this thread (in the
- * training worker's place) decodes the upper 10 rows while the page's own replica worker
- * (www/workers/replica.js, holding this session's weights) decodes the lower 10. Milliseconds
- * from the request to both parts in this thread.
+ * training worker's place) decodes the upper 10 rows and draws their tiles while the page's own
+ * replica worker (www/workers/replica.js, holding this session's weights) does the lower 10.
+ * Milliseconds from the request to both parts' images in this thread.
  */
 async function decodeSplitLatency(calls) {
   const { session, glue } = state.candle;
@@ -252,12 +253,12 @@ async function decodeSplitLatency(calls) {
   const once = async (id) => {
     const start = performance.now();
     const lower = new Promise((resolve, reject) => {
-      replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.pixels) : reject(new Error(`replica: ${data.message ?? data.type}`)));
+      replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.image) : reject(new Error(`replica: ${data.message ?? data.type}`)));
     });
     channel.port1.postMessage({ kind: 'rows', id, rect, n, first: half, end: n, plane: session.viewPlane() });
-    const upper = session.manifoldRows(rect, n, 0, half, null);
-    const pixels = await lower;
-    if (upper.length + pixels.length !== n * n * 784) throw new Error('the two parts are not the whole grid');
+    const upper = digitsImage(session.manifoldRows(rect, n, 0, half, null), half * n, n);
+    const image = await lower;
+    if (upper.height + image.height !== n * SIDE) throw new Error('the two parts are not the whole grid');
     return performance.now() - start;
   };
   try {
