@@ -21,6 +21,8 @@ export class ManifoldLayer {
     this.n = 0;
     this.classes = null;
     this.confidence = null;
+    /** How many workers' parts the grid shown was drawn from (1, or 2 when split). */
+    this.parts = 0;
     /** `{rect, at}` of the last grid asked for and not drawn yet, for GRID_MEASURE. */
     this.waiting = null;
     /** The parts of the newest split grid so far (`{id, messages}`; see `receive`). */
@@ -91,6 +93,7 @@ export class ManifoldLayer {
     this.n = n;
     this.classes = classes;
     this.confidence = confidence;
+    this.parts = rowParts.length;
     this.redraw();
     if (this.waiting && sameRect(this.waiting.rect, rect)) {
       measureSince(GRID_MEASURE, this.waiting.at);
@@ -114,6 +117,7 @@ export class ManifoldLayer {
     return {
       n: this.rect ? this.n : 0,
       rect: this.rect,
+      parts: this.rect ? this.parts : 0,
       classes: judged ? Array.from(this.classes) : null,
       confidence: judged ? Array.from(this.confidence) : null,
     };
