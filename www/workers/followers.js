@@ -17,6 +17,16 @@ const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
 let gridsSplit = 0;
 
 /**
+ * Rows `first…end−1` of manifold `id` over `rect` (n × n), lifted by `plane` (null: the
+ * session's own), as the message of their tiles' image: the training worker's part of a split
+ * grid and the replica's alike. → [message, transferables]
+ */
+export function gridRows(session, { id, rect, n, first, end, plane }) {
+  const image = digitsImage(session.manifoldRows(rect, n, first, end, plane), (end - first) * n, n);
+  return [msg.manifoldRows(rect, n, { id, first, end }, image), [image.data.buffer]];
+}
+
+/**
  * Entry fields: `name`; `commands` {type: (request, message, ports) => new request or null};
  * `answer(session, request, requests, kind, replica)` → [message, transferables] or null, where
  * `replica` is the replica worker's weights port while it holds this model's weights and training
@@ -69,9 +79,7 @@ export const FOLLOWERS = [
         const split = Math.ceil(n / 2);
         const id = ++gridsSplit;
         replica.postMessage({ kind: 'rows', id, rect, n, first: split, end: n, plane: session.viewPlane() });
-        const top = digitsImage(session.manifoldRows(rect, n, 0, split, null), split * n, n);
-        const m = msg.manifoldRows(rect, n, { id, first: 0, end: split }, top);
-        return [m, [top.data.buffer]];
+        return gridRows(session, { id, rect, n, first: 0, end: split, plane: null });
       }
       if (!judged) return transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels');
       const j = session.judgeManifold(rect, n);

@@ -9,6 +9,7 @@
 import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
 import { Cmd, msg } from '../app/protocol.js';
 import { setIdxFiles } from './staging.js';
+import { gridRows } from './followers.js';
 import { digitsImage, greyLevels } from '../views/digits.js';
 
 let session = null;
@@ -96,10 +97,9 @@ function setValues(values) {
 }
 
 /** Rows `first…end−1` of the training worker's manifold `id`, on its view plane, as their tiles' image: its other rows are decoded there meanwhile. */
-function sendRows({ id, rect, n, first, end, plane }) {
+function sendRows(request) {
   if (!session) throw new Error('the replica got a part of the map before its model');
-  const image = digitsImage(session.manifoldRows(rect, n, first, end, plane), (end - first) * n, n);
-  post(msg.manifoldRows(rect, n, { id, first, end }, image), [image.data.buffer]);
+  post(...gridRows(session, request));
 }
 
 /**
