@@ -44,6 +44,7 @@ pub mod judge;
 pub mod latent;
 pub mod mixture;
 pub mod model;
+pub mod mosaic;
 pub mod optim;
 pub mod parallel;
 pub mod prior;

@@ -265,15 +265,25 @@ impl Session {
         self.inner.decode_grid(from_object::<Rect>(&rect, "rectangle")?, n, n).map_err(js_error)
     }
 
-    /// Rows `first..end` of [`Session::manifold`]'s images, lifted by `plane` (another
-    /// session's [`Session::view_plane`]) when given: a replica's part of the training worker's grid.
-    #[wasm_bindgen(js_name = manifoldRows)]
-    pub fn manifold_rows(&self, rect: JsValue, n: usize, first: usize, end: usize, plane: Option<Vec<f32>>) -> Result<Vec<f32>, JsError> {
+    /// Rows `first..end` of [`Session::manifold`]'s images as one RGBA picture (`n·28` wide,
+    /// ink dark on paper: [`crate::mosaic`]), lifted by `plane` (another session's
+    /// [`Session::view_plane`]) when given: a whole grid, or a replica's part of the training
+    /// worker's grid.
+    #[wasm_bindgen(js_name = manifoldRowsImage)]
+    pub fn manifold_rows_image(
+        &self,
+        rect: JsValue,
+        n: usize,
+        first: usize,
+        end: usize,
+        plane: Option<Vec<f32>>,
+    ) -> Result<Vec<u8>, JsError> {
         let rect = from_object::<Rect>(&rect, "rectangle")?;
-        self.inner.decode_grid_rows(rect, n, first..end, plane.as_deref()).map_err(js_error)
+        let pixels = self.inner.decode_grid_rows(rect, n, first..end, plane.as_deref()).map_err(js_error)?;
+        Ok(crate::mosaic::ink_mosaic(&pixels, n))
     }
 
-    /// The view plane's mean and axes as one Float32Array, for [`Session::manifold_rows`] of a replica.
+    /// The view plane's mean and axes as one Float32Array, for [`Session::manifold_rows_image`] of a replica.
     #[wasm_bindgen(js_name = viewPlane)]
     pub fn view_plane(&self) -> Vec<f32> {
         self.inner.plane().lifting_values()

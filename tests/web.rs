@@ -114,8 +114,9 @@ fn the_simd_product_matches_the_plain_sum() {
 }
 
 /// The paused page's manifold on two cores: a replica holding the same weights decodes the
-/// lower rows on the training session's view plane, and the two parts are the whole grid, bit
-/// for bit (the wasm product sums every tile in the same order whatever the number of rows).
+/// lower rows on the training session's view plane, and the two parts' pictures are the whole
+/// grid's picture, byte for byte (the wasm product sums every tile in the same order whatever
+/// the number of rows), which is the whole grid's images painted as ink on paper.
 #[wasm_bindgen_test]
 fn a_replica_decodes_the_lower_rows_of_the_grid() {
     let model = r#"{"hidden": 256, "latentDim": 4}"#;
@@ -125,14 +126,14 @@ fn a_replica_decodes_the_lower_rows_of_the_grid() {
     let mut replica = session(model);
     replica.set_weights(&trained.weights().unwrap()).unwrap();
     let rect = || object(r#"{"x0": -2, "x1": 3, "y0": -2.5, "y1": 2}"#);
-    let whole = trained.manifold(rect(), 20).unwrap();
-    let upper = trained.manifold_rows(rect(), 20, 0, 10, None).unwrap();
-    let lower = replica.manifold_rows(rect(), 20, 10, 20, Some(trained.view_plane())).unwrap();
-    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(&[upper, lower.clone()].concat()), bits(&whole));
+    let whole = trained.manifold_rows_image(rect(), 20, 0, 20, None).unwrap();
+    assert_eq!(whole, latent_lab::mosaic::ink_mosaic(&trained.manifold(rect(), 20).unwrap(), 20));
+    let upper = trained.manifold_rows_image(rect(), 20, 0, 10, None).unwrap();
+    let lower = replica.manifold_rows_image(rect(), 20, 10, 20, Some(trained.view_plane())).unwrap();
+    assert_eq!([upper, lower.clone()].concat(), whole);
     // On its own (unfitted) plane the replica decodes other codes: the plane sent is what counts.
-    assert_ne!(bits(&replica.manifold_rows(rect(), 20, 10, 20, None).unwrap()), bits(&lower));
-    assert!(message(replica.manifold_rows(rect(), 20, 10, 21, None).unwrap_err()).contains("not a part of a grid of 20 rows"));
+    assert_ne!(replica.manifold_rows_image(rect(), 20, 10, 20, None).unwrap(), lower);
+    assert!(message(replica.manifold_rows_image(rect(), 20, 10, 21, None).unwrap_err()).contains("not a part of a grid of 20 rows"));
 }
 
 #[wasm_bindgen_test]

@@ -16,7 +16,8 @@
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 import { Team } from '../workers/team.js';
 import { cmd } from '../app/protocol.js';
-import { SIDE, digitsImage } from '../views/digits.js';
+import { SIDE } from '../views/digits.js';
+import { gridRows } from '../workers/followers.js';
 
 const PARAMS = new URLSearchParams(location.search);
 const PKG = PARAMS.get('pkg');
@@ -241,7 +242,7 @@ function summary(times) {
  */
 async function decodeSplitLatency(calls) {
   const { session, glue } = state.candle;
-  if (!glue.Session.prototype.manifoldRows) return null; // a build before the split
+  if (!glue.Session.prototype.manifoldRowsImage) return null; // a build before the split
   const replica = new Worker(new URL('../workers/replica.js', import.meta.url), { type: 'module' });
   const channel = new MessageChannel();
   replica.postMessage(cmd.connect(), [channel.port2]);
@@ -256,7 +257,7 @@ async function decodeSplitLatency(calls) {
       replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.image) : reject(new Error(`replica: ${data.message ?? data.type}`)));
     });
     channel.port1.postMessage({ kind: 'rows', id, rect, n, first: half, end: n, plane: session.viewPlane() });
-    const upper = digitsImage(session.manifoldRows(rect, n, 0, half, null), half * n, n);
+    const [{ image: upper }] = gridRows(session, { id, rect, n, first: 0, end: half, plane: null });
     const image = await lower;
     if (upper.height + image.height !== n * SIDE) throw new Error('the two parts are not the whole grid');
     return performance.now() - start;

@@ -6,24 +6,25 @@
 
 import { Cmd, msg } from '../app/protocol.js';
 import { DIM_ROWS, STEP_MODE } from '../app/config.js';
-import { digitsImage } from '../views/digits.js';
+import { SIDE } from '../views/digits.js';
 
 /** `flat` (n·width numbers) as n plain arrays: the shape the views draw from. */
 const rowsOf = (flat, width) =>
   Array.from({ length: width ? flat.length / width : 0 }, (_, i) => Array.from(flat.subarray(i * width, (i + 1) * width)));
 const transfer = (m, ...keys) => [m, keys.map((k) => m[k].buffer)];
 const randomSeed = () => Math.floor(Math.random() * 2 ** 32);
-/** Manifolds decoded in two parts so far: each part names its grid, so the page joins the right two. */
-let gridsSplit = 0;
+/** Unjudged manifolds sent so far: each part names its grid, so the page joins the right parts. */
+let gridsSent = 0;
 
 /**
  * Rows `first…end−1` of manifold `id` over `rect` (n × n), lifted by `plane` (null: the
- * session's own), as the message of their tiles' image: the training worker's part of a split
- * grid and the replica's alike. → [message, transferables]
+ * session's own), as the message of their tiles' image (painted by the session): a whole grid,
+ * the training worker's part of a split grid and the replica's alike. → [message, transferables]
  */
 export function gridRows(session, { id, rect, n, first, end, plane }) {
-  const image = digitsImage(session.manifoldRows(rect, n, first, end, plane), (end - first) * n, n);
-  return [msg.manifoldRows(rect, n, { id, first, end }, image), [image.data.buffer]];
+  const rgba = session.manifoldRowsImage(rect, n, first, end, plane);
+  const image = new ImageData(new Uint8ClampedArray(rgba.buffer), n * SIDE, (end - first) * SIDE);
+  return [msg.manifoldRows(rect, n, { id, first, end }, image), [rgba.buffer]];
 }
 
 /**
@@ -72,16 +73,15 @@ export const FOLLOWERS = [
     lazy: true,
     pace: 'scatter',
     answer(session, { rect, n, judged }, requests, kind, replica) {
-      if (!judged && replica) {
-        // Two cores decode the grid and draw its tiles: the idle replica (same weights) the
-        // lower rows, sent straight to the page, and this worker the upper ones meanwhile.
-        // Drawn on the page's thread, the tiles took it 4–7 ms after they arrived.
-        const split = Math.ceil(n / 2);
-        const id = ++gridsSplit;
-        replica.postMessage({ kind: 'rows', id, rect, n, first: split, end: n, plane: session.viewPlane() });
+      if (!judged) {
+        // The tiles' image comes painted from here, not from the page's thread, where it took
+        // 4–7 ms after the grid arrived. Paused, two cores decode it: the idle replica (same
+        // weights) the lower rows, sent straight to the page, and this worker the upper ones.
+        const id = ++gridsSent;
+        const split = replica ? Math.ceil(n / 2) : n;
+        if (replica) replica.postMessage({ kind: 'rows', id, rect, n, first: split, end: n, plane: session.viewPlane() });
         return gridRows(session, { id, rect, n, first: 0, end: split, plane: null });
       }
-      if (!judged) return transfer(msg.manifold(rect, n, session.manifold(rect, n)), 'pixels');
       const j = session.judgeManifold(rect, n);
       return transfer(msg.manifold(rect, n, j.pixels, j.classes, j.confidence), 'pixels', 'classes', 'confidence');
     },
