@@ -52,3 +52,19 @@ test('two workers train one model: the status shows both, the loss falls, Step a
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('with no workers in the link, the page takes two from four cores up and one below', async () => {
+  for (const [cores, workers] of [[8, '2'], [4, '2'], [2, '1']]) {
+    const page = await env.browser.newPage();
+    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+    await page.goto(`${env.server.url}?quick=1&hidden=128`);
+    await page.locator('#train:enabled').waitFor({ timeout: 60_000 });
+    assert.equal(await page.inputValue('#workers'), workers, `${cores} cores`);
+    if (workers === '2') {
+      await trainUntil(page, () => (window.latentLab.state().lastReport?.step ?? 0) >= 20);
+      assert.equal((await report(page)).workers, 2, `${cores} cores: the training report counts two workers`);
+      assert.doesNotMatch(page.url(), /workers=/, 'the default is not written into the link');
+    }
+    await page.close();
+  }
+});

@@ -322,10 +322,13 @@ export const SYMBOLIC = {
 /** Most training workers (data-parallel replicas) the page allows. */
 export const MAX_WORKERS = 16;
 /**
- * Workers when the link names none: one. Two measured 0.3–0.4 × one worker's img/s on a quiet
- * 2-core machine (synchronisation costs more than half a batch's compute; see the README).
+ * Workers when the link names none, for `cores` (navigator.hardwareConcurrency): two from four
+ * cores up, else one. On 2 cores the lab page trained at 0.75–1.04 × one worker's img/s with
+ * two (the page's thread and the replica that answers the views need part of a core); the
+ * bench, without them, measured 1.2–1.4 ×, and the README's cost model projects the exchange
+ * of every gradient with every peer to gain little past two (a projection, not a measurement).
  */
-export const DEFAULT_WORKERS = 1;
+export const defaultWorkers = (cores) => (cores >= 4 ? 2 : 1);
 
 /**
  * The mixture lesson (views/mixture1d.js, emfit.js, clusters2d.js). Component colours: Okabe–Ito

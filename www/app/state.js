@@ -2,7 +2,7 @@
 // idea): one list of URL properties — the settings from the schema plus the page's own — read
 // from the URL once and written back whole from one place.
 
-import { DATASETS, DEFAULT_WORKERS, MAX_WORKERS } from './config.js';
+import { DATASETS, MAX_WORKERS, defaultWorkers } from './config.js';
 import { appliesTo } from './schema.js';
 
 /** The page's own URL properties: `key` is the parameter, `bool` ones are '1' or absent. */
@@ -69,9 +69,9 @@ export class PageState {
     this.write();
   }
 
-  /** Training workers: the link's, else the default. */
+  /** Training workers: the link's, else the default for this machine's cores. */
   get workers() {
-    return this.url.workers === null ? DEFAULT_WORKERS : Number(this.url.workers);
+    return this.url.workers === null ? defaultWorkers(navigator.hardwareConcurrency ?? 1) : Number(this.url.workers);
   }
 
   /** Sets page properties (`{manifold: true}`, …) and writes the URL. */
