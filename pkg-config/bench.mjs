@@ -363,7 +363,7 @@ async function main() {
     const w = report.plan.filter((x) => x.arch === arch && x.id.startsWith('wasm') && x.id !== `wasm ${arch} W=1`);
     if (w.length) {
       say('  W ≥ 2, replica 0 per step, ms: share (its part of the batch + gradient out) / send / wait / apply (gradients in, reduce, AdamW)');
-      for (const { id, label } of w) say(`  ${label.padEnd(26)}${rounds.map((r) => ['share', 'send', 'wait', 'apply'].map((k) => fmt(r.runs[id].perStepMs[k], 2)).join(' / ').padEnd(cellWidth)).join('')}`);
+      for (const { id, label } of w) say(`  ${label.padEnd(26)}${rounds.map((r) => ['share', 'send', 'wait', 'apply'].map((k) => fmt(r.runs[id].perStepMs[k], 2)).join(' / ').padEnd(cellWidth - 1)).join(' ')}`);
     }
   }
   say();
