@@ -193,6 +193,13 @@ impl Trainer {
     /// applies the same reduced share, so all keep the same weights. A non-finite loss or
     /// gradient refuses the step and leaves the weights as they were.
     pub fn apply_share(&mut self, whole: &Share) -> Result<ShareMetrics, TrainError> {
+        // Without an early exit the check is vectorized: a finite gradient is the usual case.
+        let finite = whole.gradient.iter().fold(true, |all, g| all & g.is_finite());
+        self.step_from(whole, finite)
+    }
+
+    /// [`Trainer::apply_share`] with the gradient's finiteness already known.
+    fn step_from(&mut self, whole: &Share, finite: bool) -> Result<ShareMetrics, TrainError> {
         let vars = self.model.trainable_vars();
         let length: usize = vars.iter().map(|v| v.elem_count()).sum();
         if whole.shard != WHOLE || whole.gradient.len() != length || whole.reached.len() != vars.len() {
@@ -203,8 +210,6 @@ impl Trainer {
                 whole.gradient.len()
             )));
         }
-        // Without an early exit the check is vectorized: a finite gradient is the usual case.
-        let finite = whole.gradient.iter().fold(true, |all, g| all & g.is_finite());
         if !whole.metrics.loss.is_finite() || !finite {
             return Err(TrainError::NonFinite { step: self.step + 1, learning_rate: self.config.learning_rate });
         }
@@ -218,10 +223,11 @@ impl Trainer {
         Ok(whole.metrics.clone())
     }
 
-    /// [`reduce`] then [`Trainer::apply_share`], reducing into the buffers of the last step.
+    /// [`reduce`] then [`Trainer::apply_share`], reducing into the buffers of the last step and
+    /// checking the sum in the same pass.
     pub fn apply_shares<S: Borrow<Share>>(&mut self, shares: &[S]) -> Result<ShareMetrics, TrainError> {
         let mut whole = self.share_buffers.whole.take().unwrap_or_else(Share::empty);
-        let result = reduce_into(shares, &mut whole).and_then(|()| self.apply_share(&whole));
+        let result = reduce_checked(shares, &mut whole).and_then(|finite| self.step_from(&whole, finite));
         self.share_buffers.whole = Some(whole);
         result
     }
@@ -248,6 +254,13 @@ pub fn reduce(shares: &[Share]) -> Result<Share, TrainError> {
 
 /// [`reduce`] into `whole`, reusing its vectors' allocations.
 pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<(), TrainError> {
+    reduce_checked(shares, whole).map(|_finite| ())
+}
+
+/// [`reduce_into`], also telling whether every value of the summed gradient is finite: the check
+/// [`Trainer::apply_share`] makes, here in the pass that writes the sum (a separate pass over
+/// the 3.2 MB gradient took 0.15 ms of every step in Chromium).
+fn reduce_checked<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<bool, TrainError> {
     let (first, second) = match shares {
         [] => return Err(TrainError::Config("no shares to reduce".into())),
         [first] => (first.borrow(), None),
@@ -273,12 +286,24 @@ pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<
     // 0 + g₀ + … only a sum of −0 keeps its sign, alike in every replica, and one replica now
     // steps with exactly the serial trainer's gradient.
     whole.gradient.resize(first.gradient.len(), 0.0);
-    match second {
-        None => whole.gradient.copy_from_slice(&first.gradient),
-        Some(second) => whole.gradient.iter_mut().zip(&first.gradient).zip(second).for_each(|((s, a), b)| *s = a + b),
-    }
-    for share in shares.iter().skip(2) {
-        whole.gradient.iter_mut().zip(&share.borrow().gradient).for_each(|(s, g)| *s += g);
+    let finite_sum = |sum: f32, all: bool| all & sum.is_finite();
+    let mut finite = match second {
+        None => whole.gradient.iter_mut().zip(&first.gradient).fold(true, |all, (s, a)| {
+            *s = *a;
+            finite_sum(*s, all)
+        }),
+        Some(second) => whole.gradient.iter_mut().zip(&first.gradient).zip(second).fold(true, |all, ((s, a), b)| {
+            *s = a + b;
+            finite_sum(*s, all)
+        }),
+    };
+    for (k, share) in shares.iter().enumerate().skip(2) {
+        let last = k + 1 == shares.len();
+        finite = whole.gradient.iter_mut().zip(&share.borrow().gradient).fold(true, |all, (s, g)| {
+            *s += g;
+            // Only the final sum counts: a partial sum that overflows stays infinite anyway.
+            !last || finite_sum(*s, all)
+        });
     }
     whole.shard = WHOLE;
     whole.reached.clear();
@@ -294,7 +319,7 @@ pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<
             all_codes.extend_from_slice(codes);
         }
     }
-    Ok(())
+    Ok(finite)
 }
 
 /// Appends the values of `t` in row-major order, copied once from its storage.

@@ -251,6 +251,56 @@ fn a_non_finite_share_is_refused_and_the_weights_kept() {
     assert_eq!(replica.step(), 0);
 }
 
+/// Makes some of a step's shares non-finite, or too large to add up.
+type Spoil = fn(&mut [Share]);
+
+/// The sum is checked, not each share: two finite gradients can add up to infinity. With 2 and
+/// 3 shards, a NaN in the last share, a sum of the first two that overflows, and one that
+/// overflows only when the last share is added are each refused, and no weight moves.
+#[test]
+fn a_sum_of_shares_that_is_not_finite_is_refused() {
+    let (train, _) = data();
+    let config = train_config();
+    for count in [2, 3] {
+        let cases: [(&str, Spoil); 3] = [
+            ("NaN in the last share", |s| s.last_mut().unwrap().gradient[3] = f32::NAN),
+            ("the first two overflow", |s| {
+                s[0].gradient[5] = f32::MAX;
+                s[1].gradient[5] = f32::MAX;
+            }),
+            ("only the whole sum overflows", |s| {
+                let n = s.len();
+                for share in s.iter_mut() {
+                    // n − 1 of them add up to exactly f32::MAX (a power-of-two division is exact).
+                    share.gradient[9] = f32::MAX / (n - 1) as f32;
+                }
+            }),
+        ];
+        for (what, spoil) in cases {
+            let shards: Vec<Shard> = (0..count).map(|index| Shard { index, count }).collect();
+            let mut replicas: Vec<Trainer> = shards
+                .iter()
+                .map(|&shard| {
+                    Trainer::replica(Model::new(&small(ModelKind::Ae), 5, &Device::Cpu).unwrap(), config.clone(), train.len(), shard)
+                        .unwrap()
+                })
+                .collect();
+            let mut shares: Vec<Share> = replicas.iter_mut().zip(&shards).map(|(r, &shard)| r.share(train, shard).unwrap()).collect();
+            spoil(&mut shares);
+            let before = flat_weights(replicas[0].model());
+            let result = replicas[0].apply_shares(&shares);
+            assert!(matches!(result, Err(TrainError::NonFinite { step: 1, .. })), "{count} shards, {what}: {result:?}");
+            assert_eq!(flat_weights(replicas[0].model()), before, "{count} shards, {what}");
+            // The same shares, finite again, are taken.
+            for share in &mut shares {
+                share.gradient.iter_mut().filter(|g| !g.is_finite() || g.abs() > 1e30).for_each(|g| *g = 0.0);
+            }
+            replicas[0].apply_shares(&shares).unwrap();
+            assert_eq!(replicas[0].step(), 1, "{count} shards, {what}");
+        }
+    }
+}
+
 #[test]
 fn shares_that_do_not_fit_are_refused() {
     let (train, _) = data();
