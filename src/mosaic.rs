@@ -6,9 +6,7 @@
 //! A 20 × 20 manifold grid is 313,600 pixels; painted value by value in JS that took about 2 ms
 //! of the worker that decoded the grid, here a small fraction of that.
 
-/// Side of one image in pixels.
-pub const SIDE: usize = 28;
-const PIXELS: usize = SIDE * SIDE;
+use crate::data::{IMAGE_PIXELS as PIXELS, IMAGE_SIDE as SIDE};
 
 /// The images in `pixels` (a whole number of 28 × 28 images, row-major, values in [0, 1])
 /// tiled `cols` to a row, first image at the top left, as RGBA bytes of a picture
