@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Batcher, Dataset};
 use crate::model::blocks::standard_normal;
-use crate::model::linear::with_f32_values;
+use crate::model::linear::{self, with_f32_values};
 use crate::model::{Model, ModelKind};
 use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
 
@@ -156,7 +156,7 @@ impl Trainer {
         let images = x.dim(0)?;
         let weight = images as f64 / self.config.batch_size as f64;
         let loss = self.model.loss_with_epsilon(x, epsilon)?;
-        let grads = (&loss.total * weight)?.backward()?;
+        let grads = linear::backward(&(&loss.total * weight)?)?;
         let vars = self.model.trainable_vars();
         gradient.clear();
         gradient.reserve(vars.iter().map(|v| v.elem_count()).sum());
