@@ -19,6 +19,7 @@
 //! shapes. Natively candle's gemm (FMA, wider vectors) stays: it is much faster there.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 use candle_core::backend::BackendStorage;
 use candle_core::backprop::GradStore;
@@ -229,16 +230,36 @@ pub fn matmul_f32(
     b: &[f32],
     (b_rs, b_cs): (usize, usize),
 ) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
     if m == 0 || n == 0 || k == 0 {
-        return c;
+        return vec![0.0; m * n];
     }
+    PACKED.with(|packed| {
+        let (pa, pb) = &mut *packed.borrow_mut();
+        // Column j of b is line j, its row kk step kk; row i of a is line i.
+        pack::<NR>(pb, b, n, k, (b_cs, b_rs));
+        pack::<MR>(pa, a, m, k, (a_rs, a_cs));
+        // Every value is written by a tile: zero-filling the result first was a pass over
+        // several megabytes per training step.
+        let mut c = Vec::with_capacity(m * n);
+        tiles_of(c.spare_capacity_mut(), (pa, pb), (m, n, k));
+        // SAFETY: `tiles_of` wrote all m·n values.
+        unsafe { c.set_len(m * n) };
+        c
+    })
+}
+
+thread_local! {
+    /// The packed `a` and `b` of the last product, kept for the next: allocating and zeroing
+    /// them anew cost every product a pass over memory as large as its operands.
+    static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Every tile of `c (m, n)` from the packed operands, over the steps that are not zero when
+/// one side's lists make that worthwhile.
+fn tiles_of(c: &mut [MaybeUninit<f32>], (pa, pb): (&[f32], &[f32]), (m, n, k): (usize, usize, usize)) {
     let (panels, blocks) = (n.div_ceil(NR), m.div_ceil(MR));
-    // Column j of b is line j, its row kk step kk; row i of a is line i.
-    let pb = pack::<NR>(b, n, k, (b_cs, b_rs));
-    let b_steps = Steps::of_packed::<NR>(&pb, k);
-    let pa = pack::<MR>(a, m, k, (a_rs, a_cs));
-    let a_steps = Steps::of_packed::<MR>(&pa, k);
+    let b_steps = Steps::of_packed::<NR>(pb, k);
+    let a_steps = Steps::of_packed::<MR>(pa, k);
     // Kernel steps with each side's lists, against all `k` for every tile; an indexed step
     // costs a little more than a sequential one.
     let dense = k * panels * blocks;
@@ -251,18 +272,17 @@ pub fn matmul_f32(
     };
     // One loop per kernel, so that the dense one stays as tight as it was alone.
     match sparse {
-        None => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, _, _| tile(panel, block)),
-        Some((steps, true)) => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, _, q| tile_at(panel, block, steps.of(q))),
-        Some((steps, false)) => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, p, _| tile_at(panel, block, steps.of(p))),
+        None => tiles(c, (pa, pb), (m, n, k), |panel, block, _, _| tile(panel, block)),
+        Some((steps, true)) => tiles(c, (pa, pb), (m, n, k), |panel, block, _, q| tile_at(panel, block, steps.of(q))),
+        Some((steps, false)) => tiles(c, (pa, pb), (m, n, k), |panel, block, p, _| tile_at(panel, block, steps.of(p))),
     }
-    c
 }
 
 /// `lines` lines of `len` steps, step `s` of line `l` at `src[l·line_stride + s·step_stride]`,
-/// packed in groups of `W` lines: each group `len × W` values, one step after another,
-/// zero-padded past the last line.
-fn pack<const W: usize>(src: &[f32], lines: usize, len: usize, (line_stride, step_stride): (usize, usize)) -> Vec<f32> {
-    let mut packed = vec![0.0f32; lines.div_ceil(W) * len * W];
+/// packed into `packed` in groups of `W` lines: each group `len × W` values, one step after
+/// another, zero-padded past the last line. Every value of `packed` is written.
+fn pack<const W: usize>(packed: &mut Vec<f32>, src: &[f32], lines: usize, len: usize, (line_stride, step_stride): (usize, usize)) {
+    packed.resize(lines.div_ceil(W) * len * W, 0.0);
     for (g, group) in packed.chunks_exact_mut(len * W).enumerate() {
         let first = g * W;
         let width = W.min(lines - first);
@@ -293,15 +313,15 @@ fn pack<const W: usize>(src: &[f32], lines: usize, len: usize, (line_stride, ste
             for (i, v) in values[..width].iter_mut().enumerate() {
                 *v = src[(first + i) * line_stride + step * step_stride];
             }
+            values[width..].fill(0.0);
         }
     }
-    packed
 }
 
 /// Every tile of `c (m, n)` from the packed blocks and panels: `kernel(panel, block, p, q)`.
 #[inline(always)]
 fn tiles(
-    c: &mut [f32],
+    c: &mut [MaybeUninit<f32>],
     (pa, pb): (&[f32], &[f32]),
     (m, n, k): (usize, usize, usize),
     kernel: impl Fn(&[f32], &[f32], usize, usize) -> [[f32; NR]; MR],
@@ -316,13 +336,15 @@ fn tiles(
             if cols == NR && rows == MR {
                 for (i, t) in tile.iter().enumerate() {
                     let start = (q * MR + i) * n + p * NR;
-                    let row: &mut [f32; NR] = (&mut c[start..start + NR]).try_into().expect("NR values");
-                    *row = *t;
+                    let row: &mut [MaybeUninit<f32>; NR] = (&mut c[start..start + NR]).try_into().expect("NR values");
+                    *row = t.map(MaybeUninit::new);
                 }
             } else {
                 for (i, t) in tile.iter().enumerate().take(rows) {
                     let start = (q * MR + i) * n + p * NR;
-                    c[start..start + cols].copy_from_slice(&t[..cols]);
+                    for (slot, &v) in c[start..start + cols].iter_mut().zip(t) {
+                        slot.write(v);
+                    }
                 }
             }
         }
@@ -504,11 +526,12 @@ mod tests {
         (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect()
     }
 
-    /// Odd shapes (partial tiles and panels) and all four transpose combinations.
+    /// Odd shapes (partial tiles and panels) and all four transpose combinations; smaller
+    /// products after larger ones reuse packing buffers that hold the larger ones' values.
     #[test]
     fn matmul_f32_matches_candle() -> Result<()> {
         let dev = Device::Cpu;
-        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (4, 8, 16), (13, 17, 9), (128, 20, 33)] {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (4, 8, 16), (13, 17, 9), (128, 20, 33), (13, 17, 9), (3, 5, 7)] {
             let a = Tensor::from_vec(values(m * k, 1.0), (m, k), &dev)?;
             let b = Tensor::from_vec(values(k * n, 2.0), (k, n), &dev)?;
             let expected: Vec<Vec<f32>> = a.matmul(&b)?.to_vec2()?;
