@@ -23,7 +23,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp1, Layout, Result, Var};
 use candle_nn::{Optimizer, ParamsAdamW};
 
-use crate::model::linear::with_f32_values;
+use crate::model::linear::{self, with_f32_values};
 
 /// AdamW over the given variables; f32 CPU variables only.
 pub struct FusedAdamW {
@@ -162,6 +162,12 @@ impl Optimizer for FusedAdamW {
             with_f32_values(g, |g| update(var, g, m, v, c))?;
         }
         Ok(())
+    }
+
+    /// With [`linear::backward`]: the layers' gradients skip candle's zero-fill.
+    fn backward_step(&mut self, loss: &candle_core::Tensor) -> Result<()> {
+        let grads = linear::backward(loss)?;
+        self.step(&grads)
     }
 
     fn learning_rate(&self) -> f64 {

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Batcher, Dataset};
 use crate::model::blocks::standard_normal;
-use crate::model::linear::with_f32_values;
+use crate::model::linear::{self, with_f32_values};
 use crate::model::{Model, ModelKind};
 use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
 
@@ -55,9 +55,15 @@ impl Shard {
 pub struct Share {
     pub shard: Shard,
     /// `(n_w / N) · ∇ L_w` of every trainable parameter, concatenated in
-    /// [`Model::trainable_vars`] order.
+    /// [`Model::trainable_vars`] order; empty when `parts` holds it.
     #[serde(skip)]
     pub gradient: Vec<f32>,
+    /// The same gradient as the backward pass left it, one part per trainable parameter, in
+    /// place of `gradient`: how a replica keeps its own share, whose gradient is then copied
+    /// once, straight to the page ([`Share::for_each_gradient_part`]), instead of into
+    /// `gradient` first (a 3.2 MB copy per step).
+    #[serde(skip)]
+    pub parts: Option<Vec<GradientPart>>,
     /// Per trainable parameter: did the loss reach it? AdamW leaves a parameter without a
     /// gradient alone, which a zero gradient would not do.
     pub reached: Vec<bool>,
@@ -66,6 +72,31 @@ pub struct Share {
     /// VQ-VAE: detached encoder outputs `(n_w·l, D)` row-major, and their code indices.
     #[serde(skip)]
     pub assignments: Option<(Vec<f32>, Vec<u32>)>,
+}
+
+/// One trainable parameter's gradient in a [`Share::parts`].
+#[derive(Debug, Clone)]
+pub enum GradientPart {
+    Tensor(Tensor),
+    /// The loss did not reach the parameter: this many zeros.
+    Zeros(usize),
+}
+
+impl GradientPart {
+    fn len(&self) -> usize {
+        match self {
+            GradientPart::Tensor(t) => t.elem_count(),
+            GradientPart::Zeros(n) => *n,
+        }
+    }
+
+    /// Calls `f` with the part's values, read in place from the tensor's storage.
+    fn with_values<R>(&self, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+        match self {
+            GradientPart::Tensor(t) => with_f32_values(t, |values| Ok(f(values))),
+            GradientPart::Zeros(n) => Ok(f(&vec![0.0; *n])),
+        }
+    }
 }
 
 /// Loss terms per image in nats, weighted as in [`Share::metrics`].
@@ -125,6 +156,15 @@ impl Trainer {
     /// This replica's share of the next step: its next `n_w` images of `shard_data` (the shard
     /// it was made for) and its rows of the batch's ε.
     pub fn share(&mut self, shard_data: &Dataset, shard: Shard) -> Result<Share, TrainError> {
+        self.next_share(shard_data, shard, false)
+    }
+
+    /// [`Trainer::share`] with its gradient kept in [`Share::parts`].
+    pub fn share_in_parts(&mut self, shard_data: &Dataset, shard: Shard) -> Result<Share, TrainError> {
+        self.next_share(shard_data, shard, true)
+    }
+
+    fn next_share(&mut self, shard_data: &Dataset, shard: Shard, in_parts: bool) -> Result<Share, TrainError> {
         let indices = self.batcher.next_batch().to_vec();
         let x = shard_data.batch(&indices, &self.device)?;
         let batch = self.config.batch_size;
@@ -136,39 +176,52 @@ impl Trainer {
             }
             _ => Tensor::zeros((0, 0), candle_core::DType::F32, &self.device)?,
         };
-        let gradient = std::mem::take(&mut self.share_buffers.gradient);
+        let gradient = if in_parts { None } else { Some(std::mem::take(&mut self.share_buffers.gradient)) };
         self.share_into(&x, epsilon, shard, gradient)
     }
 
     /// Gives a share's gradient buffer back for the next [`Trainer::share`] to fill.
     pub fn recycle(&mut self, share: Share) {
-        self.share_buffers.gradient = share.gradient;
+        if share.parts.is_none() {
+            self.share_buffers.gradient = share.gradient;
+        }
     }
 
     /// The share of shard `shard` for the given shard images `x (n_w, 784)` and, for the VAE,
     /// their `ε (n_w, d)`.
     pub fn share_of(&self, x: &Tensor, epsilon: Tensor, shard: Shard) -> Result<Share, TrainError> {
-        self.share_into(x, epsilon, shard, Vec::new())
+        self.share_into(x, epsilon, shard, Some(Vec::new()))
     }
 
-    /// [`Trainer::share_of`] with its gradient written into `gradient`'s allocation.
-    fn share_into(&self, x: &Tensor, epsilon: Tensor, shard: Shard, mut gradient: Vec<f32>) -> Result<Share, TrainError> {
+    /// [`Trainer::share_of`] with its gradient written into `gradient`'s allocation, or kept
+    /// in parts when `gradient` is `None`.
+    fn share_into(&self, x: &Tensor, epsilon: Tensor, shard: Shard, gradient: Option<Vec<f32>>) -> Result<Share, TrainError> {
         let images = x.dim(0)?;
         let weight = images as f64 / self.config.batch_size as f64;
         let loss = self.model.loss_with_epsilon(x, epsilon)?;
-        let grads = (&loss.total * weight)?.backward()?;
+        let grads = linear::backward(&(&loss.total * weight)?)?;
         let vars = self.model.trainable_vars();
-        gradient.clear();
-        gradient.reserve(vars.iter().map(|v| v.elem_count()).sum());
-        let mut reached = Vec::with_capacity(vars.len());
-        for var in &vars {
-            let grad = grads.get(var.as_tensor());
-            match grad {
-                Some(g) => extend_flat(&mut gradient, g)?,
-                None => gradient.extend(std::iter::repeat_n(0.0, var.elem_count())),
+        let reached: Vec<bool> = vars.iter().map(|var| grads.get(var.as_tensor()).is_some()).collect();
+        let (gradient, parts) = match gradient {
+            Some(mut gradient) => {
+                gradient.clear();
+                gradient.reserve(vars.iter().map(|v| v.elem_count()).sum());
+                for var in &vars {
+                    match grads.get(var.as_tensor()) {
+                        Some(g) => extend_flat(&mut gradient, g)?,
+                        None => gradient.extend(std::iter::repeat_n(0.0, var.elem_count())),
+                    }
+                }
+                (gradient, None)
             }
-            reached.push(grad.is_some());
-        }
+            None => {
+                let part = |var: &candle_core::Var| match grads.get(var.as_tensor()) {
+                    Some(g) => GradientPart::Tensor(g.clone()),
+                    None => GradientPart::Zeros(var.elem_count()),
+                };
+                (Vec::new(), Some(vars.iter().map(part).collect()))
+            }
+        };
         let scaled = |t: &Tensor| -> candle_core::Result<f32> { Ok(t.to_scalar::<f32>()? * weight as f32) };
         let metrics = ShareMetrics {
             loss: scaled(&loss.total)?,
@@ -185,7 +238,7 @@ impl Trainer {
             Some((z_e, codes)) => Some((z_e.flatten_all()?.to_vec1::<f32>()?, codes)),
             None => None,
         };
-        Ok(Share { shard, gradient, reached, metrics, assignments })
+        Ok(Share { shard, gradient, parts, reached, metrics, assignments })
     }
 
     /// Takes one step from a whole-batch share ([`reduce`]d from all W): the gradient through
@@ -202,7 +255,7 @@ impl Trainer {
     fn step_from(&mut self, whole: &Share, finite: bool) -> Result<ShareMetrics, TrainError> {
         let vars = self.model.trainable_vars();
         let length: usize = vars.iter().map(|v| v.elem_count()).sum();
-        if whole.shard != WHOLE || whole.gradient.len() != length || whole.reached.len() != vars.len() {
+        if whole.shard != WHOLE || whole.parts.is_some() || whole.gradient.len() != length || whole.reached.len() != vars.len() {
             return Err(TrainError::Config(format!(
                 "a share of shard {} of {} with {} gradient values cannot update this model ({length} parameters; reduce the shares first)",
                 whole.shard.index,
@@ -236,7 +289,36 @@ impl Trainer {
 impl Share {
     /// A share of the whole batch with nothing in it yet, for [`reduce_into`] to fill.
     fn empty() -> Self {
-        Share { shard: WHOLE, gradient: Vec::new(), reached: Vec::new(), metrics: ShareMetrics::default(), assignments: None }
+        Share { shard: WHOLE, gradient: Vec::new(), parts: None, reached: Vec::new(), metrics: ShareMetrics::default(), assignments: None }
+    }
+
+    /// The number of gradient values, in `gradient` or in `parts`.
+    pub fn gradient_len(&self) -> usize {
+        self.parts.as_ref().map_or(self.gradient.len(), |parts| parts.iter().map(GradientPart::len).sum())
+    }
+
+    /// Calls `f(at, values)` for consecutive runs of the gradient that cover it in order: the
+    /// whole of `gradient`, or each of the `parts` read in place.
+    pub fn for_each_gradient_part<E: From<candle_core::Error>>(&self, mut f: impl FnMut(usize, &[f32]) -> Result<(), E>) -> Result<(), E> {
+        let Some(parts) = &self.parts else { return f(0, &self.gradient) };
+        let mut at = 0;
+        for part in parts {
+            part.with_values(|values| f(at, values))??;
+            at += part.len();
+        }
+        Ok(())
+    }
+
+    /// The gradient in `gradient`, copied out of `parts` if it is kept there.
+    pub fn flatten(&mut self) -> candle_core::Result<()> {
+        if let Some(parts) = self.parts.take() {
+            let mut gradient = Vec::with_capacity(parts.iter().map(GradientPart::len).sum());
+            for part in &parts {
+                part.with_values(|values| gradient.extend_from_slice(values))?;
+            }
+            self.gradient = gradient;
+        }
+        Ok(())
     }
 }
 
@@ -261,49 +343,45 @@ pub fn reduce_into<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<
 /// [`Trainer::apply_share`] makes, here in the pass that writes the sum (a separate pass over
 /// the 3.2 MB gradient took 0.15 ms of every step in Chromium).
 fn reduce_checked<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<bool, TrainError> {
-    let (first, second) = match shares {
-        [] => return Err(TrainError::Config("no shares to reduce".into())),
-        [first] => (first.borrow(), None),
-        [first, second, ..] => (first.borrow(), Some(&second.borrow().gradient)),
+    let Some(first) = shares.first().map(Borrow::borrow) else {
+        return Err(TrainError::Config("no shares to reduce".into()));
     };
+    let length = first.gradient_len();
     for (i, share) in shares.iter().map(Borrow::borrow).enumerate() {
         if share.shard.index != i
             || share.shard.count != shares.len()
-            || share.gradient.len() != first.gradient.len()
+            || share.gradient_len() != length
             || share.reached.len() != first.reached.len()
         {
             return Err(TrainError::Config(format!(
-                "share {i} of {} does not fit (shard {} of {}, {} gradient values where the first has {})",
+                "share {i} of {} does not fit (shard {} of {}, {} gradient values where the first has {length})",
                 shares.len(),
                 share.shard.index,
                 share.shard.count,
-                share.gradient.len(),
-                first.gradient.len()
+                share.gradient_len(),
             )));
         }
     }
-    // g₀ + g₁ + … in shard order, the first two added in one pass, a lone share copied. Against
-    // 0 + g₀ + … only a sum of −0 keeps its sign, alike in every replica, and one replica now
-    // steps with exactly the serial trainer's gradient.
-    whole.gradient.resize(first.gradient.len(), 0.0);
-    let finite_sum = |sum: f32, all: bool| all & sum.is_finite();
-    let mut finite = match second {
-        None => whole.gradient.iter_mut().zip(&first.gradient).fold(true, |all, (s, a)| {
-            *s = *a;
-            finite_sum(*s, all)
-        }),
-        Some(second) => whole.gradient.iter_mut().zip(&first.gradient).zip(second).fold(true, |all, ((s, a), b)| {
-            *s = a + b;
-            finite_sum(*s, all)
-        }),
-    };
-    for (k, share) in shares.iter().enumerate().skip(2) {
-        let last = k + 1 == shares.len();
-        finite = whole.gradient.iter_mut().zip(&share.borrow().gradient).fold(true, |all, (s, g)| {
-            *s += g;
-            // Only the final sum counts: a partial sum that overflows stays infinite anyway.
-            !last || finite_sum(*s, all)
-        });
+    // A replica's own share may keep its gradient in parts: the sum goes part by part, the
+    // others' values taken at the same offsets. Only one share may do so.
+    let kept: Vec<usize> = shares.iter().enumerate().filter(|(_, s)| (*s).borrow().parts.is_some()).map(|(i, _)| i).collect();
+    if kept.len() > 1 {
+        return Err(TrainError::Config(format!("{} shares keep their gradient in parts; at most one may", kept.len())));
+    }
+    whole.gradient.resize(length, 0.0);
+    let mut finite = true;
+    match kept.first() {
+        None => {
+            let parts: Vec<&[f32]> = shares.iter().map(|s| s.borrow().gradient.as_slice()).collect();
+            finite = sum_checked(&mut whole.gradient, &parts);
+        }
+        Some(&k) => shares[k].borrow().for_each_gradient_part(|at, own| -> Result<(), TrainError> {
+            let end = at + own.len();
+            let parts: Vec<&[f32]> =
+                shares.iter().enumerate().map(|(i, s)| if i == k { own } else { &s.borrow().gradient[at..end] }).collect();
+            finite &= sum_checked(&mut whole.gradient[at..end], &parts);
+            Ok(())
+        })?,
     }
     whole.shard = WHOLE;
     whole.reached.clear();
@@ -320,6 +398,35 @@ fn reduce_checked<S: Borrow<Share>>(shares: &[S], whole: &mut Share) -> Result<b
         }
     }
     Ok(finite)
+}
+
+/// `sum = parts[0] + parts[1] + …` in that order, telling whether every value of the sum is
+/// finite.
+fn sum_checked(sum: &mut [f32], parts: &[&[f32]]) -> bool {
+    // g₀ + g₁ + … in shard order, the first two added in one pass, a lone share copied. Against
+    // 0 + g₀ + … only a sum of −0 keeps its sign, alike in every replica, and one replica now
+    // steps with exactly the serial trainer's gradient.
+    let finite_sum = |sum: f32, all: bool| all & sum.is_finite();
+    let mut finite = match parts {
+        [] => true,
+        [first] => sum.iter_mut().zip(*first).fold(true, |all, (s, a)| {
+            *s = *a;
+            finite_sum(*s, all)
+        }),
+        [first, second, ..] => sum.iter_mut().zip(*first).zip(*second).fold(true, |all, ((s, a), b)| {
+            *s = a + b;
+            finite_sum(*s, all)
+        }),
+    };
+    for (k, part) in parts.iter().enumerate().skip(2) {
+        let last = k + 1 == parts.len();
+        finite = sum.iter_mut().zip(*part).fold(true, |all, (s, g)| {
+            *s += g;
+            // Only the final sum counts: a partial sum that overflows stays infinite anyway.
+            !last || finite_sum(*s, all)
+        });
+    }
+    finite
 }
 
 /// Appends the values of `t` in row-major order, copied once from its storage.

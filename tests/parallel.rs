@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use candle_core::{Device, Tensor};
 use latent_lab::data::Dataset;
 use latent_lab::model::{CodebookUpdate, Model, ModelConfig, ModelKind};
-use latent_lab::parallel::{reduce, reduce_into, Shard, Share};
+use latent_lab::parallel::{reduce, reduce_into, GradientPart, Shard, Share};
 use latent_lab::train::{TrainConfig, TrainError, Trainer};
 
 fn data() -> &'static (Dataset, Dataset) {
@@ -211,6 +211,81 @@ fn reducing_into_a_used_share_is_reducing_afresh() {
     assert_eq!(whole.reached, fresh.reached);
     assert_eq!(whole.metrics, fresh.metrics);
     assert_eq!(whole.assignments, None);
+}
+
+/// A replica keeps its own share's gradient in parts (the backward pass's tensors): it is the
+/// same gradient, bit for bit, in the same order; it reduces, with the other shares flat and
+/// in either shard position, to the same whole; the step it gives is the same; a NaN in a
+/// part is refused; and two shares in parts are not reduced together.
+#[test]
+fn a_share_kept_in_parts_is_the_same_gradient() {
+    let (train, _) = data();
+    for kind in [ModelKind::Vae, ModelKind::Vqvae] {
+        let replica =
+            |shard| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), shard).unwrap();
+        for kept in 0..2 {
+            let shards = all_shards(2);
+            // Two replicas of the same shard, one sharing in parts, one flat.
+            let (mut in_parts, mut flat, mut other) = (replica(shards[kept]), replica(shards[kept]), replica(shards[1 - kept]));
+            let parts_share = in_parts.share_in_parts(train, shards[kept]).unwrap();
+            let flat_share = flat.share(train, shards[kept]).unwrap();
+            let other_share = other.share(train, shards[1 - kept]).unwrap();
+            assert!(parts_share.gradient.is_empty() && parts_share.parts.is_some());
+            assert_eq!(parts_share.gradient_len(), flat_share.gradient.len());
+            let mut runs = Vec::new();
+            parts_share
+                .for_each_gradient_part(|at, values| {
+                    runs.push((at, values.to_vec()));
+                    Ok::<_, candle_core::Error>(())
+                })
+                .unwrap();
+            let mut next = 0;
+            for (at, values) in &runs {
+                assert_eq!(*at, next, "{kind:?}: runs in order, end to end");
+                next += values.len();
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let joined: Vec<f32> = runs.into_iter().flat_map(|(_, v)| v).collect();
+            assert_eq!(bits(&joined), bits(&flat_share.gradient), "{kind:?}");
+            let mut flattened = parts_share.clone();
+            flattened.flatten().unwrap();
+            assert_eq!(bits(&flattened.gradient), bits(&flat_share.gradient), "{kind:?}");
+
+            let in_order =
+                |own: &Share| if kept == 0 { vec![own.clone(), other_share.clone()] } else { vec![other_share.clone(), own.clone()] };
+            let (from_parts, from_flat) = (reduce(&in_order(&parts_share)).unwrap(), reduce(&in_order(&flat_share)).unwrap());
+            assert_eq!(bits(&from_parts.gradient), bits(&from_flat.gradient), "{kind:?}, kept share {kept}");
+            assert_eq!((from_parts.reached, from_parts.metrics), (from_flat.reached, from_flat.metrics));
+            assert_eq!(from_parts.assignments, from_flat.assignments);
+            in_parts.apply_shares(&in_order(&parts_share)).unwrap();
+            flat.apply_shares(&in_order(&flat_share)).unwrap();
+            assert_eq!(flat_weights(in_parts.model()), flat_weights(flat.model()), "{kind:?}, kept share {kept}");
+
+            let message = reduce(
+                &in_order(&parts_share)
+                    .iter()
+                    .map(|_| parts_share.clone())
+                    .enumerate()
+                    .map(|(index, s)| Share { shard: Shard { index, count: 2 }, ..s })
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(message.contains("2 shares keep their gradient in parts"), "{message}");
+        }
+        // A NaN in a part: refused, nothing moves.
+        let shard = Shard { index: 0, count: 1 };
+        let mut trainer = replica(shard);
+        let mut share = trainer.share_in_parts(train, shard).unwrap();
+        let parts = share.parts.as_mut().unwrap();
+        let GradientPart::Tensor(first) = &parts[0] else { panic!("the first parameter has a gradient") };
+        let mut values = first.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        values[2] = f32::NAN;
+        parts[0] = GradientPart::Tensor(Tensor::from_vec(values, first.shape(), &Device::Cpu).unwrap());
+        let before = flat_weights(trainer.model());
+        assert!(matches!(trainer.apply_shares(&[share]), Err(TrainError::NonFinite { step: 1, .. })), "{kind:?}");
+        assert_eq!(flat_weights(trainer.model()), before);
+    }
 }
 
 #[test]

@@ -149,8 +149,10 @@ fn step_profile(args: &Args, images: &[u8], labels: &[u8]) -> Result<(), Box<dyn
     replica.start_parallel(2)?;
     let half_share = median_ms(each, || Ok(replica.share().map(|_| ())?))?;
     // The other replica's share stands in as a copy of this one's, relabelled.
-    let other = Share { shard: Shard { index: 1, count: 2 }, ..replica.share()?.clone() };
-    let shares = [replica.share()?.clone(), other.clone()];
+    let mut own = replica.share()?.clone();
+    own.flatten()?;
+    let other = Share { shard: Shard { index: 1, count: 2 }, ..own.clone() };
+    let shares = [own, other.clone()];
     // Into the same buffer every time, as a replica reduces.
     let mut whole = reduce(&shares)?;
     let reduce_ms = median_ms(each, || Ok(reduce_into(&shares, &mut whole)?))?;

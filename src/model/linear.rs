@@ -8,14 +8,56 @@
 //! The bias is added inside the same op: candle's `broadcast_add` is one more graph node, with
 //! its own output, a zero-filled gradient to accumulate into and a strided reduction back.
 //!
+//! [`backward`] goes one step further for the layers' parameters: candle adds every gradient an
+//! op returns to a zero-filled tensor of its size in its `GradStore`, which for the weights is
+//! a fresh 3.2 MB written and read twice per step to add nothing. While it runs, the layers hand
+//! their weight and bias gradients over directly and it puts them in the store afterwards.
+//!
 //! In wasm32 its products use [`matmul_f32`] instead of candle's gemm: gemm's simd128 kernel
 //! keeps a 12×4 tile (12 accumulators plus operands, all sixteen of x86's vector registers)
 //! and ran about 4× slower in Chromium than this 4×8 tile (8 accumulators) on the model's
 //! shapes. Natively candle's gemm (FMA, wider vectors) stays: it is much faster there.
 
+use std::cell::RefCell;
+use std::mem::MaybeUninit;
+
 use candle_core::backend::BackendStorage;
+use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use candle_nn::Linear;
+
+thread_local! {
+    /// While [`backward`] runs: the parameters' gradients the layers handed over, in the order
+    /// the backward pass reached them.
+    static HANDED_OVER: RefCell<Option<Vec<(Tensor, Tensor)>>> = const { RefCell::new(None) };
+}
+
+/// `loss.backward()`, the same gradients (a sum `0 + g` in candle is `g` here, so only the
+/// sign of a zero can differ), without a zero-filled tensor to add each layer's weight and
+/// bias gradient to.
+pub fn backward(loss: &Tensor) -> Result<GradStore> {
+    /// Ends the hand-over even when the backward pass fails, so later passes are plain.
+    struct HandOver;
+    impl Drop for HandOver {
+        fn drop(&mut self) {
+            HANDED_OVER.with(|h| h.borrow_mut().take());
+        }
+    }
+    let hand_over = HandOver;
+    HANDED_OVER.with(|h| *h.borrow_mut() = Some(Vec::new()));
+    let mut grads = loss.backward()?;
+    let handed = HANDED_OVER.with(|h| h.borrow_mut().take()).unwrap_or_default();
+    drop(hand_over);
+    for (param, grad) in handed {
+        // A layer used twice sums its gradients in the order candle would.
+        let sum = match grads.remove(&param) {
+            Some(earlier) => (earlier + grad)?,
+            None => grad,
+        };
+        grads.insert(&param, sum);
+    }
+    Ok(grads)
+}
 
 /// `x Wᵀ + b` for `x (B, in)`: the same values as candle's `Linear` (up to summation order in
 /// wasm), with the leaner backward described above. Parameters stay `weight (out, in)` and
@@ -66,12 +108,23 @@ impl CustomOp3 for LinearOp {
         &self,
         x: &Tensor,
         w: &Tensor,
-        _b: &Tensor,
+        b: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dx = if self.input_grad { Some(mm(grad, w)?) } else { None };
-        Ok((dx, Some(mm(&grad.t()?, x)?), Some(column_sums(grad)?)))
+        let (dw, db) = (mm(&grad.t()?, x)?, column_sums(grad)?);
+        // Only variables' gradients end here: any other tensor's must flow on through the graph.
+        let handed = w.is_variable()
+            && b.is_variable()
+            && HANDED_OVER.with(|h| match h.borrow_mut().as_mut() {
+                Some(handed) => {
+                    handed.extend([(w.clone(), dw.clone()), (b.clone(), db.clone())]);
+                    true
+                }
+                None => false,
+            });
+        Ok(if handed { (dx, None, None) } else { (dx, Some(dw), Some(db)) })
     }
 }
 
@@ -177,16 +230,36 @@ pub fn matmul_f32(
     b: &[f32],
     (b_rs, b_cs): (usize, usize),
 ) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
     if m == 0 || n == 0 || k == 0 {
-        return c;
+        return vec![0.0; m * n];
     }
+    PACKED.with(|packed| {
+        let (pa, pb) = &mut *packed.borrow_mut();
+        // Column j of b is line j, its row kk step kk; row i of a is line i.
+        pack::<NR>(pb, b, n, k, (b_cs, b_rs));
+        pack::<MR>(pa, a, m, k, (a_rs, a_cs));
+        // Every value is written by a tile: zero-filling the result first was a pass over
+        // several megabytes per training step.
+        let mut c = Vec::with_capacity(m * n);
+        tiles_of(c.spare_capacity_mut(), (pa, pb), (m, n, k));
+        // SAFETY: `tiles_of` wrote all m·n values.
+        unsafe { c.set_len(m * n) };
+        c
+    })
+}
+
+thread_local! {
+    /// The packed `a` and `b` of the last product, kept for the next: allocating and zeroing
+    /// them anew cost every product a pass over memory as large as its operands.
+    static PACKED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Every tile of `c (m, n)` from the packed operands, over the steps that are not zero when
+/// one side's lists make that worthwhile.
+fn tiles_of(c: &mut [MaybeUninit<f32>], (pa, pb): (&[f32], &[f32]), (m, n, k): (usize, usize, usize)) {
     let (panels, blocks) = (n.div_ceil(NR), m.div_ceil(MR));
-    // Column j of b is line j, its row kk step kk; row i of a is line i.
-    let pb = pack::<NR>(b, n, k, (b_cs, b_rs));
-    let b_steps = Steps::of_packed::<NR>(&pb, k);
-    let pa = pack::<MR>(a, m, k, (a_rs, a_cs));
-    let a_steps = Steps::of_packed::<MR>(&pa, k);
+    let b_steps = Steps::of_packed::<NR>(pb, k);
+    let a_steps = Steps::of_packed::<MR>(pa, k);
     // Kernel steps with each side's lists, against all `k` for every tile; an indexed step
     // costs a little more than a sequential one.
     let dense = k * panels * blocks;
@@ -199,18 +272,17 @@ pub fn matmul_f32(
     };
     // One loop per kernel, so that the dense one stays as tight as it was alone.
     match sparse {
-        None => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, _, _| tile(panel, block)),
-        Some((steps, true)) => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, _, q| tile_at(panel, block, steps.of(q))),
-        Some((steps, false)) => tiles(&mut c, (&pa, &pb), (m, n, k), |panel, block, p, _| tile_at(panel, block, steps.of(p))),
+        None => tiles(c, (pa, pb), (m, n, k), |panel, block, _, _| tile(panel, block)),
+        Some((steps, true)) => tiles(c, (pa, pb), (m, n, k), |panel, block, _, q| tile_at(panel, block, steps.of(q))),
+        Some((steps, false)) => tiles(c, (pa, pb), (m, n, k), |panel, block, p, _| tile_at(panel, block, steps.of(p))),
     }
-    c
 }
 
 /// `lines` lines of `len` steps, step `s` of line `l` at `src[l·line_stride + s·step_stride]`,
-/// packed in groups of `W` lines: each group `len × W` values, one step after another,
-/// zero-padded past the last line.
-fn pack<const W: usize>(src: &[f32], lines: usize, len: usize, (line_stride, step_stride): (usize, usize)) -> Vec<f32> {
-    let mut packed = vec![0.0f32; lines.div_ceil(W) * len * W];
+/// packed into `packed` in groups of `W` lines: each group `len × W` values, one step after
+/// another, zero-padded past the last line. Every value of `packed` is written.
+fn pack<const W: usize>(packed: &mut Vec<f32>, src: &[f32], lines: usize, len: usize, (line_stride, step_stride): (usize, usize)) {
+    packed.resize(lines.div_ceil(W) * len * W, 0.0);
     for (g, group) in packed.chunks_exact_mut(len * W).enumerate() {
         let first = g * W;
         let width = W.min(lines - first);
@@ -241,15 +313,15 @@ fn pack<const W: usize>(src: &[f32], lines: usize, len: usize, (line_stride, ste
             for (i, v) in values[..width].iter_mut().enumerate() {
                 *v = src[(first + i) * line_stride + step * step_stride];
             }
+            values[width..].fill(0.0);
         }
     }
-    packed
 }
 
 /// Every tile of `c (m, n)` from the packed blocks and panels: `kernel(panel, block, p, q)`.
 #[inline(always)]
 fn tiles(
-    c: &mut [f32],
+    c: &mut [MaybeUninit<f32>],
     (pa, pb): (&[f32], &[f32]),
     (m, n, k): (usize, usize, usize),
     kernel: impl Fn(&[f32], &[f32], usize, usize) -> [[f32; NR]; MR],
@@ -264,13 +336,15 @@ fn tiles(
             if cols == NR && rows == MR {
                 for (i, t) in tile.iter().enumerate() {
                     let start = (q * MR + i) * n + p * NR;
-                    let row: &mut [f32; NR] = (&mut c[start..start + NR]).try_into().expect("NR values");
-                    *row = *t;
+                    let row: &mut [MaybeUninit<f32>; NR] = (&mut c[start..start + NR]).try_into().expect("NR values");
+                    *row = t.map(MaybeUninit::new);
                 }
             } else {
                 for (i, t) in tile.iter().enumerate().take(rows) {
                     let start = (q * MR + i) * n + p * NR;
-                    c[start..start + cols].copy_from_slice(&t[..cols]);
+                    for (slot, &v) in c[start..start + cols].iter_mut().zip(t) {
+                        slot.write(v);
+                    }
                 }
             }
         }
@@ -452,11 +526,12 @@ mod tests {
         (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect()
     }
 
-    /// Odd shapes (partial tiles and panels) and all four transpose combinations.
+    /// Odd shapes (partial tiles and panels) and all four transpose combinations; smaller
+    /// products after larger ones reuse packing buffers that hold the larger ones' values.
     #[test]
     fn matmul_f32_matches_candle() -> Result<()> {
         let dev = Device::Cpu;
-        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (4, 8, 16), (13, 17, 9), (128, 20, 33)] {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (4, 8, 16), (13, 17, 9), (128, 20, 33), (13, 17, 9), (3, 5, 7)] {
             let a = Tensor::from_vec(values(m * k, 1.0), (m, k), &dev)?;
             let b = Tensor::from_vec(values(k * n, 2.0), (k, n), &dev)?;
             let expected: Vec<Vec<f32>> = a.matmul(&b)?.to_vec2()?;
@@ -530,6 +605,38 @@ mod tests {
                 assert!(dx_ours.is_none(), "no gradient wanted for the data batch");
             }
         }
+        Ok(())
+    }
+
+    /// [`backward`] gives the plain backward pass's gradients, bit for bit: for the
+    /// parameters a layer hands over (including one layer applied twice, whose two gradients
+    /// add up), for a weight that is not itself a variable (its gradient flows on to the
+    /// variable it came from), and for the input; and it leaves later passes plain.
+    #[test]
+    fn backward_hands_over_the_same_gradients() -> Result<()> {
+        let dev = Device::Cpu;
+        let w = Var::from_vec(values(5 * 5, 3.0), (5, 5), &dev)?;
+        let b = Var::from_vec(values(5, 4.0), 5, &dev)?;
+        let scale = Var::from_vec(values(4 * 5, 7.0), (4, 5), &dev)?;
+        let c = Var::from_vec(values(4, 8.0), 4, &dev)?;
+        let twice = Linear::new(w.as_tensor().clone(), Some(b.as_tensor().clone()));
+        // A weight made from a variable: the layer must not keep its gradient.
+        let derived = Linear::new((scale.as_tensor() * 2.0)?, Some(c.as_tensor().clone()));
+        let h = Var::from_vec(values(3 * 5, 6.0), (3, 5), &dev)?;
+        let loss = || -> Result<Tensor> {
+            let once = linear(h.as_tensor(), &twice)?.tanh()?;
+            linear(&linear(&once, &twice)?, &derived)?.sqr()?.sum_all()
+        };
+        let bits = |g: &GradStore, t: &Tensor| -> Result<Vec<u32>> {
+            Ok(g.get(t).expect("a gradient").flatten_all()?.to_vec1::<f32>()?.iter().map(|v| v.to_bits()).collect())
+        };
+        let (handed, plain) = (backward(&loss()?)?, loss()?.backward()?);
+        for t in [w.as_tensor(), b.as_tensor(), scale.as_tensor(), c.as_tensor(), h.as_tensor()] {
+            assert_eq!(bits(&handed, t)?, bits(&plain, t)?);
+        }
+        assert!(HANDED_OVER.with(|h| h.borrow().is_none()), "the hand-over ended with the pass");
+        let again = loss()?.backward()?;
+        assert_eq!(bits(&again, w.as_tensor())?, bits(&plain, w.as_tensor())?);
         Ok(())
     }
 }

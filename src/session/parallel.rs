@@ -95,7 +95,7 @@ impl Session {
     /// This replica's share of the next step, for the other replicas; it keeps its own copy.
     pub fn share(&mut self) -> Result<&Share> {
         let parallel = self.parallel.as_mut().ok_or_else(not_a_replica)?;
-        let share = self.trainer.share(&parallel.data, parallel.shard)?;
+        let share = self.trainer.share_in_parts(&parallel.data, parallel.shard)?;
         Ok(parallel.own.insert(share))
     }
 

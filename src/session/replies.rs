@@ -28,13 +28,15 @@ pub trait Reply: Serialize {
 
 impl Reply for StepReport {}
 
+/// The gradient is not among the bulk fields: it may be in parts, which the wasm surface
+/// copies into one array ([`crate::parallel::Share::for_each_gradient_part`]).
 impl Reply for crate::parallel::Share {
     fn bulk(&self) -> Vec<(&'static str, Option<Bulk<'_>>)> {
         let (z, codes) = match &self.assignments {
             Some((z, codes)) => (Some(Bulk::F32(z)), Some(Bulk::U32(codes))),
             None => (None, None),
         };
-        vec![("gradient", Some(Bulk::F32(&self.gradient))), ("z", z), ("codes", codes)]
+        vec![("z", z), ("codes", codes)]
     }
 }
 

@@ -25,7 +25,7 @@ import {
 } from './harness.mjs';
 import { startRecordingProxy } from './proxy.mjs';
 import { startServer } from '../server.mjs';
-import { dropFile, offlineReady } from '../lecture-helpers.mjs';
+import { dropFile, manifest, offlineReady } from '../lecture-helpers.mjs';
 import { PAGE_POLICY, policyText } from '../../../pkg-config/serve.mjs';
 import { LECTURES } from '../../../www/app/lectures.js';
 
@@ -70,7 +70,18 @@ test(`${ENGINE}: a whole visit asks nothing of another origin and breaks no rule
     const lecture = LECTURES.find((l) => l.views.compare);
     await page.select('#lecture', lecture.id);
     await waitUntil(page, (name) => window.latentLab.state().loaded?.name === name, lecture.choices[0].checkpoint, 60_000);
-    await waitUntil(page, () => window.latentLab.compare()?.phase === 'ready', null, 60_000);
+    // The side-by-side worker is ready only for the moment between its data and its shipped
+    // checkpoint, which a faster build can make shorter than one poll: wait for the checkpoint.
+    const partner = manifest.checkpoints.find((c) => c.name === lecture.views.compare.checkpoint);
+    await waitUntil(
+      page,
+      (steps) => {
+        const c = window.latentLab.compare();
+        return c?.phase === 'paused' && c.step === steps;
+      },
+      partner.steps,
+      60_000,
+    );
 
     // The student's own files: a good set through the picker, then a malformed file dropped.
     const input = await page.$('#idx-files');
