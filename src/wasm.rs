@@ -253,7 +253,8 @@ impl Session {
     }
 
     /// Rows `first..end` of [`Session::manifold`]'s images as one RGBA picture (`n·28` wide,
-    /// ink dark on paper: [`crate::mosaic`]), lifted by `plane` (another session's
+    /// ink dark on paper, a Uint32Array word per pixel whose buffer is the canvas's bytes:
+    /// [`crate::mosaic`]), lifted by `plane` (another session's
     /// [`Session::view_plane`]) when given: a whole grid, or a replica's part of the training
     /// worker's grid.
     #[wasm_bindgen(js_name = manifoldRowsImage)]
@@ -264,7 +265,7 @@ impl Session {
         first: usize,
         end: usize,
         plane: Option<Vec<f32>>,
-    ) -> Result<Vec<u8>, JsError> {
+    ) -> Result<Vec<u32>, JsError> {
         let rect = from_object::<Rect>(&rect, "rectangle")?;
         let pixels = self.inner.decode_grid_rows(rect, n, first..end, plane.as_deref()).map_err(js_error)?;
         Ok(crate::mosaic::ink_mosaic(&pixels, n))

@@ -254,12 +254,12 @@ async function decodeSplitLatency(calls) {
   const once = async (id) => {
     const start = performance.now();
     const lower = new Promise((resolve, reject) => {
-      replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.image) : reject(new Error(`replica: ${data.message ?? data.type}`)));
+      replica.onmessage = ({ data }) => (data.part?.id === id ? resolve(data.rgba) : reject(new Error(`replica: ${data.message ?? data.type}`)));
     });
     channel.port1.postMessage({ kind: 'rows', id, rect, n, first: half, end: n, plane: session.viewPlane() });
-    const [{ image: upper }] = gridRows(session, { id, rect, n, first: 0, end: half, plane: null });
-    const image = await lower;
-    if (upper.height + image.height !== n * SIDE) throw new Error('the two parts are not the whole grid');
+    const [{ rgba: upper }] = gridRows(session, { id, rect, n, first: 0, end: half, plane: null });
+    const rgba = await lower;
+    if (upper.length + rgba.length !== 4 * (n * SIDE) ** 2) throw new Error('the two parts are not the whole grid');
     return performance.now() - start;
   };
   try {

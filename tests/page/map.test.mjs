@@ -37,12 +37,13 @@ test('the wheel zooms about the cursor, a drag pans, training keeps the view and
   const after = await onScreen(page, watched);
   const grow = Math.hypot(after.x - c.x, after.y - c.y) / Math.hypot(before.x - c.x, before.y - c.y);
   assert.ok(Math.abs(grow - factor) < 0.05, `point ${watched} moved from ${JSON.stringify(before)} to ${JSON.stringify(after)}: ×${grow}`);
-  // The decoded manifold is asked for the zoomed rectangle.
+  // The decoded manifold is asked for the zoomed rectangle; paused, it comes in two parts, the
+  // training worker's rows and the replica's, their pixels wrapped as they arrive.
   await page.waitForFunction(
     (n) => {
       const m = window.latentLab.manifold();
       const t = window.latentLab.scatter().target;
-      return m.n === n && Math.abs(m.rect.x0 - t.x0) < 1e-6 && Math.abs(m.rect.y1 - t.y1) < 1e-6;
+      return m.n === n && m.parts === 2 && Math.abs(m.rect.x0 - t.x0) < 1e-6 && Math.abs(m.rect.y1 - t.y1) < 1e-6;
     },
     MANIFOLD.tiles,
     { timeout: 30_000 },

@@ -54,7 +54,7 @@ export class ManifoldLayer {
     if (parts.reduce((rows, p) => rows + p.part.end - p.part.first, 0) < m.n) return;
     this.split.messages = null;
     parts.sort((a, b) => a.part.first - b.part.first);
-    this.setImages(m.rect, m.n, parts.map((p) => p.image));
+    this.setImages(m.rect, m.n, parts.map((p) => new ImageData(p.rgba, m.n * SIDE)));
   }
 
   /**

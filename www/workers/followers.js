@@ -6,7 +6,6 @@
 
 import { Cmd, msg } from '../app/protocol.js';
 import { DIM_ROWS, STEP_MODE } from '../app/config.js';
-import { SIDE } from '../views/digits.js';
 
 /** `flat` (n·width numbers) as n plain arrays: the shape the views draw from. */
 const rowsOf = (flat, width) =>
@@ -22,9 +21,8 @@ let gridsSent = 0;
  * the training worker's part of a split grid and the replica's alike. → [message, transferables]
  */
 export function gridRows(session, { id, rect, n, first, end, plane }) {
-  const rgba = session.manifoldRowsImage(rect, n, first, end, plane);
-  const image = new ImageData(new Uint8ClampedArray(rgba.buffer), n * SIDE, (end - first) * SIDE);
-  return [msg.manifoldRows(rect, n, { id, first, end }, image), [rgba.buffer]];
+  const rgba = new Uint8ClampedArray(session.manifoldRowsImage(rect, n, first, end, plane).buffer);
+  return [msg.manifoldRows(rect, n, { id, first, end }, rgba), [rgba.buffer]];
 }
 
 /**
