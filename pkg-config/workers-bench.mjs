@@ -4,9 +4,12 @@
 // average and how busy the machine was meanwhile.
 //
 //   ENGINE=firefox node pkg-config/workers-bench.mjs [--rounds 3] [--seconds 5] [--max-workers 2] [--page 1]
+//     [--isolated 1] [--shared 1]
 //
 // --page 1 measures the lab page itself instead (`?workers=W`, the workers train and the page
 // only draws, as a student sees it): steps counted over --seconds after the first report.
+// The page is served cross-origin isolated unless --isolated 0, so its replicas exchange shares
+// through SharedArrayBuffers; --shared 0 makes the bench page's replicas use messages anyway.
 // Needs the wasm in www/pkg (pkg-config/build.sh).
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,7 +18,7 @@ import { join } from 'node:path';
 import { ENGINE, WWW, launchBrowser } from '../tests/page/engines/harness.mjs';
 import { startServer } from '../tests/page/server.mjs';
 
-const opts = { rounds: 3, seconds: 5, warmup: 1, chunk: 10, maxWorkers: Math.min(cpus().length, 8), page: 0 };
+const opts = { rounds: 3, seconds: 5, warmup: 1, chunk: 10, maxWorkers: Math.min(cpus().length, 8), page: 0, isolated: 1, shared: 1 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
@@ -30,7 +33,7 @@ function busy() {
   return [total - fields[3] - fields[4], total];
 }
 
-const server = await startServer(WWW, { mounts: { 'bench/': join(WWW, '../pkg-config/bench') } });
+const server = await startServer(WWW, { mounts: { 'bench/': join(WWW, '../pkg-config/bench') }, isolated: opts.isolated === 1 });
 const browser = await launchBrowser();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,7 +100,7 @@ async function benchPage() {
     const call = (s) =>
       page.evaluate(
         ([w, o]) => (w === 1 ? window.bench.trainCandle(o) : window.bench.trainWorkers({ ...o, workers: w })),
-        [workers, { seconds: s, chunk: opts.chunk }],
+        [workers, { seconds: s, chunk: opts.chunk, ...(opts.shared ? {} : { shared: false }) }],
       );
     await call(opts.warmup);
     const [b0, t0] = busy();

@@ -157,15 +157,16 @@ function trainTfjs(opts) {
 /**
  * Data-parallel training with `workers` replicas, as the lab's training worker runs it: this
  * page is replica 0 (as the single-replica run above is) and `workers − 1` helper workers
- * (www/workers/team.js) the others. Each architecture and count keeps its own model across
+ * (www/workers/team.js) the others. Each architecture, count and transport (`shared`: the
+ * SharedArrayBuffer boards of an isolated page, or messages) keeps its own model across
  * rounds. Adds the mean milliseconds per step of replica 0's phases (allreduce.js `step`).
  */
-async function trainWorkers({ seconds, chunk, workers, arch = 'mlp' }) {
-  const key = `${arch} ${workers}`;
+async function trainWorkers({ seconds, chunk, workers, arch = 'mlp', shared = globalThis.crossOriginIsolated === true }) {
+  const key = `${arch} ${workers} ${shared}`;
   if (!state.teams.has(key)) {
     const session = newSession(arch);
     const team = new Team();
-    await team.start(session, workers);
+    await team.start(session, workers, shared);
     state.teams.set(key, { session, team });
   }
   const { session, team } = state.teams.get(key);

@@ -35,6 +35,8 @@ test('two workers train one model: the status shows both, the loss falls, Step a
   assert.ok(first.loss < 250, `after ${first.step} steps in two workers the training loss is ${first.loss} nats`);
   const speed = await page.textContent('[data-role="speed"]');
   assert.match(speed, /2 workers, [\d,]+ each/, speed);
+  // Served without COOP/COEP: no shared memory, and the speed's tooltip says how they talk instead.
+  assert.match(await page.getAttribute('[data-role="speed"]', 'title'), /as messages: the page is not cross-origin isolated/);
 
   // Paused: the session trains alone again, so a single Step works.
   await page.click('#step');

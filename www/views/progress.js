@@ -4,6 +4,13 @@
 const MB = 1024 * 1024;
 // One formatter for every report: toLocaleString builds a new one per call.
 const COUNT = new Intl.NumberFormat('en-US');
+/** The speed's tooltip in a data-parallel run: how its workers exchange gradients. */
+const EXCHANGE_NOTES = {
+  'shared memory': 'The workers exchange their gradients through shared memory.',
+  messages:
+    'The workers exchange their gradients as messages: the page is not cross-origin isolated, so shared memory is off ' +
+    '(served by pkg-config/serve.sh it is). Three or more workers lose more time this way.',
+};
 
 export class ProgressView {
   /** @param {HTMLElement} root holds the elements marked with data-role below */
@@ -46,6 +53,7 @@ export class ProgressView {
       this.epoch.textContent = '1 (0 %)';
       this.step.textContent = '0';
       this.speed.textContent = '–';
+      this.speed.title = '';
       return;
     }
     // `epoch` counts finished epochs; people count the one in progress from 1.
@@ -54,6 +62,7 @@ export class ProgressView {
     const total = COUNT.format(Math.round(report.imagesPerSec));
     const workers = report.workers ?? 1;
     this.speed.textContent = workers > 1 ? `${total} (${workers} workers, ${COUNT.format(Math.round(report.imagesPerSec / workers))} each)` : total;
+    this.speed.title = EXCHANGE_NOTES[report.exchange] ?? '';
   }
 
   /** A model loaded from a checkpoint: its step count, and no epoch or speed of this page's. */
@@ -61,5 +70,6 @@ export class ProgressView {
     this.epoch.textContent = '–';
     this.step.textContent = COUNT.format(step);
     this.speed.textContent = '–';
+    this.speed.title = '';
   }
 }

@@ -1,9 +1,15 @@
 // One data-parallel step, the same in the training worker (replica 0) and in every helper
 // (src/parallel.rs has the mathematics): compute this replica's share, send it straight to
-// every other replica (over the worker's own channel to its parent or child, else over a
-// MessagePort of the pair), wait for theirs, and let the session reduce
-// all W in shard order and take the step. Every replica does this at the same time, so no
-// replica waits on another's AdamW, and nothing passes through a hub.
+// every other replica, wait for theirs, and let the session reduce all W in shard order and
+// take the step. Every replica does this at the same time, so no replica waits on another's
+// AdamW, and nothing passes through a hub.
+//
+// A share travels in one of two ways. Cross-origin isolated, after the first step of a run,
+// each replica writes its share once into its own SharedArrayBuffer (a Board) that every peer
+// reads, and wakes them with Atomics: no message per peer, no clone of the 3.2 MB gradient for
+// every peer but the last, and no trip through the receiver's event loop. Otherwise (and for
+// the first step, which hands each peer the sender's board) it goes as a message, the arrays
+// transferred.
 
 /** Thrown into a waiting step when its run was stopped or replaced. */
 export class Stopped extends Error {
@@ -66,29 +72,182 @@ export class WorkerLink {
   }
 }
 
+/** Bytes before a board's slots: Int32 [shares published], padded. */
+const BOARD_HEAD = 16;
+/** Bytes before a slot's small fields: Int32 [their JSON's length], padded. */
+const SLOT_HEAD = 16;
+const roundUp = (n, to) => Math.ceil(n / to) * to;
+const smallFields = ({ shard, reached, metrics }) => new TextEncoder().encode(JSON.stringify({ shard, reached, metrics }));
+
+/**
+ * One replica's shares in a SharedArrayBuffer: two slots, share s in slot s mod 2, so the
+ * sender writes share s + 2 only after every peer has sent share s + 1, which each does after
+ * it has read share s. Sized by the run's first share: a run's shares keep their sizes.
+ */
+class Board {
+  /** `layout`: {buffer, json, gradient, z, codes}, the sizes in bytes and values, z and codes null when absent. */
+  constructor(layout) {
+    this.layout = layout;
+    const { buffer, json, gradient, z, codes } = layout;
+    this.published = new Int32Array(buffer, 0, 1);
+    const slotBytes = SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
+    this.slots = [0, 1].map((k) => {
+      let at = BOARD_HEAD + k * slotBytes;
+      const view = (Type, length) => {
+        const array = length === null ? null : new Type(buffer, at, length);
+        at += 4 * (length ?? 0);
+        return array;
+      };
+      const head = new Int32Array(buffer, at, 1);
+      const bytes = new Uint8Array(buffer, at + SLOT_HEAD, json);
+      at += SLOT_HEAD + json;
+      return { head, bytes, gradient: view(Float32Array, gradient), z: view(Float32Array, z), codes: view(Uint32Array, codes) };
+    });
+  }
+
+  /** A board for the shares of a run whose first share is `share`; share 0 counts as published (it goes as a message). */
+  static for(share) {
+    const json = roundUp(4096 + 4 * smallFields(share).length, 16);
+    const [gradient, z, codes] = [share.gradient, share.z, share.codes].map((a) => a?.length ?? null);
+    const slotBytes = SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
+    const board = new Board({ buffer: new SharedArrayBuffer(BOARD_HEAD + 2 * slotBytes), json, gradient, z, codes });
+    Atomics.store(board.published, 0, 1);
+    return board;
+  }
+
+  /** The array share `s`'s gradient is to be written into (Session.share fills it in place). */
+  gradient(s) {
+    return this.slots[s % 2].gradient;
+  }
+
+  /** Publishes share `s` and wakes the peers waiting for it. */
+  write(s, share) {
+    const slot = this.slots[s % 2];
+    const fits = (array, into) => (array?.length ?? null) === (into?.length ?? null);
+    const bytes = smallFields(share);
+    if (!fits(share.gradient, slot.gradient) || !fits(share.z, slot.z) || !fits(share.codes, slot.codes) || bytes.length > slot.bytes.length) {
+      throw new Error('a share changed its size within a data-parallel run');
+    }
+    if (share.gradient !== slot.gradient) slot.gradient.set(share.gradient);
+    if (share.z) slot.z.set(share.z);
+    if (share.codes) slot.codes.set(share.codes);
+    slot.bytes.set(bytes);
+    slot.head[0] = bytes.length;
+    Atomics.store(this.published, 0, s + 1);
+    Atomics.notify(this.published, 0);
+  }
+
+  /** Share `s`, once published: its small fields parsed, its arrays views of the board. */
+  read(s) {
+    const slot = this.slots[s % 2];
+    // TextDecoder refuses views of shared memory: decode a copy.
+    const small = JSON.parse(new TextDecoder().decode(slot.bytes.slice(0, slot.head[0])));
+    return { ...small, gradient: slot.gradient, z: slot.z, codes: slot.codes };
+  }
+}
+
+/** A worker may block in Atomics.wait; a page's own thread may not. */
+const mayBlock = typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope;
+/** How long one blocking wait lasts before messages (a stop, a helper's failure) get their turn. */
+const WAIT_SLICE_MS = 50;
+
+/** Resolves once the messages that arrived meanwhile have been handled. */
+function yieldToEvents() {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
 /** A replica's ports (MessagePorts or WorkerLinks) to the W − 1 others. */
 export class Peers {
-  constructor(ports) {
+  /** `shared`: shares go through boards after the first step (needs cross-origin isolation). */
+  constructor(ports, shared = globalThis.crossOriginIsolated === true) {
     this.ports = ports;
     this.inboxes = ports.map((port) => new Inbox(port));
-    // A gradient array received last step: the next share is written into it, because a new
-    // 3.2 MB array every step costs its page faults (about 2.5 ms in Chromium).
+    this.shared = shared;
+    /** This replica's board, and each peer's, once their first share has brought them. */
+    this.board = null;
+    this.boards = ports.map(() => null);
+    /** Shares this replica has sent in the run. */
+    this.sent = 0;
+    this.failure = null;
+    // A gradient array received last step (as a message): the next share is written into it,
+    // because a new 3.2 MB array every step costs its page faults (about 2.5 ms in Chromium).
     this.spare = null;
   }
 
-  /** Sends `share` to every peer: copies to all but the last, which takes the arrays themselves. */
-  send(share) {
-    const transfer = [share.gradient.buffer, share.z?.buffer, share.codes?.buffer].filter(Boolean);
-    this.ports.forEach((port, k) => port.postMessage(share, k === this.ports.length - 1 ? transfer : []));
+  /** The array the next share's gradient is to be written into, or null for a new one. */
+  nextGradient() {
+    if (this.board) return this.board.gradient(this.sent);
+    const spare = this.spare;
+    this.spare = null;
+    return spare;
   }
 
-  /** The next share of every peer. */
-  receive() {
-    return Promise.all(this.inboxes.map((inbox) => inbox.next()));
+  /**
+   * Sends `share` to every peer: on this replica's board, or as messages, copies to all but the
+   * last, which takes the arrays themselves (the first message of an isolated run carries the
+   * board).
+   */
+  send(share) {
+    if (this.board) {
+      this.board.write(this.sent, share);
+    } else {
+      const board = this.shared ? Board.for(share) : null;
+      const message = board ? { ...share, board: board.layout } : share;
+      const transfer = [share.gradient.buffer, share.z?.buffer, share.codes?.buffer].filter(Boolean);
+      this.ports.forEach((port, k) => port.postMessage(message, k === this.ports.length - 1 ? transfer : []));
+      this.board = board;
+    }
+    this.sent += 1;
+  }
+
+  /** The share of every peer for the step this replica has just sent its own of. */
+  async receive() {
+    const step = this.sent - 1;
+    const theirs = await Promise.all(this.inboxes.map((inbox, k) => (this.boards[k] ? null : inbox.next())));
+    for (const [k, share] of theirs.entries()) {
+      if (share) {
+        if (share.board) this.boards[k] = new Board(share.board);
+      } else {
+        await this.published(this.boards[k], step);
+        theirs[k] = this.boards[k].read(step);
+      }
+    }
+    return theirs;
+  }
+
+  /** Keeps a gradient array that came as a message for the next share to be written into. */
+  received(theirs) {
+    const first = theirs[0];
+    if (first && !first.board && !this.boards[0]) this.spare = first.gradient;
+  }
+
+  /** Waits until `board` holds share `s`: blocking in a worker, in slices between which messages are handled. */
+  async published(board, s) {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const seen = Atomics.load(board.published, 0);
+      if (seen > s) return;
+      if (mayBlock) {
+        if (Atomics.wait(board.published, 0, seen, WAIT_SLICE_MS) === 'timed-out') await yieldToEvents();
+      } else if (typeof Atomics.waitAsync === 'function') {
+        const wait = Atomics.waitAsync(board.published, 0, seen, WAIT_SLICE_MS);
+        if (wait.async) await wait.value;
+      } else {
+        await yieldToEvents();
+      }
+    }
   }
 
   /** Ends the run: waiting steps throw {@link Stopped} (or `error`), the ports close. */
   close(error = new Stopped()) {
+    this.failure = error;
     for (const inbox of this.inboxes) inbox.fail(error);
     for (const port of this.ports) port.close();
   }
@@ -102,15 +261,14 @@ export class Peers {
  */
 export async function step(session, peers, timing = null) {
   const t0 = performance.now();
-  const own = session.share(peers.spare);
-  peers.spare = null;
+  const own = session.share(peers.nextGradient());
   const t1 = performance.now();
   peers.send(own);
   const t2 = performance.now();
   const theirs = await peers.receive();
   const t3 = performance.now();
   session.applyShares(theirs);
-  peers.spare = theirs[0].gradient;
+  peers.received(theirs);
   if (timing) {
     timing.share = (timing.share ?? 0) + (t1 - t0);
     timing.send = (timing.send ?? 0) + (t2 - t1);

@@ -2,7 +2,7 @@
 // training set (src/parallel.rs has the mathematics). From 'start' on it trains in lock-step
 // with the other replicas, exchanging shares with each over its own port (allreduce.js), until
 // 'stop' or the next 'start'. Messages from the training worker:
-//   {type: 'start', checkpoint, pixels, labels, index, count, run, ports}  → {type: 'ready'}
+//   {type: 'start', checkpoint, pixels, labels, index, count, run, shared, ports}  → {type: 'ready'}
 //   {type: 'stop'}
 //   {type: 'share', run, share}  (both ways: the training worker's share, and this one's)
 // `ports` are this replica's MessagePorts to the other helpers, in replica order; the
@@ -39,12 +39,12 @@ function fail(err) {
 }
 
 const handlers = {
-  async start({ checkpoint, pixels, labels, index, count, run, ports }) {
+  async start({ checkpoint, pixels, labels, index, count, run, shared, ports }) {
     stop();
     await wasmReady;
     replica?.free();
     replica = Session.replica(checkpoint, pixels, labels, index, count);
-    peers = new Peers([new WorkerLink(self, run), ...ports]);
+    peers = new Peers([new WorkerLink(self, run), ...ports], shared);
     self.postMessage({ type: 'ready' });
     train(peers);
   },

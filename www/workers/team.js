@@ -18,6 +18,14 @@ export class Team {
     this.peers = null;
     /** Numbers the runs, so a helper's share of an earlier run is told apart. */
     this.run = 0;
+    /** Whether the current run's shares go through SharedArrayBuffers (else as messages). */
+    this.shared = false;
+  }
+
+  /** How the current run's replicas exchange their shares: 'shared memory', 'messages', or null alone. */
+  get exchange() {
+    if (!this.active) return null;
+    return this.shared ? 'shared memory' : 'messages';
   }
 
   get active() {
@@ -27,13 +35,16 @@ export class Team {
   /**
    * Makes `session` replica 0 of `count` and starts `count − 1` helpers from its checkpoint,
    * each with its own shard of the training set (one copy of the data between them).
+   * `shared`: shares go through SharedArrayBuffers (allreduce.js), as they do by default when
+   * the page is cross-origin isolated.
    */
-  async start(session, count) {
+  async start(session, count, shared = globalThis.crossOriginIsolated === true) {
     this.stop(session);
     if (count <= 1) return;
     while (this.helpers.length < count - 1) this.spawn();
     const checkpoint = session.startParallel(count);
     this.count = count;
+    this.shared = shared;
     const run = ++this.run;
     // ports[i][j]: helper replica i's end of its channel to helper replica j (i, j ≥ 1).
     const ports = Array.from({ length: count }, () => []);
@@ -44,13 +55,16 @@ export class Team {
         ports[j][i] = port2;
       }
     }
-    this.peers = new Peers(this.helpers.slice(0, count - 1).map((helper) => new WorkerLink(helper, run)));
+    this.peers = new Peers(
+      this.helpers.slice(0, count - 1).map((helper) => new WorkerLink(helper, run)),
+      shared,
+    );
     const ready = this.helpers.slice(0, count - 1).map((helper, h) => {
       const index = h + 1;
       const { pixels, labels } = session.trainShard(index, count);
       const answer = this.next(h);
       const mine = ports[index].filter(Boolean);
-      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index, count, run, ports: mine }, [pixels.buffer, labels.buffer, ...mine]);
+      helper.postMessage({ type: 'start', checkpoint, pixels, labels, index, count, run, shared, ports: mine }, [pixels.buffer, labels.buffer, ...mine]);
       return answer;
     });
     await Promise.all(ready);
@@ -62,7 +76,7 @@ export class Team {
    */
   stop(session) {
     if (!this.active) return null;
-    const workers = this.count;
+    const [workers, exchange] = [this.count, this.exchange];
     this.count = 1;
     this.peers.close();
     this.peers = null;
@@ -71,7 +85,7 @@ export class Team {
     if (!session.isParallel()) return null;
     const report = session.parallelReport();
     session.stopParallel();
-    return report.steps > 0 ? { ...report, workers } : null;
+    return report.steps > 0 ? { ...report, workers, exchange } : null;
   }
 
   /**

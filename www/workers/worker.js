@@ -342,7 +342,7 @@ async function trainLoop(id) {
       const report = team.active ? await team.steps(session, pacing.chunkSteps, stillWanted) : session.trainSteps(pacing.chunkSteps);
       if (!report) break;
       pacing.chunkTook(performance.now() - started);
-      refreshPaced({ ...report, workers: team.count });
+      refreshPaced({ ...report, workers: team.count, exchange: team.exchange });
       await pacing.yieldToEvents();
     }
   } catch (err) {

@@ -1,7 +1,8 @@
 // The page served cross-origin isolated (COOP/COEP, as `pkg-config/serve.sh` serves it), in
-// each engine: it trains in two workers, and once paused a zoom of the map brings a new 20 × 20
-// manifold, decoded in two parts (the training worker's rows and the replica's) and drawn whole.
-// The rest of the suite serves the page without the headers, so both kinds stay tested.
+// each engine: it trains in two workers, which exchange gradients through shared memory, and
+// once paused a zoom of the map brings a new 20 × 20 manifold, decoded in two parts (the
+// training worker's rows and the replica's) and drawn whole. The rest of the suite serves the
+// page without the headers, so both kinds stay tested.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,8 @@ test(`${ENGINE}: isolated, the page trains in two workers and a paused zoom's gr
   await trainFor(page, 2000);
   const { lastReport } = await state(page);
   assert.equal(lastReport?.workers, 2, 'the helper worker started under require-corp');
+  assert.equal(lastReport.exchange, 'shared memory', 'isolated, the workers exchange gradients through SharedArrayBuffers');
+  assert.match(await page.$eval('[data-role="speed"]', (el) => el.title), /through shared memory/);
   assert.ok(lastReport.step > 0);
 
   const before = await page.evaluate(() => window.latentLab.manifold());
