@@ -166,14 +166,14 @@ async function measureMemory(browser, url, workers, steps) {
   try {
     await page.goto(url);
     await page.evaluate(() => window.bench.ready);
-    const pageWasm = await page.evaluate((o) => window.bench.trainForMemory(o), { workers, steps });
+    const { wasm: pageWasm, boardBytes } = await page.evaluate((o) => window.bench.trainForMemory(o), { workers, steps });
     const helpersWasm = [];
     for (const worker of page.workers()) {
       if (worker.url().endsWith('/shard.js')) helpersWasm.push(await worker.evaluate(() => self.wasmBytes()));
     }
     const js = await page.evaluate(async () => (await performance.measureUserAgentSpecificMemory()).bytes);
     const wasm = pageWasm + helpersWasm.reduce((a, b) => a + b, 0);
-    return { workers, pageWasm, helpersWasm, wasm, js, total: wasm + js };
+    return { workers, pageWasm, helpersWasm, wasm, js, total: wasm + js, boards: workers * boardBytes };
   } finally {
     await page.close();
   }
@@ -393,6 +393,10 @@ async function main() {
   say('W   page wasm    helpers\' wasm, each          all wasm      JS heaps (page + workers)  total        ratio');
   for (const m of report.memory) {
     say(`${String(m.workers).padEnd(4)}${mib(m.pageWasm).padEnd(13)}${(m.helpersWasm.map(mib).join(', ') || '—').padEnd(29)}${mib(m.wasm).padEnd(14)}${mib(m.js).padEnd(27)}${mib(m.total).padEnd(13)}${fmt(m.total / m1.total, 2)}`);
+  }
+  const boarded = report.memory.filter((m) => m.boards > 0);
+  if (boarded.length) {
+    say(`  the replicas' shares go through SharedArrayBuffers, one board per replica: ${boarded.map((m) => `${mib(m.boards)} in all at W = ${m.workers}`).join(', ')}; the JS heaps count a board in every worker that holds it, though it is in memory once`);
   }
   say(`  the training set's pixels are ${(TRAIN_IMAGES_BYTES / 1e6).toFixed(1)} MB (${mib(TRAIN_IMAGES_BYTES)}): replica 0 (the page) keeps them all and a copy of its own shard, each helper only its shard, 1/W (src/session/parallel.rs; ${MEMORY_WORKERS.filter((w) => w > 1).map((w) => `${mib(TRAIN_IMAGES_BYTES / w)} at W = ${w}`).join(', ')})`);
   say(`main bench page's wasm memory: ${mib(p.wasmMemoryAfterData)} after loading data, ${mib(report.wasmMemoryAfterTraining)} after every run (it holds all its models)`);

@@ -288,13 +288,16 @@ function wasmMemory() {
  */
 async function trainForMemory({ workers, steps }) {
   const { session } = state.candle;
+  let boardBytes = 0;
   if (workers === 1) session.trainSteps(steps);
   else {
     const team = new Team();
     await team.start(session, workers);
     await team.steps(session, steps, () => true);
+    // Every replica's board has the size of this one's (the same model and shard size).
+    boardBytes = team.peers.board?.layout.buffer.byteLength ?? 0;
   }
-  return wasmMemory();
+  return { wasm: wasmMemory(), boardBytes };
 }
 
 const ready = setup();
