@@ -77,7 +77,11 @@ const BOARD_HEAD = 16;
 /** Bytes before a slot's small fields: Int32 [their JSON's length], padded. */
 const SLOT_HEAD = 16;
 const roundUp = (n, to) => Math.ceil(n / to) * to;
-const smallFields = ({ shard, reached, metrics }) => new TextEncoder().encode(JSON.stringify({ shard, reached, metrics }));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const smallFields = ({ shard, reached, metrics }) => encoder.encode(JSON.stringify({ shard, reached, metrics }));
+/** Bytes of one slot of a board with `layout`'s sizes. */
+const slotBytes = ({ json, gradient, z, codes }) => SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
 
 /**
  * One replica's shares in a SharedArrayBuffer: two slots, share s in slot s mod 2, so the
@@ -90,9 +94,8 @@ class Board {
     this.layout = layout;
     const { buffer, json, gradient, z, codes } = layout;
     this.published = new Int32Array(buffer, 0, 1);
-    const slotBytes = SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
     this.slots = [0, 1].map((k) => {
-      let at = BOARD_HEAD + k * slotBytes;
+      let at = BOARD_HEAD + k * slotBytes(layout);
       const view = (Type, length) => {
         const array = length === null ? null : new Type(buffer, at, length);
         at += 4 * (length ?? 0);
@@ -109,8 +112,8 @@ class Board {
   static for(share) {
     const json = roundUp(4096 + 4 * smallFields(share).length, 16);
     const [gradient, z, codes] = [share.gradient, share.z, share.codes].map((a) => a?.length ?? null);
-    const slotBytes = SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
-    const board = new Board({ buffer: new SharedArrayBuffer(BOARD_HEAD + 2 * slotBytes), json, gradient, z, codes });
+    const sizes = { json, gradient, z, codes };
+    const board = new Board({ buffer: new SharedArrayBuffer(BOARD_HEAD + 2 * slotBytes(sizes)), ...sizes });
     Atomics.store(board.published, 0, 1);
     return board;
   }
@@ -141,7 +144,7 @@ class Board {
   read(s) {
     const slot = this.slots[s % 2];
     // TextDecoder refuses views of shared memory: decode a copy.
-    const small = JSON.parse(new TextDecoder().decode(slot.bytes.slice(0, slot.head[0])));
+    const small = JSON.parse(decoder.decode(slot.bytes.slice(0, slot.head[0])));
     return { ...small, gradient: slot.gradient, z: slot.z, codes: slot.codes };
   }
 }
@@ -166,7 +169,7 @@ function yieldToEvents() {
 /** A replica's ports (MessagePorts or WorkerLinks) to the W − 1 others. */
 export class Peers {
   /** `shared`: shares go through boards after the first step (needs cross-origin isolation). */
-  constructor(ports, shared = globalThis.crossOriginIsolated === true) {
+  constructor(ports, shared) {
     this.ports = ports;
     this.inboxes = ports.map((port) => new Inbox(port));
     this.shared = shared;
@@ -224,8 +227,8 @@ export class Peers {
 
   /** Keeps a gradient array that came as a message for the next share to be written into. */
   received(theirs) {
-    const first = theirs[0];
-    if (first && !first.board && !this.boards[0]) this.spare = first.gradient;
+    // A peer with a board sent its share there (or the board with it): its array is not ours.
+    if (!this.boards[0]) this.spare = theirs[0].gradient;
   }
 
   /** Waits until `board` holds share `s`: blocking in a worker, in slices between which messages are handled. */

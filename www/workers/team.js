@@ -18,14 +18,12 @@ export class Team {
     this.peers = null;
     /** Numbers the runs, so a helper's share of an earlier run is told apart. */
     this.run = 0;
-    /** Whether the current run's shares go through SharedArrayBuffers (else as messages). */
-    this.shared = false;
   }
 
   /** How the current run's replicas exchange their shares: 'shared memory', 'messages', or null alone. */
   get exchange() {
     if (!this.active) return null;
-    return this.shared ? 'shared memory' : 'messages';
+    return this.peers.shared ? 'shared memory' : 'messages';
   }
 
   get active() {
@@ -44,7 +42,6 @@ export class Team {
     while (this.helpers.length < count - 1) this.spawn();
     const checkpoint = session.startParallel(count);
     this.count = count;
-    this.shared = shared;
     const run = ++this.run;
     // ports[i][j]: helper replica i's end of its channel to helper replica j (i, j ≥ 1).
     const ports = Array.from({ length: count }, () => []);
