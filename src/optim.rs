@@ -87,27 +87,49 @@ impl FusedAdamW {
                 reached.len()
             );
         }
+        let sizes: Vec<usize> = self.vars.iter().map(|v| v.elem_count()).collect();
+        let mut at = 0;
+        self.step_summed(reached, |i, apply| {
+            at += sizes[i];
+            apply(&[&gradient[at - sizes[i]..at]])
+        })
+    }
+
+    /// One step whose gradient is a sum of parts, added in the pass that updates the
+    /// parameters: `parts_of(i, apply)` calls `apply` with variable `i`'s parts, in the order
+    /// they are to be added (`((p₀ + p₁) + p₂) + …`, as [`crate::parallel::reduce`] adds the
+    /// shares), for every variable in order. The sum is never written out whole; the caller
+    /// answers for it being finite. Variable `i` is left alone unless `reached[i]`.
+    pub fn step_summed(
+        &mut self,
+        reached: &[bool],
+        mut parts_of: impl FnMut(usize, &mut dyn FnMut(&[&[f32]]) -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        if reached.len() != self.vars.len() {
+            candle_core::bail!("AdamW over {} variables got {} flags", self.vars.len(), reached.len());
+        }
         self.step_t += 1;
         let c = self.constants();
-        let mut at = 0;
-        for ((var, (m, v)), &reached) in self.vars.iter().zip(&mut self.moments).zip(reached) {
-            let n = var.elem_count();
-            if reached {
-                update(var, &gradient[at..at + n], m, v, c)?;
-            }
-            at += n;
+        for (i, ((var, (m, v)), &reached)) in self.vars.iter().zip(&mut self.moments).zip(reached).enumerate() {
+            // Every variable is asked for, reached or not, so a caller can walk its parts in order.
+            parts_of(i, &mut |parts| if reached { update(var, parts, m, v, c) } else { Ok(()) })?;
         }
         Ok(())
     }
 }
 
-fn update(var: &Var, g: &[f32], m: &mut [f32], v: &mut [f32], c: Constants) -> Result<()> {
-    var.as_tensor().inplace_op1(&Kernel { g, moments: RefCell::new((m, v)), c })
+fn update(var: &Var, parts: &[&[f32]], m: &mut [f32], v: &mut [f32], c: Constants) -> Result<()> {
+    var.as_tensor().inplace_op1(&Kernel { parts, moments: RefCell::new((m, v)), c })
 }
+
+/// Values the sum of several parts is made in, a run at a time, small enough to stay in the
+/// L1 cache between the pass that adds the parts and the pass that uses the sum.
+const SUM_RUN: usize = 1024;
 
 /// The in-place op: candle hands it the variable's storage.
 struct Kernel<'a> {
-    g: &'a [f32],
+    /// The gradient, or the parts it is the sum of.
+    parts: &'a [&'a [f32]],
     moments: RefCell<(&'a mut [f32], &'a mut [f32])>,
     c: Constants,
 }
@@ -127,21 +149,42 @@ impl InplaceOp1 for Kernel<'_> {
         let theta = &mut data[start..end];
         let mut moments = self.moments.borrow_mut();
         let (m, v) = &mut *moments;
-        if theta.len() != self.g.len() || m.len() != self.g.len() {
-            candle_core::bail!("fused AdamW: {} parameters, {} gradient values", theta.len(), self.g.len());
+        let n = theta.len();
+        if let Some(part) = self.parts.iter().find(|p| p.len() != n || m.len() != n) {
+            candle_core::bail!("fused AdamW: {n} parameters, {} gradient values", part.len());
         }
-        let c = self.c;
-        for (((theta, &g), m), v) in theta.iter_mut().zip(self.g).zip(m.iter_mut()).zip(v.iter_mut()) {
-            // Each line is one of candle's ops, in its order (affine is `x·mul + add`).
-            *m = (*m * c.beta1 + 0.0) + (g * c.one_minus_beta1 + 0.0);
-            *v = (*v * c.beta2 + 0.0) + ((g * g) * c.one_minus_beta2 + 0.0);
-            let m_hat = *m * c.scale_m + 0.0;
-            let v_hat = *v * c.scale_v + 0.0;
-            let decayed = *theta * c.decay + 0.0;
-            let adjusted = m_hat / (v_hat.sqrt() + c.eps);
-            *theta = decayed - (adjusted * c.lr + 0.0);
+        match self.parts {
+            [] => candle_core::bail!("fused AdamW: no gradient"),
+            [g] => adamw(theta, g, m, v, self.c),
+            parts => {
+                let mut sum = [0.0f32; SUM_RUN];
+                for start in (0..n).step_by(SUM_RUN) {
+                    let end = n.min(start + SUM_RUN);
+                    let sum = &mut sum[..end - start];
+                    sum.copy_from_slice(&parts[0][start..end]);
+                    for part in &parts[1..] {
+                        sum.iter_mut().zip(&part[start..end]).for_each(|(s, g)| *s += g);
+                    }
+                    adamw(&mut theta[start..end], sum, &mut m[start..end], &mut v[start..end], self.c);
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// AdamW on `theta` with gradient `g` and moments `m`, `v`, all of one length.
+#[inline(always)]
+fn adamw(theta: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], c: Constants) {
+    for (((theta, &g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        // Each line is one of candle's ops, in its order (affine is `x·mul + add`).
+        *m = (*m * c.beta1 + 0.0) + (g * c.one_minus_beta1 + 0.0);
+        *v = (*v * c.beta2 + 0.0) + ((g * g) * c.one_minus_beta2 + 0.0);
+        let m_hat = *m * c.scale_m + 0.0;
+        let v_hat = *v * c.scale_v + 0.0;
+        let decayed = *theta * c.decay + 0.0;
+        let adjusted = m_hat / (v_hat.sqrt() + c.eps);
+        *theta = decayed - (adjusted * c.lr + 0.0);
     }
 }
 
@@ -159,7 +202,7 @@ impl Optimizer for FusedAdamW {
         let c = self.constants();
         for (var, (m, v)) in self.vars.iter().zip(&mut self.moments) {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
-            with_f32_values(g, |g| update(var, g, m, v, c))?;
+            with_f32_values(g, |g| update(var, &[g], m, v, c))?;
         }
         Ok(())
     }

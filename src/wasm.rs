@@ -551,13 +551,14 @@ fn share_from(value: &JsValue, mut gradient: Vec<f32>) -> Result<Share, JsError>
     let shard: Shard = from_object(&field("shard")?, "share.shard")?;
     let metrics: ShareMetrics = from_object(&field("metrics")?, "share.metrics")?;
     let reached: Vec<bool> = from_object(&field("reached")?, "share.reached")?;
+    let bounded: bool = from_object(&field("bounded")?, "share.bounded")?;
     let array: Float32Array = typed(field("gradient")?, "gradient")?;
     gradient.resize(array.length() as usize, 0.0);
     array.copy_to(&mut gradient);
     let (z, codes) = (field("z")?, field("codes")?);
     let assignments =
         if z.is_null() { None } else { Some((typed::<Float32Array>(z, "z")?.to_vec(), typed::<Uint32Array>(codes, "codes")?.to_vec())) };
-    Ok(Share { shard, gradient, parts: None, reached, metrics, assignments })
+    Ok(Share { shard, gradient, parts: None, reached, metrics, assignments, bounded })
 }
 
 /// The mixture lesson: no model, small state, answered on the page's own thread.

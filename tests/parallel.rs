@@ -282,9 +282,51 @@ fn a_share_kept_in_parts_is_the_same_gradient() {
         let mut values = first.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         values[2] = f32::NAN;
         parts[0] = GradientPart::Tensor(Tensor::from_vec(values, first.shape(), &Device::Cpu).unwrap());
+        share.bounded = share.values_bounded().unwrap();
+        assert!(!share.bounded, "{kind:?}: a NaN is not bounded");
         let before = flat_weights(trainer.model());
         assert!(matches!(trainer.apply_shares(&[share]), Err(TrainError::NonFinite { step: 1, .. })), "{kind:?}");
         assert_eq!(flat_weights(trainer.model()), before);
+    }
+}
+
+/// Bounded shares are added inside AdamW, never written out whole: the same weights, bit for
+/// bit, as the checked sum of the same shares marked unbounded, with replica 0's own share kept
+/// in parts as the page keeps it.
+#[test]
+fn bounded_shares_added_in_the_step_give_the_checked_sums_weights() {
+    let (train, _) = data();
+    for kind in [ModelKind::Vae, ModelKind::Vqvae] {
+        for count in [2, 3] {
+            let replicas = || -> Vec<Trainer> {
+                all_shards(count)
+                    .into_iter()
+                    .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
+                    .collect()
+            };
+            let (mut summed, mut checked) = (replicas(), replicas());
+            for _ in 0..3 {
+                let shares: Vec<Share> = summed
+                    .iter_mut()
+                    .zip(all_shards(count))
+                    .map(|(r, s)| if s.index == 0 { r.share_in_parts(train, s) } else { r.share(train, s) }.unwrap())
+                    .collect();
+                assert!(shares.iter().all(|s| s.bounded), "{kind:?}, {count} shards: a trained model's shares are bounded");
+                let unbounded: Vec<Share> = checked
+                    .iter_mut()
+                    .zip(all_shards(count))
+                    .map(|(r, s)| Share { bounded: false, ..r.share(train, s).unwrap() })
+                    .collect();
+                for (a, b) in summed.iter_mut().zip(&mut checked) {
+                    a.apply_shares(&shares).unwrap();
+                    b.apply_shares(&unbounded).unwrap();
+                }
+            }
+            for (a, b) in summed.iter().zip(&checked) {
+                let bits = |t: &Trainer| flat_weights(t.model()).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "{kind:?}, {count} shards");
+            }
+        }
     }
 }
 
@@ -320,6 +362,7 @@ fn a_non_finite_share_is_refused_and_the_weights_kept() {
     let mut replica = Trainer::replica(Model::new(&small(ModelKind::Ae), 5, &Device::Cpu).unwrap(), config, train.len(), shard).unwrap();
     let mut share = replica.share(train, shard).unwrap();
     share.gradient[7] = f32::NAN;
+    share.bounded = share.values_bounded().unwrap();
     let before = flat_weights(replica.model());
     assert!(matches!(replica.apply_shares(&[share]), Err(TrainError::NonFinite { step: 1, .. })));
     assert_eq!(flat_weights(replica.model()), before);
@@ -362,6 +405,11 @@ fn a_sum_of_shares_that_is_not_finite_is_refused() {
                 .collect();
             let mut shares: Vec<Share> = replicas.iter_mut().zip(&shards).map(|(r, &shard)| r.share(train, shard).unwrap()).collect();
             spoil(&mut shares);
+            // The replica that made a spoilt share would have found it out of bounds.
+            for share in &mut shares {
+                share.bounded = share.values_bounded().unwrap();
+            }
+            assert!(shares.iter().any(|s| !s.bounded), "{count} shards, {what}: a spoilt share is not bounded");
             let before = flat_weights(replicas[0].model());
             let result = replicas[0].apply_shares(&shares);
             assert!(matches!(result, Err(TrainError::NonFinite { step: 1, .. })), "{count} shards, {what}: {result:?}");
@@ -369,6 +417,7 @@ fn a_sum_of_shares_that_is_not_finite_is_refused() {
             // The same shares, finite again, are taken.
             for share in &mut shares {
                 share.gradient.iter_mut().filter(|g| !g.is_finite() || g.abs() > 1e30).for_each(|g| *g = 0.0);
+                share.bounded = share.values_bounded().unwrap();
             }
             replicas[0].apply_shares(&shares).unwrap();
             assert_eq!(replicas[0].step(), 1, "{count} shards, {what}");

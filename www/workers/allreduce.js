@@ -79,7 +79,7 @@ const SLOT_HEAD = 16;
 const roundUp = (n, to) => Math.ceil(n / to) * to;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const smallFields = ({ shard, reached, metrics }) => encoder.encode(JSON.stringify({ shard, reached, metrics }));
+const smallFields = ({ shard, reached, metrics, bounded }) => encoder.encode(JSON.stringify({ shard, reached, metrics, bounded }));
 /** Bytes of one slot of a board with `layout`'s sizes. */
 const slotBytes = ({ json, gradient, z, codes }) => SLOT_HEAD + json + 4 * (gradient + (z ?? 0) + (codes ?? 0));
 
