@@ -18,6 +18,7 @@
 //! data-parallel shares carry it, with no tensor made for it.
 
 use std::cell::RefCell;
+use std::ops::Range;
 
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp1, Layout, Result, Var};
@@ -87,39 +88,64 @@ impl FusedAdamW {
                 reached.len()
             );
         }
-        let sizes: Vec<usize> = self.vars.iter().map(|v| v.elem_count()).collect();
-        let mut at = 0;
-        self.step_summed(reached, |i, apply| {
-            at += sizes[i];
-            apply(&[&gradient[at - sizes[i]..at]])
+        let offsets = self.offsets();
+        self.step_summed(reached, 0..gradient.len(), |i, within, apply| {
+            apply(&[&gradient[offsets[i] + within.start..offsets[i] + within.end]])
         })
     }
 
-    /// One step whose gradient is a sum of parts, added in the pass that updates the
-    /// parameters: `parts_of(i, apply)` calls `apply` with variable `i`'s parts, in the order
-    /// they are to be added (`((p₀ + p₁) + p₂) + …`, as [`crate::parallel::reduce`] adds the
-    /// shares), for every variable in order. The sum is never written out whole; the caller
-    /// answers for it being finite. Variable `i` is left alone unless `reached[i]`.
+    /// Where each variable's values start in the concatenation of all of them.
+    pub fn offsets(&self) -> Vec<usize> {
+        self.vars.iter().scan(0, |at, v| Some(std::mem::replace(at, *at + v.elem_count()))).collect()
+    }
+
+    /// One step for the values `run` of the variables concatenated (all of them, or the part a
+    /// replica updates when replicas split the step), whose gradient is a sum of parts added in
+    /// the pass that updates the parameters: for each variable `i` that `run` overlaps, in
+    /// order, `parts_of(i, within, apply)` calls `apply` with the parts of its values `within`
+    /// (a range of the variable's own), in the order they are to be added (`((p₀ + p₁) + p₂) +
+    /// …`, as [`crate::parallel::reduce`] adds the shares). The sum is never written out whole;
+    /// the caller answers for it being finite. Variable `i` is left alone unless `reached[i]`.
     pub fn step_summed(
         &mut self,
         reached: &[bool],
-        mut parts_of: impl FnMut(usize, &mut dyn FnMut(&[&[f32]]) -> Result<()>) -> Result<()>,
+        run: Range<usize>,
+        mut parts_of: impl FnMut(usize, Range<usize>, &mut dyn FnMut(&[&[f32]]) -> Result<()>) -> Result<()>,
     ) -> Result<()> {
-        if reached.len() != self.vars.len() {
-            candle_core::bail!("AdamW over {} variables got {} flags", self.vars.len(), reached.len());
+        if reached.len() != self.vars.len() || run.end > self.len() {
+            candle_core::bail!(
+                "AdamW over {} values in {} variables got {} flags and values {run:?}",
+                self.len(),
+                self.vars.len(),
+                reached.len()
+            );
         }
         self.step_t += 1;
         let c = self.constants();
+        let mut start = 0;
         for (i, ((var, (m, v)), &reached)) in self.vars.iter().zip(&mut self.moments).zip(reached).enumerate() {
-            // Every variable is asked for, reached or not, so a caller can walk its parts in order.
-            parts_of(i, &mut |parts| if reached { update(var, parts, m, v, c) } else { Ok(()) })?;
+            let n = var.elem_count();
+            let within = overlap(&run, start, n);
+            start += n;
+            if reached && !within.is_empty() {
+                let (m, v) = (&mut m[within.clone()], &mut v[within.clone()]);
+                parts_of(i, within.clone(), &mut |parts| update(var, parts, within.clone(), m, v, c))?;
+            }
         }
         Ok(())
     }
 }
 
-fn update(var: &Var, parts: &[&[f32]], m: &mut [f32], v: &mut [f32], c: Constants) -> Result<()> {
-    var.as_tensor().inplace_op1(&Kernel { parts, moments: RefCell::new((m, v)), c })
+/// The values of `run` (of a concatenation) that fall in the variable of `len` values starting
+/// at `start`, counted from `start`.
+pub(crate) fn overlap(run: &Range<usize>, start: usize, len: usize) -> Range<usize> {
+    run.start.clamp(start, start + len) - start..run.end.clamp(start, start + len) - start
+}
+
+/// AdamW on the values `within` of `var`, with their moments `m`, `v` and the gradient the sum
+/// of `parts`.
+fn update(var: &Var, parts: &[&[f32]], within: Range<usize>, m: &mut [f32], v: &mut [f32], c: Constants) -> Result<()> {
+    var.as_tensor().inplace_op1(&Kernel { parts, within, moments: RefCell::new((m, v)), c })
 }
 
 /// Values the sum of several parts is made in, a run at a time, small enough to stay in the
@@ -130,6 +156,8 @@ const SUM_RUN: usize = 1024;
 struct Kernel<'a> {
     /// The gradient, or the parts it is the sum of.
     parts: &'a [&'a [f32]],
+    /// The values of the variable to update.
+    within: Range<usize>,
     moments: RefCell<(&'a mut [f32], &'a mut [f32])>,
     c: Constants,
 }
@@ -146,7 +174,9 @@ impl InplaceOp1 for Kernel<'_> {
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("fused AdamW needs a contiguous parameter");
         };
-        let theta = &mut data[start..end];
+        let Some(theta) = data[start..end].get_mut(self.within.clone()) else {
+            candle_core::bail!("fused AdamW: values {:?} of a parameter of {}", self.within, end - start);
+        };
         let mut moments = self.moments.borrow_mut();
         let (m, v) = &mut *moments;
         let n = theta.len();
@@ -202,7 +232,7 @@ impl Optimizer for FusedAdamW {
         let c = self.constants();
         for (var, (m, v)) in self.vars.iter().zip(&mut self.moments) {
             let Some(g) = grads.get(var.as_tensor()) else { continue };
-            with_f32_values(g, |g| update(var, &[g], m, v, c))?;
+            with_f32_values(g, |g| update(var, &[g], 0..g.len(), m, v, c))?;
         }
         Ok(())
     }

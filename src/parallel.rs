@@ -19,8 +19,15 @@
 //!   outputs and code indices, and every replica updates from all of them, in shard order;
 //! - data: replica `w` holds only its part of the training set ([`crate::data::Dataset::shard`])
 //!   and draws its `n_w` images per step from it with its own seeded batch order.
+//!
+//! Replicas that share memory split the step instead ([`Trainer::apply_own_part`]): replica
+//! `w` sums the W shares and runs AdamW only for its contiguous part `P_w` of the parameters
+//! ([`Shard::parameters`], `⋃_w P_w` all of them), then takes every other part from its replica.
+//! Each value is updated by exactly the operations of the whole step, so the weights are the
+//! same bits; AdamW's moments of `P_w` live (current) in replica `w` only.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::ops::Range;
 
 use candle_core::Tensor;
@@ -30,6 +37,7 @@ use crate::data::{Batcher, Dataset};
 use crate::model::blocks::standard_normal;
 use crate::model::linear::{self, with_f32_values};
 use crate::model::{Model, ModelKind};
+use crate::optim::overlap;
 use crate::train::{effective_len, TrainConfig, TrainError, Trainer};
 
 /// Which part of every global batch a replica computes: shard `index` of `count`.
@@ -43,7 +51,19 @@ impl Shard {
     /// Rows of a global batch of `batch` images that this shard takes: contiguous, sizes that
     /// differ by at most one, the larger ones first.
     pub fn rows(&self, batch: usize) -> Range<usize> {
-        let (base, extra) = (batch / self.count, batch % self.count);
+        self.part_of(batch)
+    }
+
+    /// The parameters (of `len`, the trainable variables concatenated) this shard's replica
+    /// updates when the replicas split the step ([`Trainer::apply_own_part`]).
+    pub fn parameters(&self, len: usize) -> Range<usize> {
+        self.part_of(len)
+    }
+
+    /// Part `index` of `count` of `0..total`: contiguous, sizes that differ by at most one, the
+    /// larger ones first.
+    fn part_of(&self, total: usize) -> Range<usize> {
+        let (base, extra) = (total / self.count, total % self.count);
         let start = self.index * base + self.index.min(extra);
         start..start + base + usize::from(self.index < extra)
     }
@@ -291,32 +311,121 @@ impl Trainer {
         Ok(())
     }
 
-    /// AdamW from bounded `shares` (see [`Share::bounded`]), adding them in shard order in the
-    /// same pass; `whole` holds their other fields, reduced.
+    /// AdamW from bounded `shares` (see [`Share::bounded`]) on the parameters `run`, adding the
+    /// shares in shard order in the same pass; `whole` holds their other fields, reduced. The
+    /// share `kept` holds its gradient in parts, whole; the others' flat gradients hold values
+    /// `origin..` (all of them, or only `run` when replicas split the step).
     fn step_summed<S: Borrow<Share>>(
         &mut self,
         shares: &[S],
         whole: &Share,
-        (length, kept): (usize, Option<usize>),
-    ) -> Result<ShareMetrics, TrainError> {
-        self.check_step(whole, length, true)?;
-        let sizes: Vec<usize> = self.model.trainable_vars().iter().map(|v| v.elem_count()).collect();
+        run: Range<usize>,
+        (kept, origin): (Option<usize>, usize),
+    ) -> Result<(), TrainError> {
+        let offsets = self.optimizer.offsets();
         let kept_parts = kept.map(|k| (k, shares[k].borrow().parts.as_deref().unwrap_or_default()));
-        if kept_parts.is_some_and(|(_, parts)| parts.len() != sizes.len()) {
+        if kept_parts.is_some_and(|(_, parts)| parts.len() != offsets.len()) {
             return Err(TrainError::Config("a share's gradient parts do not match the model's parameters".into()));
         }
-        let mut end = 0;
-        self.optimizer.step_summed(&whole.reached, |i, apply| {
-            let start = end;
-            end += sizes[i];
+        self.optimizer.step_summed(&whole.reached, run, |i, within, apply| {
+            let flat = offsets[i] + within.start - origin..offsets[i] + within.end - origin;
             match kept_parts {
-                None => apply(&shares.iter().map(|s| flat(s, start..end)).collect::<Vec<_>>()),
+                None => apply(&shares.iter().map(|s| &s.borrow().gradient[flat.clone()]).collect::<Vec<_>>()),
                 Some((k, parts)) => parts[i].with_values(|own| {
-                    apply(&shares.iter().enumerate().map(|(j, s)| if j == k { own } else { flat(s, start..end) }).collect::<Vec<_>>())
+                    let parts: Vec<&[f32]> = shares
+                        .iter()
+                        .enumerate()
+                        .map(|(j, s)| if j == k { &own[within.clone()] } else { &s.borrow().gradient[flat.clone()] })
+                        .collect();
+                    apply(&parts)
                 })?,
             }
         })?;
-        self.finish_step(whole)
+        Ok(())
+    }
+
+    /// When the replicas split the step (each updates only its part of the parameters and
+    /// hands it to the others, so AdamW's pass over 0.8 M parameters is shared among them):
+    /// AdamW on this replica's part (`shard.parameters`) from the step's `shares` in shard
+    /// order, its own whole in parts, every other holding the gradient of that part only.
+    /// Every share must be [`Share::bounded`]: replicas that each check only their part of the
+    /// sum could not agree on refusing a step, so a step with an unbounded share is refused by
+    /// all of them. [`Trainer::finish_split_step`] ends the step once the other parts are in.
+    pub fn apply_own_part<S: Borrow<Share>>(&mut self, shares: &[S], shard: Shard) -> Result<Range<usize>, TrainError> {
+        let length = self.optimizer.len();
+        let part = shard.parameters(length);
+        let kept = shares.iter().position(|s| s.borrow().parts.is_some());
+        if kept != Some(shard.index) || shard.count != shares.len() {
+            return Err(TrainError::Config("a split step needs every replica's share, this one's own kept in parts".into()));
+        }
+        for (i, share) in shares.iter().map(Borrow::borrow).enumerate() {
+            let expected = if Some(i) == kept { length } else { part.len() };
+            if share.shard.index != i || share.shard.count != shares.len() || share.gradient_len() != expected {
+                return Err(TrainError::Config(format!(
+                    "share {i} of {} does not fit a split step (shard {} of {}, {} gradient values where {expected} were expected)",
+                    shares.len(),
+                    share.shard.index,
+                    share.shard.count,
+                    share.gradient_len(),
+                )));
+            }
+        }
+        let mut whole = self.share_buffers.whole.take().unwrap_or_else(Share::empty);
+        reduce_fields(shares, &mut whole);
+        let bounded = shares.iter().all(|s| s.borrow().bounded);
+        let result =
+            self.check_step(&whole, length, bounded).and_then(|()| self.step_summed(shares, &whole, part.clone(), (kept, part.start)));
+        self.share_buffers.whole = Some(whole);
+        result.map(|()| part)
+    }
+
+    /// The number of trainable parameters, all variables together.
+    pub fn parameter_count(&self) -> usize {
+        self.optimizer.len()
+    }
+
+    /// Calls `f(at, values)` with the parameters `run` of the model (its trainable variables
+    /// concatenated), a run of one variable at a time, `at` counted from `run.start`.
+    pub fn for_each_parameter(&self, run: Range<usize>, mut f: impl FnMut(usize, &[f32])) -> Result<(), TrainError> {
+        let mut start = 0;
+        for var in self.model.trainable_vars() {
+            let within = overlap(&run, start, var.elem_count());
+            if !within.is_empty() {
+                with_f32_values(var.as_tensor(), |values| {
+                    f(start + within.start - run.start, &values[within.clone()]);
+                    Ok(())
+                })?;
+            }
+            start += var.elem_count();
+        }
+        Ok(())
+    }
+
+    /// Lets `f(at, values)` write the parameters `run` in place, as [`Trainer::for_each_parameter`]
+    /// reads them: how another replica's part of a split step comes in.
+    pub fn update_parameters(&mut self, run: Range<usize>, f: impl FnMut(usize, &mut [f32])) -> Result<(), TrainError> {
+        if run.end > self.optimizer.len() {
+            return Err(TrainError::Config(format!("parameters {run:?} of {}", self.optimizer.len())));
+        }
+        let write = RefCell::new(f);
+        let mut start = 0;
+        for var in self.model.trainable_vars() {
+            let within = overlap(&run, start, var.elem_count());
+            if !within.is_empty() {
+                var.as_tensor().inplace_op1(&Write { within: within.clone(), at: start + within.start - run.start, write: &write })?;
+            }
+            start += var.elem_count();
+        }
+        Ok(())
+    }
+
+    /// Ends a split step once every part is in ([`Trainer::apply_own_part`]): the VQ-VAE's
+    /// codebook update, the count, the step's metrics.
+    pub fn finish_split_step(&mut self) -> Result<ShareMetrics, TrainError> {
+        let whole = self.share_buffers.whole.take().ok_or_else(|| TrainError::Config("no split step to finish".into()))?;
+        let result = self.finish_step(&whole);
+        self.share_buffers.whole = Some(whole);
+        result
     }
 
     /// After AdamW: the VQ-VAE's codebook update from every shard's assignments, the count.
@@ -339,9 +448,11 @@ impl Trainer {
     pub fn apply_shares<S: Borrow<Share>>(&mut self, shares: &[S]) -> Result<ShareMetrics, TrainError> {
         let mut whole = self.share_buffers.whole.take().unwrap_or_else(Share::empty);
         let result = if shares.iter().all(|s| s.borrow().bounded) {
-            fitting(shares).and_then(|fit| {
+            fitting(shares).and_then(|(length, kept)| {
                 reduce_fields(shares, &mut whole);
-                self.step_summed(shares, &whole, fit)
+                self.check_step(&whole, length, true)?;
+                self.step_summed(shares, &whole, 0..length, (kept, 0))?;
+                self.finish_step(&whole)
             })
         } else {
             reduce_checked(shares, &mut whole).and_then(|finite| self.step_from(&whole, finite))
@@ -409,9 +520,28 @@ impl Share {
     }
 }
 
-/// Values `run` of a share's flat gradient.
-fn flat<S: Borrow<Share>>(share: &S, run: Range<usize>) -> &[f32] {
-    &share.borrow().gradient[run]
+/// In place: lets `write(at, values)` overwrite the values `within` of a contiguous f32 tensor.
+struct Write<'a, F> {
+    within: Range<usize>,
+    at: usize,
+    write: &'a RefCell<F>,
+}
+
+impl<F: FnMut(usize, &mut [f32])> candle_core::InplaceOp1 for Write<'_, F> {
+    fn name(&self) -> &'static str {
+        "write-parameters"
+    }
+
+    fn cpu_fwd(&self, storage: &mut candle_core::CpuStorage, layout: &candle_core::Layout) -> candle_core::Result<()> {
+        let (candle_core::CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets()) else {
+            candle_core::bail!("write-parameters: contiguous f32 tensors only");
+        };
+        let Some(values) = data[start..end].get_mut(self.within.clone()) else {
+            candle_core::bail!("write-parameters: values {:?} of {}", self.within, end - start);
+        };
+        (self.write.borrow_mut())(self.at, values);
+        Ok(())
+    }
 }
 
 /// The shard that is the whole batch: what [`reduce`] returns.

@@ -397,6 +397,51 @@ impl Session {
         result.map_err(js_error)
     }
 
+    /// When the replicas split the step (through shared memory): AdamW on this replica's part
+    /// of the parameters from the other replicas' shares of this step (any order; only that part
+    /// of each gradient is read), the part's new values written into `parameters` at their
+    /// place among all the parameters, for the others.
+    #[wasm_bindgen(js_name = applyOwnPart)]
+    pub fn apply_own_part(&mut self, others: js_sys::Array, parameters: Float32Array) -> Result<(), JsError> {
+        let part = self.inner.own_part().map_err(js_error)?;
+        let mut buffers = std::mem::take(&mut self.received);
+        let others: Vec<Share> =
+            others.iter().map(|s| share_part_from(&s, buffers.pop().unwrap_or_default(), part.clone())).collect::<Result<_, _>>()?;
+        let result = self.inner.apply_own_part(&others);
+        self.received = others.into_iter().map(|s| s.gradient).collect();
+        let part = result.map_err(js_error)?;
+        let start = part.start;
+        self.inner
+            .for_each_parameter(part, |at, values| {
+                let at = (start + at) as u32;
+                parameters.subarray(at, at + values.len() as u32).copy_from(values);
+            })
+            .map_err(js_error)
+    }
+
+    /// The other replicas' parts of a split step, `[{shard, parameters}]` (each `parameters`
+    /// all the parameters, of which only the replica's part is read), then the step's end.
+    #[wasm_bindgen(js_name = takeParts)]
+    pub fn take_parts(&mut self, others: js_sys::Array) -> Result<(), JsError> {
+        let field = |value: &JsValue, name: &str| Reflect::get(value, &name.into()).map_err(|_| js_error(format!("a part has no {name}")));
+        let mut shards = Vec::new();
+        let mut arrays = Vec::new();
+        for other in others.iter() {
+            let shard: Shard = from_object(&field(&other, "shard")?, "part.shard")?;
+            let array: Float32Array =
+                field(&other, "parameters")?.dyn_into().map_err(|_| js_error("part.parameters is not a Float32Array"))?;
+            shards.push(shard);
+            arrays.push(array);
+        }
+        let count = self.inner.parameter_count();
+        self.inner
+            .take_parts(&shards, |k, at, values| {
+                let at = (shards[k].parameters(count).start + at) as u32;
+                arrays[k].subarray(at, at + values.len() as u32).copy_to(values);
+            })
+            .map_err(js_error)
+    }
+
     /// The StepReport of the parallel steps since the last call.
     #[wasm_bindgen(js_name = parallelReport)]
     pub fn parallel_report(&mut self) -> Result<JsValue, JsError> {
@@ -542,7 +587,13 @@ impl Session {
 /// A [`Share`] from the object [`Session::share`] made: the small fields through JSON, the
 /// arrays copied once out of their typed arrays (never through JSON: they are megabytes), the
 /// gradient into `gradient`'s allocation.
-fn share_from(value: &JsValue, mut gradient: Vec<f32>) -> Result<Share, JsError> {
+fn share_from(value: &JsValue, gradient: Vec<f32>) -> Result<Share, JsError> {
+    share_part_from(value, gradient, 0..usize::MAX)
+}
+
+/// [`share_from`] with only the values `part` of the gradient copied (all of them when `part`
+/// reaches past the end).
+fn share_part_from(value: &JsValue, mut gradient: Vec<f32>, part: std::ops::Range<usize>) -> Result<Share, JsError> {
     let field = |name: &str| Reflect::get(value, &name.into()).map_err(|_| js_error(format!("a share has no {name}")));
     // The typed arrays as they are: `Float32Array::new` on one would first copy it in JS.
     fn typed<T: JsCast>(value: JsValue, name: &str) -> Result<T, JsError> {
@@ -552,7 +603,9 @@ fn share_from(value: &JsValue, mut gradient: Vec<f32>) -> Result<Share, JsError>
     let metrics: ShareMetrics = from_object(&field("metrics")?, "share.metrics")?;
     let reached: Vec<bool> = from_object(&field("reached")?, "share.reached")?;
     let bounded: bool = from_object(&field("bounded")?, "share.bounded")?;
-    let array: Float32Array = typed(field("gradient")?, "gradient")?;
+    let whole: Float32Array = typed(field("gradient")?, "gradient")?;
+    let end = part.end.min(whole.length() as usize);
+    let array = whole.subarray(part.start.min(end) as u32, end as u32);
     gradient.resize(array.length() as usize, 0.0);
     array.copy_to(&mut gradient);
     let (z, codes) = (field("z")?, field("codes")?);

@@ -330,6 +330,88 @@ fn bounded_shares_added_in_the_step_give_the_checked_sums_weights() {
     }
 }
 
+/// Each replica's shares for a split step: its own in parts, the others' gradients cut to the
+/// part of the parameters it updates.
+fn split_shares(own: &[Share], receiver: usize) -> Vec<Share> {
+    let length = own[0].gradient_len();
+    let part = own[receiver].shard.parameters(length);
+    own.iter()
+        .enumerate()
+        .map(|(i, share)| {
+            if i == receiver {
+                return share.clone();
+            }
+            let mut flat = share.clone();
+            flat.flatten().unwrap();
+            Share { gradient: flat.gradient[part.clone()].to_vec(), ..flat }
+        })
+        .collect()
+}
+
+/// Replicas that split the step (each AdamW on its part of the parameters, then every part
+/// handed to every replica) end every step with the same weights, bit for bit, as replicas
+/// that each take the whole step; a step with an unbounded share is refused by all of them and
+/// moves no weight.
+#[test]
+fn replicas_that_split_the_step_keep_the_whole_steps_weights() {
+    let (train, _) = data();
+    for kind in [ModelKind::Vae, ModelKind::Vqvae] {
+        for count in [2, 3] {
+            let replicas = || -> Vec<Trainer> {
+                all_shards(count)
+                    .into_iter()
+                    .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
+                    .collect()
+            };
+            let (mut split, mut whole) = (replicas(), replicas());
+            let bits = |t: &Trainer| flat_weights(t.model()).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            for step in 0..4 {
+                let mut own: Vec<Share> =
+                    split.iter_mut().zip(all_shards(count)).map(|(r, s)| r.share_in_parts(train, s).unwrap()).collect();
+                let flat: Vec<Share> = whole.iter_mut().zip(all_shards(count)).map(|(r, s)| r.share(train, s).unwrap()).collect();
+                if step == 3 {
+                    own[count - 1].bounded = false;
+                }
+                let before: Vec<_> = split.iter().map(bits).collect();
+                let results: Vec<_> =
+                    split.iter_mut().zip(all_shards(count)).map(|(r, s)| r.apply_own_part(&split_shares(&own, s.index), s)).collect();
+                if step == 3 {
+                    for (r, result) in split.iter().zip(&results) {
+                        assert!(matches!(result, Err(TrainError::NonFinite { step: 4, .. })), "{kind:?}, {count} shards: {result:?}");
+                        assert_eq!(bits(r), before[0], "{kind:?}, {count} shards: a refused step moved a weight");
+                    }
+                    break;
+                }
+                let parts: Vec<(std::ops::Range<usize>, Vec<f32>)> = split
+                    .iter()
+                    .zip(results)
+                    .map(|(r, part)| {
+                        let part = part.unwrap();
+                        let mut values = vec![0.0; part.len()];
+                        r.for_each_parameter(part.clone(), |at, run| values[at..at + run.len()].copy_from_slice(run)).unwrap();
+                        (part, values)
+                    })
+                    .collect();
+                for (j, r) in split.iter_mut().enumerate() {
+                    for (i, (part, values)) in parts.iter().enumerate() {
+                        if i != j {
+                            r.update_parameters(part.clone(), |at, run| run.copy_from_slice(&values[at..at + run.len()])).unwrap();
+                        }
+                    }
+                    r.finish_split_step().unwrap();
+                }
+                for r in &mut whole {
+                    r.apply_shares(&flat).unwrap();
+                }
+                for (a, b) in split.iter().zip(&whole) {
+                    assert_eq!(bits(a), bits(b), "{kind:?}, {count} shards, step {step}");
+                    assert_eq!(a.step(), b.step());
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn replicas_on_their_own_data_shards_learn_digits() {
     let (train, test) = data();

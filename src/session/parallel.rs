@@ -2,7 +2,11 @@
 //! worker is replica 0 and keeps the views' data; helper workers are replicas made from its
 //! checkpoint and their shard of the training set. Per step every replica computes a
 //! [`Share`], sends it to all the others, and reduces and applies all W of them at the same
-//! time as they do, so all hold the same weights and no replica waits on another's update.
+//! time as they do, so all hold the same weights. Replicas that share memory split the update:
+//! each applies its part of the parameters ([`Session::apply_own_part`]) and takes the others'
+//! ([`Session::take_parts`]).
+
+use std::ops::Range;
 
 use web_time::Instant;
 
@@ -109,6 +113,55 @@ impl Session {
         shares.sort_by_key(|s| s.shard.index);
         let result = self.trainer.apply_shares(&shares);
         self.trainer.recycle(own);
+        self.changed();
+        let metrics = result?;
+        let parallel = self.replica_state()?;
+        parallel.sums.add(&metrics);
+        parallel.steps += 1;
+        Ok(())
+    }
+
+    /// When the replicas split the step: AdamW on this replica's part of the parameters, from
+    /// its own share and the other W − 1 (any order), whose gradients hold only that part.
+    /// Returns the part (of the trainable variables concatenated); [`Session::take_parts`]
+    /// brings in the others' parts and ends the step.
+    pub fn apply_own_part(&mut self, others: &[Share]) -> Result<Range<usize>> {
+        let parallel = self.replica_state()?;
+        let shard = parallel.shard;
+        let own = parallel.own.take().ok_or_else(|| SessionError::Request("apply_own_part before share".into()))?;
+        let mut shares: Vec<&Share> = others.iter().chain([&own]).collect();
+        shares.sort_by_key(|s| s.shard.index);
+        let result = self.trainer.apply_own_part(&shares, shard);
+        self.trainer.recycle(own);
+        Ok(result?)
+    }
+
+    /// The number of trainable parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.trainer.parameter_count()
+    }
+
+    /// The part of the parameters this replica updates when the replicas split the step.
+    pub fn own_part(&self) -> Result<Range<usize>> {
+        let shard = self.parallel.as_ref().ok_or_else(not_a_replica)?.shard;
+        Ok(shard.parameters(self.trainer.parameter_count()))
+    }
+
+    /// Calls `f(at, values)` with the parameters `run`, a variable's run at a time.
+    pub fn for_each_parameter(&self, run: Range<usize>, f: impl FnMut(usize, &[f32])) -> Result<()> {
+        Ok(self.trainer.for_each_parameter(run, f)?)
+    }
+
+    /// The other replicas' parts of a split step: `write(k, at, values)` fills values `at..` of
+    /// `parts[k]`'s part (of shard `parts[k]`) in place; then the step ends as
+    /// [`Session::apply_shares`] ends it.
+    pub fn take_parts(&mut self, parts: &[Shard], mut write: impl FnMut(usize, usize, &mut [f32])) -> Result<()> {
+        let count = self.trainer.parameter_count();
+        let mut result = Ok(());
+        for (k, shard) in parts.iter().enumerate() {
+            result = result.and_then(|()| self.trainer.update_parameters(shard.parameters(count), |at, values| write(k, at, values)));
+        }
+        let result = result.and_then(|()| self.trainer.finish_split_step());
         self.changed();
         let metrics = result?;
         let parallel = self.replica_state()?;

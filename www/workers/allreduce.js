@@ -1,8 +1,10 @@
 // One data-parallel step, the same in the training worker (replica 0) and in every helper
 // (src/parallel.rs has the mathematics): compute this replica's share, send it straight to
 // every other replica, wait for theirs, and let the session reduce all W in shard order and
-// take the step. Every replica does this at the same time, so no replica waits on another's
-// AdamW, and nothing passes through a hub.
+// take the step. Every replica does this at the same time, and nothing passes through a hub.
+// Through messages each replica takes the whole step; through shared memory the replicas split
+// it: each runs AdamW on its part of the parameters only and puts the result on its board,
+// where the others take it.
 //
 // A share travels in one of two ways. Cross-origin isolated, after the first step of a run,
 // each replica writes its share once into its own SharedArrayBuffer (a Board) that every peer
@@ -72,7 +74,7 @@ export class WorkerLink {
   }
 }
 
-/** Bytes before a board's slots: Int32 [shares published], padded. */
+/** Bytes before a board's slots: Int32 [shares published, split steps whose part is on the board], padded. */
 const BOARD_HEAD = 16;
 /** Bytes before a slot's small fields: Int32 [their JSON's length], padded. */
 const SLOT_HEAD = 16;
@@ -86,7 +88,10 @@ const slotBytes = ({ json, gradient, z, codes }) => SLOT_HEAD + json + 4 * (grad
 /**
  * One replica's shares in a SharedArrayBuffer: two slots, share s in slot s mod 2, so the
  * sender writes share s + 2 only after every peer has sent share s + 1, which each does after
- * it has read share s. Sized by the run's first share: a run's shares keep their sizes.
+ * it has read share s. After the slots, the parameters: the replica's part of a split step is
+ * written there after it has every share of the step, and each peer reads it before it sends
+ * its next share, so one copy suffices. Sized by the run's first share: a run's shares keep
+ * their sizes.
  */
 class Board {
   /** `layout`: {buffer, json, gradient, z, codes}, the sizes in bytes and values, z and codes null when absent. */
@@ -94,6 +99,8 @@ class Board {
     this.layout = layout;
     const { buffer, json, gradient, z, codes } = layout;
     this.published = new Int32Array(buffer, 0, 1);
+    this.updated = new Int32Array(buffer, 4, 1);
+    this.parameters = new Float32Array(buffer, BOARD_HEAD + 2 * slotBytes(layout), gradient);
     this.slots = [0, 1].map((k) => {
       let at = BOARD_HEAD + k * slotBytes(layout);
       const view = (Type, length) => {
@@ -113,7 +120,7 @@ class Board {
     const json = roundUp(4096 + 4 * smallFields(share).length, 16);
     const [gradient, z, codes] = [share.gradient, share.z, share.codes].map((a) => a?.length ?? null);
     const sizes = { json, gradient, z, codes };
-    const board = new Board({ buffer: new SharedArrayBuffer(BOARD_HEAD + 2 * slotBytes(sizes)), ...sizes });
+    const board = new Board({ buffer: new SharedArrayBuffer(BOARD_HEAD + 2 * slotBytes(sizes) + 4 * gradient), ...sizes });
     Atomics.store(board.published, 0, 1);
     return board;
   }
@@ -138,6 +145,12 @@ class Board {
     slot.head[0] = bytes.length;
     Atomics.store(this.published, 0, s + 1);
     Atomics.notify(this.published, 0);
+  }
+
+  /** Tells the peers this replica's part of split step `s` is in `parameters`. */
+  markUpdated(s) {
+    Atomics.store(this.updated, 0, s + 1);
+    Atomics.notify(this.updated, 0);
   }
 
   /** Share `s`, once published: its small fields parsed, its arrays views of the board. */
@@ -218,11 +231,22 @@ export class Peers {
       if (share) {
         if (share.board) this.boards[k] = new Board(share.board);
       } else {
-        await this.published(this.boards[k], step);
+        await this.reached(this.boards[k].published, step);
         theirs[k] = this.boards[k].read(step);
       }
     }
     return theirs;
+  }
+
+  /** Whether the replicas split their steps: every one of them has a board (then all do). */
+  splitsSteps() {
+    return this.board !== null && this.boards.every(Boolean);
+  }
+
+  /** The peers' parts of split step `s` (`theirs`: their shares of it), once on their boards. */
+  async partsOf(s, theirs) {
+    for (const board of this.boards) await this.reached(board.updated, s);
+    return this.boards.map((board, k) => ({ shard: theirs[k].shard, parameters: board.parameters }));
   }
 
   /** Keeps a gradient array that came as a message for the next share to be written into. */
@@ -231,16 +255,16 @@ export class Peers {
     if (!this.boards[0]) this.spare = theirs[0].gradient;
   }
 
-  /** Waits until `board` holds share `s`: blocking in a worker, in slices between which messages are handled. */
-  async published(board, s) {
+  /** Waits until a board's `counter` passes `s`: blocking in a worker, in slices between which messages are handled. */
+  async reached(counter, s) {
     for (;;) {
       if (this.failure) throw this.failure;
-      const seen = Atomics.load(board.published, 0);
+      const seen = Atomics.load(counter, 0);
       if (seen > s) return;
       if (mayBlock) {
-        if (Atomics.wait(board.published, 0, seen, WAIT_SLICE_MS) === 'timed-out') await yieldToEvents();
+        if (Atomics.wait(counter, 0, seen, WAIT_SLICE_MS) === 'timed-out') await yieldToEvents();
       } else if (typeof Atomics.waitAsync === 'function') {
-        const wait = Atomics.waitAsync(board.published, 0, seen, WAIT_SLICE_MS);
+        const wait = Atomics.waitAsync(counter, 0, seen, WAIT_SLICE_MS);
         if (wait.async) await wait.value;
       } else {
         await yieldToEvents();
@@ -260,7 +284,7 @@ export class Peers {
  * One step of `session` with its `peers`. With `timing` (an object of sums in ms), adds where
  * the time went: `share` (the half batch's forward and backward and the gradient's copy out of
  * wasm), `send`, `wait` (for the slowest peer's share to arrive) and `apply` (copying the
- * peers' gradients in, the reduce and AdamW).
+ * peers' gradients in, the reduce and AdamW; in a split step also the parts' exchange).
  */
 export async function step(session, peers, timing = null) {
   const t0 = performance.now();
@@ -270,7 +294,14 @@ export async function step(session, peers, timing = null) {
   const t2 = performance.now();
   const theirs = await peers.receive();
   const t3 = performance.now();
-  session.applyShares(theirs);
+  if (peers.splitsSteps()) {
+    const s = peers.sent - 1;
+    session.applyOwnPart(theirs, peers.board.parameters);
+    peers.board.markUpdated(s);
+    session.takeParts(await peers.partsOf(s, theirs));
+  } else {
+    session.applyShares(theirs);
+  }
   peers.received(theirs);
   if (timing) {
     timing.share = (timing.share ?? 0) + (t1 - t0);
