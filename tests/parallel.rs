@@ -290,6 +290,15 @@ fn a_share_kept_in_parts_is_the_same_gradient() {
     }
 }
 
+/// `count` replicas of a small model of `kind`, one per shard, on the whole training set.
+fn replicas_of(kind: ModelKind, count: usize) -> Vec<Trainer> {
+    let (train, _) = data();
+    all_shards(count)
+        .into_iter()
+        .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
+        .collect()
+}
+
 /// Bounded shares are added inside AdamW, never written out whole: the same weights, bit for
 /// bit, as the checked sum of the same shares marked unbounded, with replica 0's own share kept
 /// in parts as the page keeps it.
@@ -298,12 +307,7 @@ fn bounded_shares_added_in_the_step_give_the_checked_sums_weights() {
     let (train, _) = data();
     for kind in [ModelKind::Vae, ModelKind::Vqvae] {
         for count in [2, 3] {
-            let replicas = || -> Vec<Trainer> {
-                all_shards(count)
-                    .into_iter()
-                    .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
-                    .collect()
-            };
+            let replicas = || replicas_of(kind, count);
             let (mut summed, mut checked) = (replicas(), replicas());
             for _ in 0..3 {
                 let shares: Vec<Share> = summed
@@ -357,12 +361,7 @@ fn replicas_that_split_the_step_keep_the_whole_steps_weights() {
     let (train, _) = data();
     for kind in [ModelKind::Vae, ModelKind::Vqvae] {
         for count in [2, 3] {
-            let replicas = || -> Vec<Trainer> {
-                all_shards(count)
-                    .into_iter()
-                    .map(|s| Trainer::replica(Model::new(&small(kind), 5, &Device::Cpu).unwrap(), train_config(), train.len(), s).unwrap())
-                    .collect()
-            };
+            let replicas = || replicas_of(kind, count);
             let (mut split, mut whole) = (replicas(), replicas());
             let bits = |t: &Trainer| flat_weights(t.model()).iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             for step in 0..4 {

@@ -14,7 +14,7 @@ use super::{Result, Session, SessionError};
 use crate::checkpoint;
 use crate::data::Dataset;
 use crate::parallel::{Shard, Share, ShareMetrics};
-use crate::train::{StepReport, Trainer};
+use crate::train::{StepReport, TrainError, Trainer};
 
 /// What a session needs while it is a replica.
 pub(super) struct Parallel {
@@ -113,6 +113,11 @@ impl Session {
         shares.sort_by_key(|s| s.shard.index);
         let result = self.trainer.apply_shares(&shares);
         self.trainer.recycle(own);
+        self.count_step(result)
+    }
+
+    /// After a step was taken (or refused): the weights changed, and its metrics count.
+    fn count_step(&mut self, result: std::result::Result<ShareMetrics, TrainError>) -> Result<()> {
         self.changed();
         let metrics = result?;
         let parallel = self.replica_state()?;
@@ -162,12 +167,7 @@ impl Session {
             result = result.and_then(|()| self.trainer.update_parameters(shard.parameters(count), |at, values| write(k, at, values)));
         }
         let result = result.and_then(|()| self.trainer.finish_split_step());
-        self.changed();
-        let metrics = result?;
-        let parallel = self.replica_state()?;
-        parallel.sums.add(&metrics);
-        parallel.steps += 1;
-        Ok(())
+        self.count_step(result)
     }
 
     /// Mean metrics and images per second of the steps since the last report, as
