@@ -6,7 +6,8 @@ const MB = 1024 * 1024;
 const COUNT = new Intl.NumberFormat('en-US');
 /** The speed's tooltip in a data-parallel run: how its workers exchange gradients. */
 const EXCHANGE_NOTES = {
-  'shared memory': 'The workers exchange their gradients through shared memory.',
+  'shared memory':
+    'The workers exchange their gradients through shared memory and share the update: each applies AdamW to its own part of the weights and hands it to the others.',
   messages:
     'The workers exchange their gradients as messages: the page is not cross-origin isolated, so shared memory is off ' +
     '(served by pkg-config/serve.sh it is). Three or more workers lose more time this way.',
