@@ -384,19 +384,31 @@ impl Trainer {
         self.optimizer.len()
     }
 
+    /// Each trainable variable that the parameters `run` (of all of them concatenated) overlap,
+    /// with the values `within` it and where those start, counted from `run.start`.
+    fn parameter_runs(&self, run: &Range<usize>) -> Vec<(candle_core::Var, Range<usize>, usize)> {
+        let mut start = 0;
+        let mut runs = Vec::new();
+        for var in self.model.trainable_vars() {
+            let n = var.elem_count();
+            let within = overlap(run, start, n);
+            if !within.is_empty() {
+                let at = start + within.start - run.start;
+                runs.push((var, within, at));
+            }
+            start += n;
+        }
+        runs
+    }
+
     /// Calls `f(at, values)` with the parameters `run` of the model (its trainable variables
     /// concatenated), a run of one variable at a time, `at` counted from `run.start`.
     pub fn for_each_parameter(&self, run: Range<usize>, mut f: impl FnMut(usize, &[f32])) -> Result<(), TrainError> {
-        let mut start = 0;
-        for var in self.model.trainable_vars() {
-            let within = overlap(&run, start, var.elem_count());
-            if !within.is_empty() {
-                with_f32_values(var.as_tensor(), |values| {
-                    f(start + within.start - run.start, &values[within.clone()]);
-                    Ok(())
-                })?;
-            }
-            start += var.elem_count();
+        for (var, within, at) in self.parameter_runs(&run) {
+            with_f32_values(var.as_tensor(), |values| {
+                f(at, &values[within]);
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -408,13 +420,8 @@ impl Trainer {
             return Err(TrainError::Config(format!("parameters {run:?} of {}", self.optimizer.len())));
         }
         let write = RefCell::new(f);
-        let mut start = 0;
-        for var in self.model.trainable_vars() {
-            let within = overlap(&run, start, var.elem_count());
-            if !within.is_empty() {
-                var.as_tensor().inplace_op1(&Write { within: within.clone(), at: start + within.start - run.start, write: &write })?;
-            }
-            start += var.elem_count();
+        for (var, within, at) in self.parameter_runs(&run) {
+            var.as_tensor().inplace_op1(&Write { within, at, write: &write })?;
         }
         Ok(())
     }
