@@ -16,6 +16,7 @@ use crate::data::Dataset;
 use crate::images;
 use crate::latent::Rect;
 use crate::mixture::lesson::{self, Params};
+use crate::optim::overlap;
 use crate::parallel::{Shard, Share, ShareMetrics};
 use crate::session::{self, Bulk, Reply};
 use crate::settings::{self, Settings, MAX_SAFE_INTEGER};
@@ -368,8 +369,11 @@ impl Session {
 
     /// This replica's share of the next step, for the others: `{shard, reached, metrics,
     /// gradient, z, codes}`; the gradient is written into `spare` (a gradient received from a
-    /// peer in an earlier step) when it has the right length.
-    pub fn share(&mut self, spare: Option<Float32Array>) -> Result<JsValue, JsError> {
+    /// peer in an earlier step) when it has the right length. When the replicas split the step
+    /// (`split`), the values of this replica's own part are left as `spare` had them: every
+    /// peer reads only its own part of the share.
+    pub fn share(&mut self, spare: Option<Float32Array>, split: bool) -> Result<JsValue, JsError> {
+        let unread = if split { self.inner.own_part().map_err(js_error)? } else { 0..0 };
         let share = self.inner.share().map_err(js_error)?;
         let object = reply(share)?;
         // A new array is fresh memory: for the 3.2 MB gradient, every step, its page faults
@@ -378,7 +382,10 @@ impl Session {
         let gradient = spare.filter(|array| array.length() == length).unwrap_or_else(|| Float32Array::new_with_length(length));
         share
             .for_each_gradient_part(|at, values| {
-                gradient.subarray(at as u32, (at + values.len()) as u32).copy_from(values);
+                let skipped = overlap(&unread, at, values.len());
+                for run in [0..skipped.start, skipped.end..values.len()].into_iter().filter(|run| !run.is_empty()) {
+                    gradient.subarray((at + run.start) as u32, (at + run.end) as u32).copy_from(&values[run]);
+                }
                 Ok::<_, candle_core::Error>(())
             })
             .map_err(js_error)?;

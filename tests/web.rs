@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Float32Array, Int16Array, Reflect, Uint32Array, Uint8Array, JSON};
+use latent_lab::parallel::Shard;
 use latent_lab::wasm::{check_settings, default_settings, settings_schema, Session};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -217,8 +218,9 @@ fn the_schema_is_plain_objects() {
 }
 
 /// Data-parallel training through the page's objects: replica 0 and a helper replica exchange
-/// shares as JS objects with typed arrays, each applies both, and after several steps they
-/// decode identically.
+/// shares as JS objects with typed arrays, each applies both (or, in the last 20 steps, its own
+/// part of the parameters, taking the other's part from its array, as replicas that share memory
+/// do), and after several steps they decode identically.
 #[wasm_bindgen_test]
 fn two_replicas_exchanging_js_shares_stay_identical() {
     for model in [r#"{"hidden": 64}"#, r#"{"kind": "vqvae", "hidden": 64, "codesPerImage": 2, "codebookUpdate": "emaRestart"}"#] {
@@ -229,17 +231,43 @@ fn two_replicas_exchanging_js_shares_stay_identical() {
         let pixels = get(&shard, "pixels").dyn_into::<Uint8Array>().unwrap().to_vec();
         let labels = get(&shard, "labels").dyn_into::<Uint8Array>().unwrap().to_vec();
         let mut second = Session::replica(&checkpoint, pixels, labels, 1, 2).unwrap();
+        let shards = [Shard { index: 0, count: 2 }, Shard { index: 1, count: 2 }];
         // Each fills the gradient array it received for its next share, as allreduce.js does.
         let (mut spare_first, mut spare_second): (Option<Float32Array>, Option<Float32Array>) = (None, None);
-        for _ in 0..40 {
+        let mut parameters: Option<[Float32Array; 2]> = None;
+        for step in 0..40 {
+            let split = step >= 20;
             let expected = spare_first.clone();
-            let (mine, theirs) = (first.share(spare_first.take()).unwrap(), second.share(spare_second.take()).unwrap());
+            if split {
+                // Values a share leaves alone stay NaN.
+                spare_second.as_ref().unwrap().fill(f32::NAN, 0, u32::MAX);
+            }
+            let (mine, theirs) = (first.share(spare_first.take(), split).unwrap(), second.share(spare_second.take(), split).unwrap());
             let (my_gradient, their_gradient) = (get(&mine, "gradient"), get(&theirs, "gradient"));
             if let Some(spare) = expected {
                 assert!(js_sys::Object::is(&my_gradient, &spare), "the share was not written into the spare array");
             }
-            first.apply_shares(Array::of1(&theirs)).unwrap();
-            second.apply_shares(Array::of1(&mine)).unwrap();
+            if split {
+                let values = their_gradient.dyn_ref::<Float32Array>().unwrap().to_vec();
+                let own = shards[1].parameters(values.len());
+                let written = |k: usize| !values[k].is_nan();
+                assert!(
+                    values.iter().enumerate().all(|(k, _)| written(k) != own.contains(&k)),
+                    "a split share writes all but its own part"
+                );
+                let arrays = parameters.get_or_insert_with(|| [0, 1].map(|_| Float32Array::new_with_length(values.len() as u32)));
+                first.apply_own_part(Array::of1(&theirs), arrays[0].clone()).unwrap();
+                second.apply_own_part(Array::of1(&mine), arrays[1].clone()).unwrap();
+                let part = |k: usize| object(&format!(r#"{{"shard": {{"index": {k}, "count": 2}}}}"#));
+                let (to_first, to_second) = (part(1), part(0));
+                Reflect::set(&to_first, &"parameters".into(), &arrays[1]).unwrap();
+                Reflect::set(&to_second, &"parameters".into(), &arrays[0]).unwrap();
+                first.take_parts(Array::of1(&to_first)).unwrap();
+                second.take_parts(Array::of1(&to_second)).unwrap();
+            } else {
+                first.apply_shares(Array::of1(&theirs)).unwrap();
+                second.apply_shares(Array::of1(&mine)).unwrap();
+            }
             (spare_first, spare_second) = (Some(their_gradient.dyn_into().unwrap()), Some(my_gradient.dyn_into().unwrap()));
         }
         assert_eq!(number(&first.parallel_report().unwrap(), "step"), 40.0);

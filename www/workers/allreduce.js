@@ -288,7 +288,7 @@ export class Peers {
  */
 export async function step(session, peers, timing = null) {
   const t0 = performance.now();
-  const own = session.share(peers.nextGradient());
+  const own = session.share(peers.nextGradient(), peers.splitsSteps());
   const t1 = performance.now();
   peers.send(own);
   const t2 = performance.now();
