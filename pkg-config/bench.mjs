@@ -234,6 +234,9 @@ async function main() {
     report.browser = browser.version();
     const baselinePage = opts.baselineWww && (await openPage('&pkg=../baseline-pkg/latent_lab.js'));
     if (baselinePage) await baselinePage.evaluate(() => window.bench.ready);
+    // This build's plain simd128 module beside the one the lab loads (relaxed SIMD here).
+    const plainPage = await openPage('&pkg=../pkg/latent_lab.js&wasm=plain');
+    report.plainProducts = (await plainPage.evaluate(() => window.bench.ready)).products;
     // TF.js's backend takes at most half of navigator.hardwareConcurrency threads (it assumes
     // two hyperthreads per core); told twice the cores, it may use every core, as Candle's W does.
     const tfjsThreads = cores;
@@ -258,6 +261,7 @@ async function main() {
       const native = (threads) => ({ id: `native ${arch} ${threads}t`, arch, w1, label: `native Candle, ${threads} thread${threads > 1 ? 's' : ''}`, run: () => runNative(opts, { arch, threads, chunk }) });
       plan.push(native(NATIVE_THREADS[0]));
       plan.push({ id: w1, arch, w1, label: 'wasm Candle, W = 1', run: () => inPage('trainCandle', page, { arch, chunk }) });
+      plan.push({ id: `plain ${arch} W=1`, arch, w1, label: 'plain simd128 build, W = 1', run: () => inPage('trainCandle', plainPage, { arch, chunk }) });
       for (const workers of workerCounts) {
         plan.push({ id: `wasm ${arch} W=${workers}`, arch, w1, workers, label: `wasm Candle, W = ${workers}`, run: () => inPage('trainWorkers', page, { arch, chunk, workers }) });
         // The ceiling for W: as many workers each training its own model with no exchange.
@@ -287,7 +291,7 @@ async function main() {
     if (baselinePage) report.baselineDecodeGrid = await baselinePage.evaluate((n) => window.bench.decodeLatency(n), opts.decodeCalls);
     report.wasmMemoryAfterTraining = await page.evaluate(() => window.bench.wasmMemory());
 
-    for (const p of [page, baselinePage]) if (p) await p.close();
+    for (const p of [page, baselinePage, plainPage]) if (p) await p.close();
     report.memory = [];
     for (const workers of MEMORY_WORKERS) {
       report.memory.push(await measureMemory(browser, `${server.url}bench/bench.html?driven&tfjs-threads=0`, workers, opts.memorySteps));
@@ -314,6 +318,8 @@ async function main() {
     ),
     ratios: {
       ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/native`, ratioOf(`wasm ${arch} W=1`, `native ${arch} 1t`)])),
+      ...Object.fromEntries(ARCHS.map((arch) => [`${arch} plain wasm/native`, ratioOf(`plain ${arch} W=1`, `native ${arch} 1t`)])),
+      ...Object.fromEntries(ARCHS.map((arch) => [`${arch} wasm/plain`, ratioOf(`wasm ${arch} W=1`, `plain ${arch} W=1`)])),
       ...Object.fromEntries(ARCHS.map((arch) => [`${arch} native 2t/1t`, ratioOf(`native ${arch} 2t`, `native ${arch} 1t`)])),
       ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} W=2/W=1`, ratioOf(`wasm ${arch} W=2`, `wasm ${arch} W=1`)])) : {}),
       ...(workerCounts.includes(2) ? Object.fromEntries(ARCHS.map((arch) => [`${arch} 2 copies/W=1`, ratioOf(`solo ${arch} ×2`, `wasm ${arch} W=1`)])) : {}),
@@ -347,6 +353,8 @@ async function main() {
   say(`model: ${p.model.kind} hidden ${p.model.hidden}, latent ${p.model.latentDim}, MLP and conv; batch ${p.train.batchSize}, lr ${p.train.learningRate}, ${p.trainImages} MNIST training images`);
   const tfjsLine = (t) => `TF.js ${t.version} ${t.backend} backend, SIMD ${t.simd}, ${t.threads} thread${t.threads > 1 ? 's' : ''}`;
   say(`browser: Chromium ${report.browser} headless, crossOriginIsolated ${p.crossOriginIsolated}; ${tfjsLine(p.tfjs)}${report.tfjsThreaded ? `; and ${tfjsLine(report.tfjsThreaded)}` : ' only (one core)'}`);
+  const products = (x) => (x ? `${x.relaxedSimd ? 'relaxed SIMD' : 'plain simd128'}, ${x.fused ? 'fused multiply-add' : 'multiply then add'}` : 'unknown');
+  say(`wasm build the lab loads here: ${products(p.products)}; beside it: ${products(report.plainProducts)}`);
   say(`${opts.rounds} rounds of every run, each ${opts.warmup} s warm-up + ${opts.seconds} s measured, ${opts.chunk} MLP / ${opts.convChunk} conv steps per call`);
   say(`machine: ${report.machine.cpus} × ${report.machine.cpuModel}; load average ${report.machine.loadavgBefore[0].toFixed(2)} before, ${report.machine.loadavgAfter[0].toFixed(2)} after`);
 

@@ -32,7 +32,7 @@ banner 4/8 "native tests: cargo test --release"
 # --locked: a dependency change must come with its Cargo.lock change.
 cargo test --release --locked
 
-banner 5/8 "wasm tests in headless Chromium and Firefox: wasm-pack test"
+banner 5/8 "wasm tests: the relaxed SIMD build in headless Chromium, the plain one in Firefox (wasm-pack test)"
 # The runner reads browser flags from this file (it would otherwise look for
 # ./webdriver.json); the default 20 s budget per test binary is far too short
 # for training steps.
@@ -40,10 +40,12 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$CFG/webdriver.json"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 chromedriver="$(command -v chromedriver)"
 geckodriver="$(command -v geckodriver)"
-wasm-pack test --release --headless --mode no-install \
-  --chrome --chromedriver "$chromedriver" \
-  --firefox --geckodriver "$geckodriver" \
-  "$ROOT"
+# Each build of pkg-config/build.sh in one engine: the relaxed SIMD build (its own target
+# directory, as there) in Chromium, the plain simd128 build in Firefox.
+CARGO_TARGET_DIR="$ROOT/target/relaxed-simd" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  wasm-pack test --release --headless --mode no-install --chrome --chromedriver "$chromedriver" "$ROOT"
+wasm-pack test --release --headless --mode no-install --firefox --geckodriver "$geckodriver" "$ROOT"
 
 banner 6/8 "page tests: node --test tests/page/*.test.mjs"
 shopt -s nullglob

@@ -106,6 +106,13 @@ pub fn image_limits() -> Result<JsValue, JsError> {
     reply(&images::limits())
 }
 
+/// `{relaxedSimd, fused}`: how this build's matrix products add each step (the page loads the
+/// relaxed SIMD build where the browser has it).
+#[wasm_bindgen(js_name = productArithmetic)]
+pub fn product_arithmetic() -> Result<JsValue, JsError> {
+    reply(&crate::model::linear::product_arithmetic())
+}
+
 #[wasm_bindgen]
 pub struct Session {
     inner: session::Session,

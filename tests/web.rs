@@ -91,10 +91,13 @@ fn replies_are_objects_with_typed_arrays() {
 }
 
 /// The wasm product (simd128 kernel, and packing by 4 × 4 transposes where a side's lines are
-/// contiguous) against the sum in order, for every stride layout and shapes with remainders.
+/// contiguous) against the sum in order (each step rounded as the kernel rounds it, fused or
+/// not), for every stride layout and shapes with remainders.
 #[wasm_bindgen_test]
 fn the_simd_product_matches_the_plain_sum() {
-    use latent_lab::model::linear::matmul_f32;
+    use latent_lab::model::linear::{kernel_add_mul, matmul_f32, products_fuse};
+    // Plain simd128 has no fused multiply-add; the relaxed build's is fused where the CPU has one.
+    assert!(cfg!(target_feature = "relaxed-simd") || !products_fuse());
     let values = |len: usize, seed: f32| (0..len).map(|i| ((i as f32 + seed) * 0.37).sin()).collect::<Vec<f32>>();
     for (m, n, k) in [(4, 8, 16), (13, 17, 9), (9, 24, 35), (128, 20, 33)] {
         let (a, b) = (values(m * k, 1.0), values(k * n, 2.0));
@@ -106,7 +109,7 @@ fn the_simd_product_matches_the_plain_sum() {
             for (b_values, b_strides) in [(&b, (n, 1)), (&bt, (1, k))] {
                 let c = matmul_f32((m, n, k), a_values, a_strides, b_values, b_strides);
                 for (i, j) in (0..m).flat_map(|i| (0..n).map(move |j| (i, j))) {
-                    let want = (0..k).fold(0.0f32, |s, p| s + a[i * k + p] * b[p * n + j]);
+                    let want = (0..k).fold(0.0f32, |s, p| kernel_add_mul(s, a[i * k + p], b[p * n + j]));
                     assert_eq!(c[i * n + j].to_bits(), want.to_bits(), "({m},{n},{k}) a {a_strides:?} b {b_strides:?} [{i},{j}]");
                 }
             }

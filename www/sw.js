@@ -13,7 +13,7 @@
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v12';
+const VERSION = 'v13';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -47,6 +47,8 @@ const SHELL_FILES = [
   'app/config.js',
   'pkg/latent_lab.js',
   'pkg/latent_lab_bg.wasm',
+  'pkg/latent_lab_relaxed_bg.wasm',
+  'app/wasm.js',
   'manifest.webmanifest',
   'icons/icon.svg',
   'icons/icon-192.png',

@@ -15,12 +15,15 @@
 
 import { TfjsVae, useWasmBackend } from './bench-tfjs.js';
 import { Team } from '../workers/team.js';
+import loadWasm from '../app/wasm.js';
 import { cmd } from '../app/protocol.js';
 import { SIDE } from '../views/digits.js';
 import { gridRows } from '../workers/followers.js';
 
 const PARAMS = new URLSearchParams(location.search);
 const PKG = PARAMS.get('pkg');
+const CURRENT_PKG = '../pkg/latent_lab.js';
+const PLAIN_WASM = new URL('../pkg/latent_lab_bg.wasm', import.meta.url);
 const TFJS_THREADS = PKG ? 0 : Number(PARAMS.get('tfjs-threads') ?? 1);
 
 const DATA_DIR = '../data/mnist/';
@@ -61,7 +64,11 @@ let state; // { wasm, candle, conv, tfjs, files, teams, batchSize }
  */
 async function openSession(url) {
   const glue = await import(url);
-  const wasm = await glue.default();
+  // This build as the lab loads it (relaxed SIMD where the browser has it), or its plain
+  // simd128 module with `wasm=plain`; another build (`pkg=`) as its glue loads it.
+  const current = url === CURRENT_PKG;
+  const plain = current && PARAMS.get('wasm') === 'plain';
+  const wasm = current && !plain ? await loadWasm() : await glue.default(plain ? { module_or_path: PLAIN_WASM } : undefined);
   if (glue.defaultSettings) {
     const config = glue.defaultSettings();
     const session = new glue.Session(config);
@@ -74,7 +81,7 @@ async function openSession(url) {
 }
 
 async function setup() {
-  const candle = await openSession(PKG ?? '../pkg/latent_lab.js');
+  const candle = await openSession(PKG ?? CURRENT_PKG);
   const { config, wasm } = candle;
   // The TF.js twin has no weight decay; a changed default would make the comparison unfair.
   if (config.train.weightDecay !== 0) throw new Error(`default weight decay is ${config.train.weightDecay}, TF.js twin assumes 0`);
@@ -98,6 +105,8 @@ async function setup() {
     trainImages: count,
     tfjs: tfjsInfo,
     wasmMemoryAfterData: wasm.memory.buffer.byteLength,
+    // How the products add each step ({relaxedSimd, fused}), from builds that say.
+    products: candle.glue?.productArithmetic?.() ?? null,
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
   };

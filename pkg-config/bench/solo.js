@@ -2,13 +2,14 @@
 // of them at once to measure how much parallel compute the machine gives a page right now, the
 // ceiling for W data-parallel workers in the same round.
 
-import init, { Session } from '../pkg/latent_lab.js';
+import { Session } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 
 let session = null;
 
 self.onmessage = async ({ data }) => {
   try {
-    await init();
+    await loadWasm();
     if (data.settings) {
       session = new Session(data.settings);
       session.setData(...data.files);

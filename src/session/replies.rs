@@ -59,6 +59,7 @@ impl Reply for EvalReport {}
 impl Reply for Settings {}
 impl Reply for Schema {}
 impl Reply for Limits {}
+impl Reply for crate::model::linear::ProductArithmetic {}
 
 /// The student's files accepted: `order[k]` is the position (in the order given) of the file
 /// that took role k of [`crate::upload::ROLES`], and the two sets' lengths.

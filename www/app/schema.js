@@ -2,7 +2,8 @@
 // rules between them. Rust owns it (`settingsSchema()`); the form and the URL state are built
 // from what this module returns, and nothing else on the page lists the settings.
 
-import init, { settingsSchema } from '../pkg/latent_lab.js';
+import { settingsSchema } from '../pkg/latent_lab.js';
+import loadWasm from './wasm.js';
 
 let loading = null;
 
@@ -13,7 +14,7 @@ let loading = null;
  * the wasm module once, for pure calls only (this, and the image limits in imagefiles.js).
  */
 export function loadSchema() {
-  loading ??= init().then(() => settingsSchema());
+  loading ??= loadWasm().then(() => settingsSchema());
   return loading;
 }
 

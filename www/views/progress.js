@@ -13,6 +13,15 @@ const EXCHANGE_NOTES = {
     '(served by pkg-config/serve.sh it is). Three or more workers lose more time this way.',
 };
 
+/** What the speed owes to the build this browser loaded (www/app/wasm.js). */
+function productsNote(products) {
+  if (!products) return '';
+  if (!products.relaxedSimd) return 'The matrix products run plain simd128: this browser has no relaxed SIMD, so each step is a multiply, then an add.';
+  return products.fused
+    ? "The matrix products run relaxed SIMD's fused multiply-add, one instruction per step."
+    : "The matrix products run relaxed SIMD's multiply-add, which this machine does as a multiply, then an add.";
+}
+
 export class ProgressView {
   /** @param {HTMLElement} root holds the elements marked with data-role below */
   constructor(root) {
@@ -63,7 +72,7 @@ export class ProgressView {
     const total = COUNT.format(Math.round(report.imagesPerSec));
     const workers = report.workers ?? 1;
     this.speed.textContent = workers > 1 ? `${total} (${workers} workers, ${COUNT.format(Math.round(report.imagesPerSec / workers))} each)` : total;
-    this.speed.title = EXCHANGE_NOTES[report.exchange] ?? '';
+    this.speed.title = [EXCHANGE_NOTES[report.exchange], productsNote(report.products)].filter(Boolean).join(' ');
   }
 
   /** A model loaded from a checkpoint: its step count, and no epoch or speed of this page's. */

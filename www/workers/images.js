@@ -3,7 +3,8 @@
 // OffscreenCanvas and hands them to Rust (prepareImage), which makes the 28 × 28 MNIST-style
 // image. A worker of its own, made for one upload, so neither the page nor training waits.
 
-import init, { imageLimits, prepareImage } from '../pkg/latent_lab.js';
+import { imageLimits, prepareImage } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 import { unzipSync } from '../vendor/fflate/browser.js';
 import { Cmd, msg } from '../app/protocol.js';
 import { IMAGES } from '../app/config.js';
@@ -11,7 +12,7 @@ import { IMAGES } from '../app/config.js';
 const PIXELS = 784;
 const IMAGE_NAME = new RegExp(`\\.(${IMAGES.extensions.join('|')})$`, 'i');
 const ZIP_NAME = /\.zip$/i;
-const ready = init();
+const ready = loadWasm();
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
 self.onmessage = async ({ data: m }) => {

@@ -6,7 +6,8 @@
 // pictures lag training by at most one refresh, as the other views do. While training is
 // paused it also decodes half of the map's manifold, so that the grid takes two cores.
 
-import init, { Session, defaultSettings } from '../pkg/latent_lab.js';
+import { Session, defaultSettings } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 import { Cmd, msg } from '../app/protocol.js';
 import { setIdxFiles } from './staging.js';
 import { gridRows } from './followers.js';
@@ -29,7 +30,7 @@ let traversalContext = null;
 
 const post = (m, transfer = []) => self.postMessage(m, transfer);
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
-const ready = init();
+const ready = loadWasm();
 // This worker's wasm memory in bytes, for the soak (pkg-config/soak.mjs) and the console.
 self.wasmBytes = async () => (await ready).memory.buffer.byteLength;
 

@@ -9,10 +9,11 @@
 // training worker is reached through this worker's own channel. Any failure answers
 // {type: 'error', message}.
 
-import init, { Session } from '../pkg/latent_lab.js';
+import { Session } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 import { Peers, Stopped, WorkerLink, step } from './allreduce.js';
 
-const wasmReady = init();
+const wasmReady = loadWasm();
 // This helper's wasm memory in bytes, for the benchmark's memory table (pkg-config/bench.mjs).
 self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 let replica = null;

@@ -4,7 +4,8 @@
 // one chunk. Every picture that follows the model is an entry of followers.js; this file only
 // keeps their requests and decides when to answer them.
 
-import init, { Session, checkSettings, defaultSettings } from '../pkg/latent_lab.js';
+import { Session, checkSettings, defaultSettings, productArithmetic } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 import { Cmd, Phase, idxExportTransfer, msg, scatterTransfer } from '../app/protocol.js';
 import { DATASETS, OWN_DATA, OWN_IMAGES, TRAINING } from '../app/config.js';
 import { Followers, traceStep } from './followers.js';
@@ -28,8 +29,10 @@ const pacing = new Pacing();
 /** Data-parallel helpers, and how many replicas training uses (the page's Workers setting). */
 const team = new Team();
 let workers = 1;
+/** How this build's matrix products add ({relaxedSimd, fused}), asked of Rust once. */
+let arithmetic = null;
 // The wasm compiles while the page's thread loads the settings schema, not after it sends INIT.
-const wasmReady = init();
+const wasmReady = loadWasm();
 // This worker's wasm memory in bytes, for the soak (pkg-config/soak.mjs) and the console.
 self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 const post = (m, transfer = []) => self.postMessage(m, transfer);
@@ -342,7 +345,7 @@ async function trainLoop(id) {
       const report = team.active ? await team.steps(session, pacing.chunkSteps, stillWanted) : session.trainSteps(pacing.chunkSteps);
       if (!report) break;
       pacing.chunkTook(performance.now() - started);
-      refreshPaced({ ...report, workers: team.count, exchange: team.exchange });
+      refreshPaced({ ...report, workers: team.count, exchange: team.exchange, products: (arithmetic ??= productArithmetic()) });
       await pacing.yieldToEvents();
     }
   } catch (err) {

@@ -26,8 +26,11 @@ if (!['firefox', 'chromium'].includes(ENGINE)) throw new Error(`ENGINE=${ENGINE}
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 export const VIEWPORT = { width: 1280, height: 800 };
 
-/** Launches the headless browser of `ENGINE`. */
-export function launchBrowser() {
+/**
+ * Launches the headless browser of `ENGINE`. `relaxedSimd: false` turns relaxed SIMD off, as in
+ * a browser without it (Firefox only: Chromium has no switch for it any more).
+ */
+export function launchBrowser({ relaxedSimd = true } = {}) {
   if (ENGINE === 'chromium') {
     // Chromium's autofill asks a Google server about every form it sees; that is the browser,
     // not the page, and the privacy test would count it (Puppeteer merges this flag with its own).
@@ -41,7 +44,7 @@ export function launchBrowser() {
     headless: true,
     // Firefox sends requests to 127.0.0.1 past any proxy unless told otherwise; the privacy
     // test's recording proxy must see them.
-    extraPrefsFirefox: { 'network.proxy.allow_hijacking_localhost': true },
+    extraPrefsFirefox: { 'network.proxy.allow_hijacking_localhost': true, 'javascript.options.wasm_relaxed_simd': relaxedSimd },
   });
 }
 

@@ -2,7 +2,8 @@
 // replicas (this page is replica 0, as in the benchmark) with their shares exchanged through
 // SharedArrayBuffer boards or as messages (www/workers/allreduce.js), from the same start.
 
-import init, { Session } from '../pkg/latent_lab.js';
+import { Session } from '../pkg/latent_lab.js';
+import loadWasm from '../app/wasm.js';
 import { Team } from '../workers/team.js';
 
 // The test digits serve as training and test set: the transport is under test, not learning.
@@ -15,7 +16,7 @@ async function fetchBytes(name) {
 }
 
 const [images, labels] = await Promise.all(FILES.map(fetchBytes));
-await init();
+await loadWasm();
 
 /**
  * `steps` data-parallel steps of `model` in `workers` replicas, shares exchanged through
