@@ -473,6 +473,7 @@ pub struct ProductArithmetic {
     pub fused: bool,
 }
 
+/// This build's [`ProductArithmetic`].
 pub fn product_arithmetic() -> ProductArithmetic {
     ProductArithmetic { relaxed_simd: cfg!(target_feature = "relaxed-simd"), fused: products_fuse() }
 }

@@ -25,8 +25,9 @@ export const relaxedSimd = WebAssembly.validate(RELAXED_PROBE);
 /** The address of the wasm module this browser loads. */
 export const wasmUrl = new URL(relaxedSimd ? '../pkg/latent_lab_relaxed_bg.wasm' : '../pkg/latent_lab_bg.wasm', import.meta.url);
 
-/** Compiles and instantiates the model code once per thread; resolves to its exports. */
 let loading = null;
+
+/** Compiles and instantiates the model code once per thread; resolves to its exports. */
 export default function loadWasm() {
   loading ??= init({ module_or_path: wasmUrl });
   return loading;
