@@ -6,14 +6,15 @@
 //   the cached copy answers only when the network fails or hangs;
 // - the datasets and the checkpoints are large and never change under the same address (a
 //   checkpoint's address carries its hash), so they are served cache-first.
-// Precached at install: the files below, the bundled MNIST and every shipped checkpoint,
-// learned prior and the judge. Any other same-origin file the page fetches later
+// Precached at install: the files below, the wasm module this browser runs, the bundled MNIST
+// and every shipped checkpoint, learned prior and the judge. Any other same-origin file the
+// page fetches later
 // (Fashion-MNIST, a view module) is cached as it passes, and main.js sends the list of what it
 // loaded before this worker took control.
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
-const VERSION = 'v13';
+const VERSION = 'v14';
 const SHELL = `latent-lab-shell-${VERSION}`;
 const STATIC = `latent-lab-static-${VERSION}`;
 
@@ -46,8 +47,6 @@ const SHELL_FILES = [
   'app/protocol.js',
   'app/config.js',
   'pkg/latent_lab.js',
-  'pkg/latent_lab_bg.wasm',
-  'pkg/latent_lab_relaxed_bg.wasm',
   'app/wasm.js',
   'manifest.webmanifest',
   'icons/icon.svg',
@@ -78,11 +77,24 @@ async function keepAll(cache, urls) {
   );
 }
 
+/**
+ * Keeps the one wasm module this browser runs, as app/wasm.js chooses it: the relaxed SIMD
+ * build if it validates here, else the plain simd128 build (4.5 MB not downloaded for nothing).
+ */
+async function keepModelCode(cache) {
+  const relaxed = scoped('pkg/latent_lab_relaxed_bg.wasm');
+  const response = await fetch(new Request(relaxed, { cache: 'reload' }));
+  if (!cacheable(response)) throw new Error(`precaching ${relaxed}: ${response.status} ${response.type} response`);
+  if (WebAssembly.validate(await response.clone().arrayBuffer())) await cache.put(relaxed, response);
+  else await keepAll(cache, [scoped('pkg/latent_lab_bg.wasm')]);
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const shell = await caches.open(SHELL);
       await keepAll(shell, SHELL_FILES.map(scoped));
+      await keepModelCode(shell);
       const list = await (await shell.match(scoped('checkpoints/manifest.json'))).json();
       const shipped = [...list.checkpoints, ...(list.priors ?? []), ...(list.judge ? [list.judge] : [])];
       const checkpoints = shipped.map((c) => `checkpoints/${c.url}`);
