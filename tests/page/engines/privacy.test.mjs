@@ -119,7 +119,9 @@ test(`${ENGINE}: a whole visit asks nothing of another origin and breaks no rule
     assert.deepEqual(foreign, []);
     // The proxy saw the workers' requests (the wasm, the data) and the service worker's
     // (its script, and the checkpoints it precached that the visit never opened).
-    for (const path of ['/pkg/latent_lab_bg.wasm', '/data/mnist/t10k-images-idx3-ubyte.gz', '/sw.js'])
+    // The wasm is the module this browser runs (www/app/wasm.js, already loaded: no request).
+    const wasm = await page.evaluate(async () => (await import('/app/wasm.js')).wasmUrl.pathname);
+    for (const path of [wasm, '/data/mnist/t10k-images-idx3-ubyte.gz', '/sw.js'])
       assert.ok(paths.has(path), `the proxy saw ${path}`);
     assert.ok([...paths].some((p) => p.includes('vq-k128-loss')), 'the proxy saw the service worker precache');
     assert.deepEqual(reports, [], 'no violation reports');
