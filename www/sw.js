@@ -8,9 +8,8 @@
 //   checkpoint's address carries its hash), so they are served cache-first.
 // Precached at install: the files below, the wasm module this browser runs, the bundled MNIST
 // and every shipped checkpoint, learned prior and the judge. Any other same-origin file the
-// page fetches later
-// (Fashion-MNIST, a view module) is cached as it passes, and main.js sends the list of what it
-// loaded before this worker took control.
+// page fetches later (Fashion-MNIST, a view module) is cached as it passes, and main.js sends
+// the list of what it loaded before this worker took control.
 // Only this origin's successful answers are kept: requests elsewhere pass untouched, and a
 // response that was redirected to another origin, or is an error, is never cached.
 
