@@ -370,8 +370,13 @@ async function main() {
     }
     const w = report.plan.filter((x) => x.arch === arch && x.id.startsWith('wasm') && x.id !== `wasm ${arch} W=1`);
     if (w.length) {
-      say('  W ≥ 2, replica 0 per step, ms: share (its part of the batch + gradient out) / send / wait / apply (gradients in, reduce, AdamW)');
-      for (const { id, label } of w) say(`  ${label.padEnd(26)}${rounds.map((r) => ['share', 'send', 'wait', 'apply'].map((k) => fmt(r.runs[id].perStepMs[k], 2)).join(' / ').padEnd(cellWidth - 1)).join(' ')}`);
+      say('  W ≥ 2, each replica per step, ms: share (its part of the batch + gradient out) / send / wait / apply (gradients in, reduce, AdamW)');
+      const phases = (perStep) => ['share', 'send', 'wait', 'apply'].map((k) => fmt(perStep[k], 2)).join(' / ').padEnd(cellWidth - 1);
+      for (const { id, label } of w) {
+        say(`  ${label}:`);
+        const replicas = (r) => [r.runs[id].perStepMs, ...r.runs[id].helpersPerStepMs];
+        for (let k = 0; k < replicas(rounds[0]).length; k++) say(`${`    replica ${k}`.padEnd(28)}${rounds.map((r) => phases(replicas(r)[k])).join(' ')}`);
+      }
     }
   }
   say();

@@ -68,12 +68,13 @@ try {
 
 /**
  * `opts.rounds` rounds of W = 1, 2, … `opts.maxWorkers`, each measured by `run(W)` and printed
- * as a ratio to that round's W = 1; with `phases`, replica 0's milliseconds per step too.
+ * as a ratio to that round's W = 1; with `phases`, every replica's milliseconds per step too
+ * (replica 0's first, then the helpers').
  */
 async function compareRounds(run, what, phases = false) {
   const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
   console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; ${what}, ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
-  console.log(`round  W  img/s    ×W=1  load  machine busy${phases ? '  replica 0 ms/step: share/send/wait/apply' : ''}`);
+  console.log(`round  W  img/s    ×W=1  load  machine busy${phases ? '  replica 0 | 1 | … ms/step: share/send/wait/apply' : ''}`);
   const ratios = new Map();
   for (let r = 1; r <= opts.rounds; r++) {
     let one = null;
@@ -82,7 +83,8 @@ async function compareRounds(run, what, phases = false) {
       one ??= x.imagesPerSec;
       const ratio = x.imagesPerSec / one;
       ratios.set(w, [...(ratios.get(w) ?? []), ratio]);
-      const ms = !phases ? '' : `  ${x.perStepMs ? ['share', 'send', 'wait', 'apply'].map((k) => x.perStepMs[k].toFixed(2)).join('/') : '—'}`;
+      const phasesOf = (perStep) => ['share', 'send', 'wait', 'apply'].map((k) => perStep[k].toFixed(2)).join('/');
+      const ms = !phases ? '' : `  ${x.perStepMs ? [x.perStepMs, ...x.helpersPerStepMs].map(phasesOf).join(' | ') : '—'}`;
       console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%${ms}`);
     }
   }

@@ -168,7 +168,8 @@ function trainTfjs(opts) {
  * page is replica 0 (as the single-replica run above is) and `workers − 1` helper workers
  * (www/workers/team.js) the others. Each architecture, count and transport (`shared`: the
  * SharedArrayBuffer boards of an isolated page, or messages) keeps its own model across
- * rounds. Adds the mean milliseconds per step of replica 0's phases (allreduce.js `step`).
+ * rounds. Adds the mean milliseconds per step of every replica's phases (allreduce.js `step`):
+ * replica 0's as `perStepMs`, the helpers' as `helpersPerStepMs`.
  */
 async function trainWorkers({ seconds, chunk, workers, arch = 'mlp', shared = globalThis.crossOriginIsolated === true }) {
   const key = `${arch} ${workers} ${shared}`;
@@ -189,8 +190,11 @@ async function trainWorkers({ seconds, chunk, workers, arch = 'mlp', shared = gl
     history.push([report.step, report.loss]);
   }
   const elapsed = (performance.now() - start) / 1000;
-  const perStepMs = Object.fromEntries(Object.entries(timing).filter(([k]) => k !== 'steps').map(([k, v]) => [k, v / timing.steps]));
-  return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs };
+  const perStep = (sums) => Object.fromEntries(Object.entries(sums).filter(([k]) => k !== 'steps').map(([k, v]) => [k, v / sums.steps]));
+  // The helpers' phases beside replica 0's: a wait on every replica is the steps' jitter, a
+  // wait on some only is one replica slower than the others.
+  const helpersPerStepMs = (await team.helperTimings()).map(perStep);
+  return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs: perStep(timing), helpersPerStepMs };
 }
 
 /** Posts `message` to `worker` and resolves with its answer (an `{error}` answer rejects). */

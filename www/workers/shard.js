@@ -4,6 +4,7 @@
 // 'stop' or the next 'start'. Messages from the training worker:
 //   {type: 'start', checkpoint, pixels, labels, index, count, run, shared, ports}  → {type: 'ready'}
 //   {type: 'stop'}
+//   {type: 'timing'}  → {type: 'timing', timing}: where this helper's steps went since the last ask
 //   {type: 'share', run, share}  (both ways: the training worker's share, and this one's)
 // `ports` are this replica's MessagePorts to the other helpers, in replica order; the
 // training worker is reached through this worker's own channel. Any failure answers
@@ -18,6 +19,8 @@ const wasmReady = loadWasm();
 self.wasmBytes = async () => (await wasmReady).memory.buffer.byteLength;
 let replica = null;
 let peers = null;
+/** Sums of this helper's step phases (allreduce.js `step`) since the last 'timing', for the benchmark. */
+let timing = {};
 
 function stop() {
   peers?.close();
@@ -27,7 +30,7 @@ function stop() {
 /** Steps until the run's peers close. */
 async function train(runPeers) {
   try {
-    for (;;) await step(replica, runPeers);
+    for (;;) await step(replica, runPeers, timing);
   } catch (err) {
     if (err instanceof Stopped) return;
     runPeers.close();
@@ -46,10 +49,15 @@ const handlers = {
     replica?.free();
     replica = Session.replica(checkpoint, pixels, labels, index, count);
     peers = new Peers([new WorkerLink(self, run), ...ports], shared);
+    timing = {};
     self.postMessage({ type: 'ready' });
     train(peers);
   },
   stop,
+  timing() {
+    self.postMessage({ type: 'timing', timing });
+    timing = {};
+  },
 };
 
 let queue = Promise.resolve();

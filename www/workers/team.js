@@ -98,6 +98,20 @@ export class Team {
     return session.parallelReport();
   }
 
+  /**
+   * Each helper's sums of its step phases (allreduce.js `step` timing) since the last call, in
+   * replica order; for the benchmark, between runs (a training helper answers messages only
+   * while it waits).
+   */
+  helperTimings() {
+    const asked = this.helpers.slice(0, this.count - 1).map((helper, h) => {
+      const answer = this.next(h);
+      helper.postMessage({ type: 'timing' });
+      return answer.then((data) => data.timing);
+    });
+    return Promise.all(asked);
+  }
+
   spawn() {
     const h = this.helpers.length;
     const helper = new Worker(new URL('./shard.js', import.meta.url), { type: 'module' });
