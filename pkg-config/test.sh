@@ -22,10 +22,15 @@ banner 1/8 "test-setup: toolchain, npm packages, data, browsers"
 banner 2/8 "build: wasm-pack -> www/pkg"
 "$CFG/build.sh"
 
-banner 3/8 "checks: cargo fmt --check, cargo clippy (native and wasm32), eslint"
+banner 3/8 "checks: cargo fmt --check, cargo clippy (native, wasm32 plain and relaxed SIMD), eslint"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
+# The relaxed SIMD build (as pkg-config/build.sh makes it) compiles one more branch of the
+# product kernel: lint that build too.
+CARGO_TARGET_DIR="$ROOT/target/relaxed-simd" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+relaxed-simd" \
+  cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
 "$CFG/node_modules/.bin/eslint" --config "$CFG/eslint.config.mjs"
 
 banner 4/8 "native tests: cargo test --release"
