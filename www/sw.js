@@ -65,15 +65,16 @@ const scoped = (path) => new URL(path, self.registration.scope).href;
 /** A same-origin ('basic') answer with a 2xx status: what may be replayed offline. */
 const cacheable = (response) => response.ok && response.type === 'basic';
 
+/** The answer to `url` from past the HTTP cache; fails if it is not cacheable. */
+async function fetchToKeep(url) {
+  const response = await fetch(new Request(url, { cache: 'reload' }));
+  if (!cacheable(response)) throw new Error(`precaching ${url}: ${response.status} ${response.type} response`);
+  return response;
+}
+
 /** Fetches every URL past the HTTP cache and keeps the answers; fails if one is not cacheable. */
 async function keepAll(cache, urls) {
-  await Promise.all(
-    urls.map(async (url) => {
-      const response = await fetch(new Request(url, { cache: 'reload' }));
-      if (!cacheable(response)) throw new Error(`precaching ${url}: ${response.status} ${response.type} response`);
-      await cache.put(url, response);
-    }),
-  );
+  await Promise.all(urls.map(async (url) => cache.put(url, await fetchToKeep(url))));
 }
 
 /**
@@ -82,8 +83,7 @@ async function keepAll(cache, urls) {
  */
 async function keepModelCode(cache) {
   const relaxed = scoped('pkg/latent_lab_relaxed_bg.wasm');
-  const response = await fetch(new Request(relaxed, { cache: 'reload' }));
-  if (!cacheable(response)) throw new Error(`precaching ${relaxed}: ${response.status} ${response.type} response`);
+  const response = await fetchToKeep(relaxed);
   if (WebAssembly.validate(await response.clone().arrayBuffer())) await cache.put(relaxed, response);
   else await keepAll(cache, [scoped('pkg/latent_lab_bg.wasm')]);
 }
