@@ -1,7 +1,8 @@
 // W = 1 against W = 2 … data-parallel workers, side by side in one browser engine: the part of
 // bench.mjs that Firefox can run too (bench.mjs measures Chromium, with native and TF.js).
 // Rounds interleave every W, so a busy machine slows them alike; each run prints the load
-// average and how busy the machine was meanwhile.
+// average and how busy the machine was meanwhile, and beside img/s the pace of its median
+// chunk of steps, which bursts of other work move less.
 //
 //   ENGINE=firefox node pkg-config/workers-bench.mjs [--rounds 3] [--seconds 5] [--max-workers 2] [--page 1]
 //     [--isolated 1] [--shared 1]
@@ -74,21 +75,28 @@ try {
 async function compareRounds(run, what, phases = false) {
   const counts = Array.from({ length: opts.maxWorkers }, (_, i) => i + 1);
   console.log(`${ENGINE} (${await browser.version()}), ${cpus().length} cores; ${what}, ${opts.rounds} rounds × W = ${counts.join(', ')}, ${opts.seconds} s each`);
-  console.log(`round  W  img/s    ×W=1  load  machine busy${phases ? '  replica 0 | 1 | … ms/step: share/send/wait/apply' : ''}`);
+  console.log(`round  W  img/s    ×W=1  median step ms (×W=1)  load  machine busy${phases ? '  replica 0 | 1 | … ms/step: share/send/wait/apply' : ''}`);
   const ratios = new Map();
+  const paces = new Map();
   for (let r = 1; r <= opts.rounds; r++) {
     let one = null;
     for (const w of counts) {
       const x = await run(w, opts.seconds);
-      one ??= x.imagesPerSec;
-      const ratio = x.imagesPerSec / one;
+      one ??= x;
+      const ratio = x.imagesPerSec / one.imagesPerSec;
       ratios.set(w, [...(ratios.get(w) ?? []), ratio]);
+      if (x.medianStepMs !== undefined) paces.set(w, [...(paces.get(w) ?? []), one.medianStepMs / x.medianStepMs]);
+      // The lab page reports no chunk timings.
+      const pace = x.medianStepMs === undefined ? '—'.padEnd(21) : `${x.medianStepMs.toFixed(2).padStart(6)} (${(one.medianStepMs / x.medianStepMs).toFixed(2)})`.padEnd(21);
       const phasesOf = (perStep) => ['share', 'send', 'wait', 'apply'].map((k) => perStep[k].toFixed(2)).join('/');
       const ms = !phases ? '' : `  ${x.perStepMs ? [x.perStepMs, ...x.helpersPerStepMs].map(phasesOf).join(' | ') : '—'}`;
-      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%${ms}`);
+      console.log(`${String(r).padEnd(7)}${String(w).padEnd(3)}${x.imagesPerSec.toFixed(0).padStart(6)}  ${ratio.toFixed(2).padStart(5)}  ${pace}  ${x.load.toFixed(1).padStart(4)}  ${(100 * x.machineBusy).toFixed(0).padStart(10)}%${ms}`);
     }
   }
-  for (const [w, rs] of ratios) if (w > 1) console.log(`W = ${w}: median ${[...rs].sort((a, b) => a - b)[Math.floor(rs.length / 2)].toFixed(2)} × W = 1`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2);
+  for (const [w, rs] of ratios) {
+    if (w > 1) console.log(`W = ${w}: median ${median(rs)} × W = 1${paces.has(w) ? `; by the median step, ${median(paces.get(w))} ×` : ''}`);
+  }
 }
 
 /** bench.html driven from here: `run(W, seconds)` trains W replicas, replica 0 on the page's thread. */

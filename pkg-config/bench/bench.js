@@ -119,22 +119,36 @@ async function setup() {
  */
 function timeTraining(trainChunk, { seconds, chunk }) {
   const history = [];
+  const chunkMs = [];
   const start = performance.now();
   let steps = 0;
   while (performance.now() - start < seconds * 1000) {
+    const t0 = performance.now();
     const { step, loss } = trainChunk(chunk);
+    chunkMs.push(performance.now() - t0);
     steps += chunk;
     history.push([step, loss]);
   }
   const elapsed = (performance.now() - start) / 1000;
   return {
     imagesPerSec: (steps * state.batchSize) / elapsed,
+    medianStepMs: medianStepMs(chunkMs, chunk),
     steps,
     seconds: elapsed,
     loss: history.at(-1)[1],
     history,
     visibility: document.visibilityState,
   };
+}
+
+/**
+ * Milliseconds per step of the median chunk of `chunk` steps: the pace of a typical stretch of
+ * training. Bursts of other work on the machine slow some chunks; they move img/s (a mean) but
+ * not this, unless they last half the run.
+ */
+function medianStepMs(chunkMs, chunk) {
+  const sorted = [...chunkMs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] / chunk;
 }
 
 /** The default settings with the convolutional encoder and decoder (settings param "arch"). */
@@ -184,8 +198,11 @@ async function trainWorkers({ seconds, chunk, workers, arch = 'mlp', shared = gl
   const history = [];
   const start = performance.now();
   let steps = 0;
+  const chunkMs = [];
   while (performance.now() - start < seconds * 1000) {
+    const t0 = performance.now();
     const report = await team.steps(session, chunk, () => true, timing);
+    chunkMs.push(performance.now() - t0);
     steps += chunk;
     history.push([report.step, report.loss]);
   }
@@ -194,7 +211,7 @@ async function trainWorkers({ seconds, chunk, workers, arch = 'mlp', shared = gl
   // The helpers' phases beside replica 0's: a wait on every replica is the steps' jitter, a
   // wait on some only is one replica slower than the others.
   const helpersPerStepMs = (await team.helperTimings()).map(perStep);
-  return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs: perStep(timing), helpersPerStepMs };
+  return { workers, imagesPerSec: (steps * state.batchSize) / elapsed, medianStepMs: medianStepMs(chunkMs, chunk), steps, seconds: elapsed, loss: history.at(-1)[1], history, perStepMs: perStep(timing), helpersPerStepMs };
 }
 
 /** Posts `message` to `worker` and resolves with its answer (an `{error}` answer rejects). */
