@@ -147,8 +147,7 @@ function timeTraining(trainChunk, { seconds, chunk }) {
  * not this, unless they last half the run.
  */
 function medianStepMs(chunkMs, chunk) {
-  const sorted = [...chunkMs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] / chunk;
+  return summary(chunkMs).medianMs / chunk;
 }
 
 /** The default settings with the convolutional encoder and decoder (settings param "arch"). */
